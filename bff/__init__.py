@@ -1,0 +1,43 @@
+"""kard-bff: a backend for frontend in front of the Kard rewards API."""
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from bff import cors, extensions, middleware, session
+from bff.errors import register_error_handlers
+from bff.settings import Settings, load_settings
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+# Attribution batches of 1,000 events fit well inside this; anything larger is refused with 413.
+MAX_BODY_BYTES = 1_000_000
+
+
+def create_app(config: Mapping[str, str] | None = None) -> Flask:
+    """Build the BFF from the environment, or from `config` (environment-style names) in tests."""
+    settings = load_settings(config)
+    app = Flask(__name__, static_folder=STATIC_DIR, static_url_path="/static")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    register_extensions(app, settings)
+    register_blueprints(app, settings)
+    register_error_handlers(app)
+    return app
+
+
+def register_extensions(app: Flask, settings: Settings) -> None:
+    """Wire in request IDs, CORS, session verification, and Kard (with the sandbox simulator)."""
+    middleware.init_app(app)
+    cors.init_app(app, settings.cors_origins)
+    session.init_app(app, settings)
+    extensions.init_app(app, settings)
+
+
+def register_blueprints(app: Flask, settings: Settings) -> None:
+    """Mount the endpoints; the dev session endpoint exists only in sandbox."""
+    from bff.api import dev, health, sessions
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(sessions.bp)
+    if settings.sandbox:
+        app.register_blueprint(dev.bp)

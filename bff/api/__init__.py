@@ -1,0 +1,1 @@
+"""The BFF's HTTP endpoints, one blueprint per feature."""

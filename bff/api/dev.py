@@ -1,0 +1,27 @@
+"""Sandbox-only helpers for trying the API without an issuer backend."""
+
+import time
+
+from flask import Blueprint
+
+from bff.api.bodies import json_object
+from bff.errors import Unprocessable
+from bff.session import DEV_SESSION_SECONDS, MAX_USER_ID_LENGTH, session_verifier
+
+bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+
+@bp.post("/session")
+def create_session():
+    """Mint a one-hour `dev` session token for the user named in the body."""
+    user_id = json_object().get("userId")
+    if not isinstance(user_id, str) or not user_id.strip():
+        raise Unprocessable("userId must be a non-empty string.", pointer="/userId")
+    if len(user_id) > MAX_USER_ID_LENGTH or not user_id.isprintable():
+        raise Unprocessable(
+            f"userId must be printable text of at most {MAX_USER_ID_LENGTH} characters.",
+            pointer="/userId",
+        )
+    now = time.time()
+    token = session_verifier().mint(user_id, now=now)
+    return {"token": token, "tokenType": "Bearer", "expiresIn": DEV_SESSION_SECONDS}

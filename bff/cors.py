@@ -1,0 +1,29 @@
+"""CORS for `/api/v1`: only the web origins in `BFF_CORS_ORIGINS` may call it from a browser."""
+
+from flask import Flask, Response, request
+
+API_PREFIX = "/api/v1/"
+ALLOWED_METHODS = "GET, POST, OPTIONS"
+ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-ID"
+PREFLIGHT_MAX_AGE = "600"
+
+
+def init_app(app: Flask, origins: tuple[str, ...]) -> None:
+    """Answer preflights and mark responses readable by the allowed origins."""
+    allowed = frozenset(origins)
+
+    @app.after_request
+    def add_cors_headers(response: Response) -> Response:
+        if not request.path.startswith(API_PREFIX):
+            return response
+        response.vary.add("Origin")
+        origin = request.headers.get("Origin")
+        if origin not in allowed:
+            return response
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "X-Request-ID, Retry-After"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+            response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+            response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+        return response

@@ -1,0 +1,177 @@
+"""Errors the BFF answers with, and the one handler that turns every failure into JSON.
+
+Every error body has Kard's JSON:API shape, so apps need one parser::
+
+    {"errors": [{"status": "422", "title": "...", "detail": "...", "source": {"pointer": "/x"}}]}
+
+The tree::
+
+    BffError                      any error with a status and a list of error objects
+    ├── BadRequest          400   bad query parameter (source.parameter) or body (source.pointer)
+    ├── Unauthorized        401   missing or bad session token (WWW-Authenticate: Bearer)
+    ├── NotFound            404
+    ├── Unprocessable       422   a body that parsed but is invalid, one error per bad field
+    ├── Unavailable         503   a dependency other than Kard is down; carries Retry-After
+    └── UpstreamError             Kard did not give a usable answer
+        ├── UpstreamRejected    400/404/409 from Kard, with Kard's own error details
+        ├── UpstreamAuthFailed  502   Kard refused the BFF's credentials, even after a refresh
+        ├── UpstreamUnavailable 503   Kard said 429/503; carries Retry-After
+        ├── UpstreamFailed      502   other 5xx, an unreachable Kard, or an unreadable answer
+        └── UpstreamTimeout     504   no answer within KARD_TIMEOUT
+"""
+
+import logging
+from typing import Any, ClassVar
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRY_AFTER = "5"
+
+
+def error_object(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    pointer: str | None = None,
+    parameter: str | None = None,
+) -> dict[str, Any]:
+    """Build one JSON:API error object."""
+    error: dict[str, Any] = {"status": str(status), "title": title, "detail": detail}
+    if pointer is not None:
+        error["source"] = {"pointer": pointer}
+    elif parameter is not None:
+        error["source"] = {"parameter": parameter}
+    return error
+
+
+class BffError(Exception):
+    """An error answered to the app with a status and a list of JSON:API error objects."""
+
+    status = 500
+    title = "Internal error"
+    headers: ClassVar[dict[str, str]] = {}
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        pointer: str | None = None,
+        parameter: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        retry_after: str | None = None,
+    ):
+        super().__init__(detail or self.title)
+        if self.status == 503:
+            self.headers = {**self.headers, "Retry-After": retry_after or DEFAULT_RETRY_AFTER}
+        self.errors = errors or [
+            error_object(
+                self.status, self.title, detail or self.title, pointer=pointer, parameter=parameter
+            )
+        ]
+
+    def response(self) -> Response:
+        """Render this error as the JSON response the app sees."""
+        response = jsonify({"errors": self.errors})
+        response.status_code = self.status
+        response.headers.update(self.headers)
+        return response
+
+
+class BadRequest(BffError):
+    status = 400
+    title = "Bad request"
+
+
+class Unauthorized(BffError):
+    status = 401
+    title = "Unauthorized"
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": "Bearer"}
+
+
+class NotFound(BffError):
+    status = 404
+    title = "Not found"
+
+
+class Unprocessable(BffError):
+    status = 422
+    title = "Unprocessable entity"
+
+
+class Unavailable(BffError):
+    status = 503
+    title = "Service unavailable"
+
+
+class UpstreamError(BffError):
+    status = 502
+    title = "Bad gateway"
+
+
+class UpstreamRejected(UpstreamError):
+    """Kard refused the request itself (400/404/409): its status and details pass through."""
+
+    def __init__(self, status: int, errors: list[dict[str, Any]]):
+        self.status = status
+        super().__init__(errors=errors)
+
+
+class UpstreamAuthFailed(UpstreamError):
+    title = "Kard authentication failed"
+
+
+class UpstreamUnavailable(UpstreamError):
+    status = 503
+    title = "Kard unavailable"
+
+
+class UpstreamFailed(UpstreamError):
+    title = "Kard error"
+
+
+class UpstreamTimeout(UpstreamError):
+    status = 504
+    title = "Kard timeout"
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every error, ours or Werkzeug's or unexpected, in the one JSON shape."""
+    app.register_error_handler(BffError, _handle_bff_error)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+
+def _handle_bff_error(error: BffError) -> Response:
+    return error.response()
+
+
+def _handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    detail = _HTTP_DETAILS.get(status, error.description or error.name)
+    response = jsonify({"errors": [error_object(status, error.name, detail)]})
+    response.status_code = status
+    headers = dict(error.get_headers())
+    for name in ("Allow", "Retry-After"):
+        if name in headers:
+            response.headers[name] = headers[name]
+    if status == 503 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = DEFAULT_RETRY_AFTER
+    return response
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    log.error("unhandled %s", type(error).__name__, exc_info=error)
+    return BffError("The server hit an unexpected error; it has been logged.").response()
+
+
+_HTTP_DETAILS = {
+    400: "The request is malformed.",
+    404: "No such endpoint.",
+    405: "This endpoint does not accept that method.",
+    413: "The request body is too large.",
+    415: "Send the body as application/json.",
+}

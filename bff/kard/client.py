@@ -1,0 +1,310 @@
+"""The Kard API client: the only code that talks to Kard.
+
+One pooled `httpx.Client` per process. The OAuth2 client-credentials request is prepared by
+authlib's framework-neutral core (HTTP Basic and `grant_type=client_credentials`); the token is
+cached by `AccessTokens`. Transport failures and Kard's error statuses are translated here, once,
+into `bff.errors` types, so callers never see httpx.
+"""
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from authlib.oauth2.auth import ClientAuth
+from authlib.oauth2.rfc6749.parameters import prepare_token_request
+
+from bff.errors import (
+    UpstreamAuthFailed,
+    UpstreamFailed,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from bff.kard.tokens import AccessTokens
+
+log = logging.getLogger(__name__)
+
+Params = Sequence[tuple[str, str]]
+
+MAX_ATTEMPTS = 3
+# The longest Retry-After worth waiting out inside an app's request; longer goes back as a 503.
+MAX_RETRY_WAIT = 2.0
+RETRYABLE_GET_STATUSES = frozenset({429, 502, 503, 504})
+PASSED_THROUGH_STATUSES = frozenset({400, 404, 409})
+
+
+@dataclass(frozen=True)
+class KardResponse:
+    """A successful Kard answer: its status (200, 201, 202, 207) and parsed JSON body."""
+
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class KardClient:
+    """Call the Kard API as the issuer, with token reuse, safe retries and error mapping."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        organization_id: str,
+        target_issuer: str | None = None,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.organization_id = organization_id
+        self._token_url = token_url
+        self._target_issuer = target_issuer
+        self._client_auth = ClientAuth(client_id, client_secret, "client_secret_basic")
+        self._timeout = timeout
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=api_url,
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "kard-bff"},
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+        self.tokens = AccessTokens(self._fetch_token, clock=clock)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # Kard's endpoints, for one user. Views call these; none of them builds a URL itself.
+
+    def offers(self, user_id: str, params: Params) -> KardResponse:
+        """Get Offers By User."""
+        return self.call("GET", self._user_path(user_id, "offers"), params=params)
+
+    def locations(self, user_id: str, params: Params) -> KardResponse:
+        """Get Locations By User."""
+        return self.call("GET", self._user_path(user_id, "locations"), params=params)
+
+    def earned_rewards(self, user_id: str, params: Params) -> KardResponse:
+        """Get Earned Rewards."""
+        return self.call("GET", self._user_path(user_id, "earned-rewards"), params=params)
+
+    def offer_action(
+        self, user_id: str, offer_id: str, action: str, params: Params
+    ) -> KardResponse:
+        """Activate Offer or Boost Offer (`action` is "activate" or "boost")."""
+        path = self._user_path(user_id, "offers", offer_id, action)
+        return self.call("POST", path, params=params)
+
+    def create_attributions(self, user_id: str, events: list[dict[str, Any]]) -> KardResponse:
+        """Create Attribution Events (at most 100 events)."""
+        return self.call("POST", self._user_path(user_id, "attributions"), json={"data": events})
+
+    def create_audits(self, user_id: str, audits: list[dict[str, Any]]) -> KardResponse:
+        """Create Audits."""
+        return self.call("POST", self._user_path(user_id, "audits"), json={"data": audits})
+
+    def webview_token(self, user_id: str) -> KardResponse:
+        """Mint a WebView token (a JWT naming the user and the issuer)."""
+        path = f"/v2/auth/issuers/{_segment(self.organization_id)}/users/{_segment(user_id)}/token"
+        return self.call("POST", path)
+
+    def user_prefix(self, user_id: str) -> str:
+        """The path under which Kard serves everything about one user."""
+        return f"/v2/issuers/{_segment(self.organization_id)}/users/{_segment(user_id)}/"
+
+    def _user_path(self, user_id: str, *segments: str) -> str:
+        return self.user_prefix(user_id) + "/".join(_segment(s) for s in segments)
+
+    # The machinery.
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+    ) -> KardResponse:
+        """Send one API request with the issuer's token; on a 401, refresh once and retry once."""
+        token = self.tokens.get()
+        response = self._send_with_retries(method, path, token, params, json)
+        if response.status_code == 401:
+            self.tokens.invalidate(token)
+            response = self._send_with_retries(method, path, self.tokens.get(), params, json)
+        return self._result(response)
+
+    def _send_with_retries(
+        self, method: str, path: str, token: str, params: Params | None, json: Any
+    ) -> httpx.Response:
+        """Send, retrying only what is safe: GETs, and any request that never left."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            last = attempt == MAX_ATTEMPTS
+            try:
+                response = self._send(method, path, token, params, json)
+            except httpx.ConnectError as exc:  # nothing was sent: safe for any method
+                if last:
+                    raise UpstreamFailed("Kard could not be reached.") from exc
+                self._sleep(_backoff(attempt))
+                continue
+            if method != "GET" or response.status_code not in RETRYABLE_GET_STATUSES or last:
+                return response
+            wait = _retry_wait(response, attempt)
+            if wait is None:
+                return response
+            self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(
+        self, method: str, path: str, token: str, params: Params | None, json: Any
+    ) -> httpx.Response:
+        started = time.perf_counter()
+        with self._translate_transport_errors():
+            response = self._http.request(
+                method,
+                path,
+                params=list(params) if params else None,
+                json=json,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.info(
+            "kard %s %s -> %s in %.0f ms", method, _route(path), response.status_code, elapsed_ms
+        )
+        return response
+
+    def _fetch_token(self) -> tuple[str, float]:
+        """Ask Kard's token endpoint for a client-credentials access token."""
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if self._target_issuer:
+            headers["X-Kard-Target-Issuer"] = self._target_issuer
+        url, headers, body = self._client_auth.prepare(
+            "POST", self._token_url, headers, prepare_token_request("client_credentials")
+        )
+        with self._translate_transport_errors():
+            response = self._http.post(url, content=body, headers=headers)
+        status = response.status_code
+        log.info("kard token -> %s", status)
+        if status in (429, 503):
+            raise UpstreamUnavailable(
+                "Kard's token endpoint is busy or unavailable; try again later.",
+                retry_after=_valid_retry_after(response.headers.get("Retry-After")),
+            )
+        if 400 <= status < 500:
+            raise UpstreamAuthFailed("Kard refused the BFF's client credentials.")
+        if status != 200:
+            raise UpstreamFailed(f"Kard's token endpoint answered {status}.")
+        try:
+            answer = response.json()
+            token, expires_in = answer["access_token"], float(answer["expires_in"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UpstreamFailed("Kard's token answer could not be read.") from exc
+        if not isinstance(token, str) or not token or not expires_in > 0:
+            raise UpstreamFailed("Kard's token answer could not be read.")
+        return token, expires_in
+
+    @contextmanager
+    def _translate_transport_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except httpx.ConnectError:
+            raise
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(f"Kard did not answer within {self._timeout:g} s.") from exc
+        except httpx.TransportError as exc:
+            raise UpstreamFailed("Kard could not be reached.") from exc
+
+    @staticmethod
+    def _result(response: httpx.Response) -> KardResponse:
+        """Return a success, or raise the contract's mapping of Kard's error status."""
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                body = response.json() if response.content else None
+            except ValueError as exc:
+                raise UpstreamFailed("Kard's answer could not be read.") from exc
+            return KardResponse(status, body, dict(response.headers))
+        if status in PASSED_THROUGH_STATUSES:
+            raise UpstreamRejected(status, _kard_errors(response))
+        if status in (401, 403):
+            raise UpstreamAuthFailed("Kard refused the BFF's credentials for this request.")
+        if status in (429, 503):
+            raise UpstreamUnavailable(
+                "Kard is busy or unavailable; try again later.",
+                retry_after=_valid_retry_after(response.headers.get("Retry-After")),
+            )
+        raise UpstreamFailed(f"Kard answered {status}.")
+
+
+def _segment(value: str) -> str:
+    """Percent-encode one path segment, so no value can change the path's shape."""
+    return quote(value, safe="")
+
+
+def _route(path: str) -> str:
+    """The path with the organization and user IDs replaced by placeholders, for logs."""
+    parts = path.split("/")
+    for index, part in enumerate(parts[:-1]):
+        if part in _ROUTE_PLACEHOLDERS:
+            parts[index + 1] = _ROUTE_PLACEHOLDERS[part]
+    return "/".join(parts)
+
+
+_ROUTE_PLACEHOLDERS = {"issuers": "{org}", "users": "{user}"}
+
+
+def _kard_errors(response: httpx.Response) -> list[dict[str, Any]]:
+    """Kard's error objects, kept as Kard sent them; a generic one when the body is unreadable."""
+    status = str(response.status_code)
+    try:
+        errors = response.json()["errors"]
+    except (ValueError, KeyError, TypeError):
+        errors = None
+    if isinstance(errors, list) and errors and all(isinstance(e, dict) for e in errors):
+        return [{"status": status, **error} for error in errors]
+    return [
+        {"status": status, "title": "Kard rejected the request", "detail": response.reason_phrase}
+    ]
+
+
+def _retry_wait(response: httpx.Response, attempt: int) -> float | None:
+    """Seconds to wait before retrying, from Retry-After when given; None: do not retry."""
+    header = response.headers.get("Retry-After")
+    if header is None:
+        return _backoff(attempt)
+    seconds = _retry_after_seconds(header)
+    if seconds is None or seconds > MAX_RETRY_WAIT:
+        return None
+    return seconds
+
+
+def _retry_after_seconds(header: str) -> float | None:
+    if header.strip().isdigit():
+        return float(header.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _valid_retry_after(header: str | None) -> str | None:
+    """Kard's Retry-After when it is well formed, so nothing odd is echoed to apps."""
+    if header is None or _retry_after_seconds(header) is None:
+        return None
+    return header.strip()
+
+
+def _backoff(attempt: int) -> float:
+    """Full-jitter exponential backoff, small enough to spend inside an app's request."""
+    return random.uniform(0, min(MAX_RETRY_WAIT, 0.1 * 2**attempt))

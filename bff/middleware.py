@@ -1,0 +1,44 @@
+"""What every response carries: an `X-Request-ID`, and headers that keep JSON from being sniffed
+or cached."""
+
+import logging
+import re
+import uuid
+
+from flask import Flask, Response, g, has_request_context, request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An app's own request ID is echoed only when it is short and plain, so logs stay clean.
+_GOOD_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def init_app(app: Flask) -> None:
+    """Tag each request with an ID and set the baseline response headers."""
+    app.before_request(_assign_request_id)
+    app.after_request(_finish_response)
+
+
+def request_id() -> str:
+    """The current request's ID, or "-" outside a request."""
+    return g.get("request_id", "-") if has_request_context() else "-"
+
+
+class RequestIdFilter(logging.Filter):
+    """Add `request_id` to every log record, so one request's lines can be found together."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id()
+        return True
+
+
+def _assign_request_id() -> None:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = given if _GOOD_REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def _finish_response(response: Response) -> Response:
+    response.headers[REQUEST_ID_HEADER] = g.get("request_id") or uuid.uuid4().hex
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.mimetype == "application/json":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,215 @@
+"""Settings from the environment: the one module that reads `os.environ`.
+
+Every variable of the contract's configuration table is read and checked here, once, at start-up.
+A misconfiguration raises `ConfigError`, whose message is one line naming the variable and never
+quoting a secret.
+"""
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ENVIRONMENTS = ("sandbox", "test", "production")
+AUTH_MODES = ("jwks", "hs256", "dev")
+COMPONENTS = (
+    "shortDescription",
+    "longDescription",
+    "baseReward",
+    "boostedReward",
+    "cta",
+    "tags",
+    "detailTags",
+    "logoFlare",
+    "progressBar",
+)
+KARD_API_URLS = {
+    "test": "https://test-rewards-api.getkard.com",
+    "production": "https://rewards-api.getkard.com",
+}
+KARD_WEBVIEW_URLS = {
+    "sandbox": "/sandbox/webview",
+    "test": "https://webview-test-us-east-1.getkard.com/",
+    "production": "https://webview-prod-us-east-1.getkard.com/",
+}
+SANDBOX_CLIENT_ID = "sandbox-client"
+SANDBOX_CLIENT_SECRET = "sandbox-secret"
+SANDBOX_ORGANIZATION_ID = "org-sandbox"
+BUNDLED_THEMES_DIR = Path(__file__).parent / "themes"
+MIN_HS256_SECRET_BYTES = 32
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+class ConfigError(ValueError):
+    """A configuration variable is missing or wrong; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration of one BFF process."""
+
+    kard_env: str
+    kard_api_url: str | None  # None: the simulator embedded in this process (sandbox only)
+    kard_auth_url: str | None  # None: derived from the embedded simulator
+    kard_client_id: str
+    kard_client_secret: str
+    kard_organization_id: str
+    kard_target_issuer: str | None
+    kard_webview_url: str
+    kard_timeout: float
+    kard_webhook_keys: tuple[str, ...]
+    auth_mode: str
+    jwks_url: str | None
+    jwt_issuer: str | None
+    jwt_audience: str | None
+    jwt_secret: str | None
+    user_claim: str
+    supported_components: tuple[str, ...]
+    cors_origins: tuple[str, ...]
+    themes_dir: Path
+    default_theme: str | None
+    redis_url: str | None
+    state_dir: Path
+
+    @property
+    def sandbox(self) -> bool:
+        """Whether this process runs against the embedded Kard simulator's rules."""
+        return self.kard_env == "sandbox"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the settings from `environ` (the process environment by default)."""
+    env = _Reader(os.environ if environ is None else environ)
+    kard_env = env.choice("KARD_ENV", ENVIRONMENTS, default="sandbox")
+    sandbox = kard_env == "sandbox"
+    unless_sandbox = None if sandbox else f"when KARD_ENV={kard_env}"
+
+    auth_mode = env.choice("BFF_AUTH_MODE", AUTH_MODES, default="dev" if sandbox else None)
+    if auth_mode == "dev" and not sandbox:
+        raise ConfigError(
+            f"BFF_AUTH_MODE=dev is only allowed with KARD_ENV=sandbox, not {kard_env}"
+        )
+    jwks_url = env.url(
+        "BFF_JWKS_URL", required_when=_when(auth_mode == "jwks", "BFF_AUTH_MODE=jwks")
+    )
+    jwt_secret = env.text(
+        "BFF_JWT_SECRET", required_when=_when(auth_mode == "hs256", "BFF_AUTH_MODE=hs256")
+    )
+    if jwt_secret is not None and len(jwt_secret.encode()) < MIN_HS256_SECRET_BYTES:
+        raise ConfigError(f"BFF_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes long")
+
+    return Settings(
+        kard_env=kard_env,
+        kard_api_url=env.url("KARD_API_URL", default=KARD_API_URLS.get(kard_env)),
+        kard_auth_url=env.url("KARD_AUTH_URL", required_when=unless_sandbox),
+        kard_client_id=env.text("KARD_CLIENT_ID", required_when=unless_sandbox)
+        or SANDBOX_CLIENT_ID,
+        kard_client_secret=env.text("KARD_CLIENT_SECRET", required_when=unless_sandbox)
+        or SANDBOX_CLIENT_SECRET,
+        kard_organization_id=env.text("KARD_ORGANIZATION_ID", required_when=unless_sandbox)
+        or SANDBOX_ORGANIZATION_ID,
+        kard_target_issuer=env.text("KARD_TARGET_ISSUER"),
+        kard_webview_url=env.webview_url("KARD_WEBVIEW_URL", default=KARD_WEBVIEW_URLS[kard_env]),
+        kard_timeout=env.positive_number("KARD_TIMEOUT", default=10.0),
+        kard_webhook_keys=env.items("KARD_WEBHOOK_KEY"),
+        auth_mode=auth_mode,
+        jwks_url=jwks_url,
+        jwt_issuer=env.text("BFF_JWT_ISSUER"),
+        jwt_audience=env.text("BFF_JWT_AUDIENCE"),
+        jwt_secret=jwt_secret,
+        user_claim=env.text("BFF_USER_CLAIM") or "sub",
+        supported_components=env.components("BFF_SUPPORTED_COMPONENTS"),
+        cors_origins=env.origins("BFF_CORS_ORIGINS"),
+        themes_dir=Path(env.text("BFF_THEMES_DIR") or BUNDLED_THEMES_DIR),
+        default_theme=env.text("BFF_DEFAULT_THEME"),
+        redis_url=env.redis_url("REDIS_URL"),
+        state_dir=Path(env.text("BFF_STATE_DIR") or "instance"),
+    )
+
+
+class _Reader:
+    """Typed, validated access to one environment mapping; empty values count as unset."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self._environ = environ
+
+    def text(self, name: str, *, required_when: str | None = None) -> str | None:
+        """Return the trimmed value; `required_when` says why a missing value is an error."""
+        value = self._environ.get(name, "").strip()
+        if not value and required_when:
+            raise ConfigError(f"{name} is required {required_when}")
+        return value or None
+
+    def choice(self, name: str, choices: tuple[str, ...], *, default: str | None) -> str:
+        value = self.text(name) or default
+        if value is None:
+            raise ConfigError(f"{name} is required: one of {', '.join(choices)}")
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    def url(
+        self, name: str, *, default: str | None = None, required_when: str | None = None
+    ) -> str | None:
+        value = self.text(name, required_when=required_when) or default
+        if value is not None and not _is_http_url(value):
+            raise ConfigError(f"{name} must be an absolute http(s) URL")
+        return value.rstrip("/") if value else None
+
+    def webview_url(self, name: str, *, default: str) -> str:
+        value = self.text(name) or default
+        if not (value.startswith("/") or _is_http_url(value)):
+            raise ConfigError(f"{name} must be an absolute http(s) URL or a path on this service")
+        return value
+
+    def positive_number(self, name: str, *, default: float) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 < value < float("inf"):
+            raise ConfigError(f"{name} must be a positive number of seconds, not {raw!r}")
+        return value
+
+    def items(self, name: str) -> tuple[str, ...]:
+        return tuple(
+            item.strip() for item in self._environ.get(name, "").split(",") if item.strip()
+        )
+
+    def components(self, name: str) -> tuple[str, ...]:
+        values = self.items(name) or COMPONENTS
+        unknown = [value for value in values if value not in COMPONENTS]
+        if unknown:
+            raise ConfigError(
+                f"{name} has unknown component {unknown[0]!r}; allowed: {', '.join(COMPONENTS)}"
+            )
+        return tuple(dict.fromkeys(values))
+
+    def origins(self, name: str) -> tuple[str, ...]:
+        values = tuple(value.rstrip("/") for value in self.items(name))
+        bad = [value for value in values if not _ORIGIN.match(value)]
+        if bad:
+            raise ConfigError(
+                f"{name} must list origins like https://app.example.com, not {bad[0]!r}"
+            )
+        return values
+
+    def redis_url(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError(f"{name} must be a redis://, rediss:// or unix:// URL")
+        return value
+
+
+def _when(condition: bool, reason: str) -> str | None:
+    return f"when {reason}" if condition else None
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)

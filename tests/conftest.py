@@ -1,0 +1,28 @@
+"""Shared fixtures: the Kard simulator on a real port, and BFF apps pointed at it."""
+
+import pytest
+
+from bff.sandbox import Simulator, create_simulator_app
+from tests.servers import serve
+
+
+@pytest.fixture(scope="session")
+def _simulator_server():
+    simulator = Simulator()
+    with serve(create_simulator_app(simulator)) as url:
+        yield simulator, url
+
+
+@pytest.fixture
+def simulator(_simulator_server):
+    """The Kard simulator, reset to a clean state (no faults, no calls, no user state)."""
+    simulator, _ = _simulator_server
+    simulator.reset()
+    yield simulator
+    simulator.reset()
+
+
+@pytest.fixture
+def kard_url(_simulator_server, simulator) -> str:
+    """Base URL of the simulator served over real HTTP (the Kard API root)."""
+    return _simulator_server[1]

@@ -1,0 +1,114 @@
+"""Settings: every variable validated at start-up, one line naming the variable, no secrets."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bff.settings import COMPONENTS, ConfigError, load_settings
+
+SECRET = "s3cr3t-value-that-must-not-leak"
+TEST_ENV = {
+    "KARD_ENV": "test",
+    "KARD_AUTH_URL": "https://issuer.getkard.com/v2/auth/token",
+    "KARD_CLIENT_ID": "client-1",
+    "KARD_CLIENT_SECRET": SECRET,
+    "KARD_ORGANIZATION_ID": "org-1",
+    "BFF_AUTH_MODE": "hs256",
+    "BFF_JWT_SECRET": "x" * 32,
+}
+
+
+def test_sandbox_defaults_need_nothing():
+    settings = load_settings({})
+    assert settings.kard_env == "sandbox"
+    assert settings.kard_api_url is None  # the embedded simulator
+    assert settings.kard_organization_id == "org-sandbox"
+    assert settings.auth_mode == "dev"
+    assert settings.kard_webview_url == "/sandbox/webview"
+    assert settings.kard_timeout == 10.0
+    assert settings.supported_components == COMPONENTS
+    assert settings.user_claim == "sub"
+    assert settings.cors_origins == ()
+    assert settings.redis_url is None
+
+
+def test_test_environment_defaults():
+    settings = load_settings(TEST_ENV)
+    assert settings.kard_api_url == "https://test-rewards-api.getkard.com"
+    assert settings.kard_webview_url == "https://webview-test-us-east-1.getkard.com/"
+
+
+def test_production_defaults():
+    settings = load_settings({**TEST_ENV, "KARD_ENV": "production"})
+    assert settings.kard_api_url == "https://rewards-api.getkard.com"
+    assert settings.kard_webview_url == "https://webview-prod-us-east-1.getkard.com/"
+
+
+def test_lists_are_parsed():
+    settings = load_settings(
+        {
+            "BFF_SUPPORTED_COMPONENTS": "cta, shortDescription,cta",
+            "BFF_CORS_ORIGINS": "https://app.example.com, http://localhost:3000/",
+            "KARD_WEBHOOK_KEY": "old,new",
+            "KARD_TIMEOUT": "2.5",
+        }
+    )
+    assert settings.supported_components == ("cta", "shortDescription")
+    assert settings.cors_origins == ("https://app.example.com", "http://localhost:3000")
+    assert settings.kard_webhook_keys == ("old", "new")
+    assert settings.kard_timeout == 2.5
+
+
+@pytest.mark.parametrize(
+    ("changes", "variable"),
+    [
+        ({"KARD_ENV": "staging"}, "KARD_ENV"),
+        ({"KARD_CLIENT_ID": ""}, "KARD_CLIENT_ID"),
+        ({"KARD_CLIENT_SECRET": " "}, "KARD_CLIENT_SECRET"),
+        ({"KARD_ORGANIZATION_ID": ""}, "KARD_ORGANIZATION_ID"),
+        ({"KARD_AUTH_URL": ""}, "KARD_AUTH_URL"),
+        ({"KARD_AUTH_URL": "issuer.getkard.com/token"}, "KARD_AUTH_URL"),
+        ({"KARD_API_URL": "ftp://kard"}, "KARD_API_URL"),
+        ({"KARD_WEBVIEW_URL": "webview"}, "KARD_WEBVIEW_URL"),
+        ({"KARD_TIMEOUT": "soon"}, "KARD_TIMEOUT"),
+        ({"KARD_TIMEOUT": "0"}, "KARD_TIMEOUT"),
+        ({"KARD_TIMEOUT": "nan"}, "KARD_TIMEOUT"),
+        ({"BFF_AUTH_MODE": ""}, "BFF_AUTH_MODE"),
+        ({"BFF_AUTH_MODE": "dev"}, "BFF_AUTH_MODE"),
+        ({"BFF_AUTH_MODE": "jwt"}, "BFF_AUTH_MODE"),
+        ({"BFF_AUTH_MODE": "jwks"}, "BFF_JWKS_URL"),
+        ({"BFF_JWT_SECRET": ""}, "BFF_JWT_SECRET"),
+        ({"BFF_JWT_SECRET": "short"}, "BFF_JWT_SECRET"),
+        ({"BFF_SUPPORTED_COMPONENTS": "cta,banner"}, "BFF_SUPPORTED_COMPONENTS"),
+        ({"BFF_CORS_ORIGINS": "*"}, "BFF_CORS_ORIGINS"),
+        ({"BFF_CORS_ORIGINS": "https://app.example.com/path"}, "BFF_CORS_ORIGINS"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+    ],
+)
+def test_misconfiguration_names_the_variable(changes, variable):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**TEST_ENV, **changes})
+    message = str(caught.value)
+    assert message.startswith(variable)
+    assert "\n" not in message
+    assert SECRET not in message
+
+
+def test_start_up_stops_with_one_line():
+    """A misconfigured process exits non-zero, saying one line that names the variable."""
+    env = {**TEST_ENV, "PATH": "/usr/bin:/bin", "KARD_ENV": "production", "KARD_AUTH_URL": ""}
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "kard-bff: configuration error: KARD_AUTH_URL is required when KARD_ENV=production"
+    ]
+    assert SECRET not in result.stderr

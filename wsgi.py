@@ -1,0 +1,11 @@
+"""The WSGI entry point: `gunicorn wsgi:app` or `flask --app wsgi run`."""
+
+import sys
+
+from bff import create_app
+from bff.settings import ConfigError
+
+try:
+    app = create_app()
+except ConfigError as error:
+    sys.exit(f"kard-bff: configuration error: {error}")
