@@ -12,19 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bff.kard.vocabulary import COMPONENTS
+
 ENVIRONMENTS = ("sandbox", "test", "production")
 AUTH_MODES = ("jwks", "hs256", "dev")
-COMPONENTS = (
-    "shortDescription",
-    "longDescription",
-    "baseReward",
-    "boostedReward",
-    "cta",
-    "tags",
-    "detailTags",
-    "logoFlare",
-    "progressBar",
-)
 KARD_API_URLS = {
     "test": "https://test-rewards-api.getkard.com",
     "production": "https://rewards-api.getkard.com",

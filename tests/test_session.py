@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import time
+from types import SimpleNamespace
 
 import jwt
 import pytest
@@ -17,6 +18,7 @@ from tests.servers import serve
 ISSUER = "https://issuer.example.com"
 AUDIENCE = "kard-bff"
 HS_SECRET = "an-hs256-secret-of-at-least-32-bytes!"
+JWKS_REFRESH_COOLDOWN = 30  # PyJWKClient's default: one forced refresh per 30 s at most
 
 
 def _rsa_key():
@@ -174,11 +176,16 @@ def test_missing_or_malformed_authorization_is_401(jwks_client, authorization):
     _assert_refused(jwks_client.get("/api/v1/session", headers=headers))
 
 
-def test_jwks_keys_are_cached_and_refreshed_on_unknown_kid(jwks_client, jwks_server):
+def test_jwks_keys_are_cached_and_refreshed_on_unknown_kid(jwks_client, jwks_server, monkeypatch):
     assert _session(jwks_client, _rs256()).status_code == 200
     assert _session(jwks_client, _rs256()).status_code == 200
     assert jwks_server.fetches == 1
     jwks_server.published = ["k1", "k2"]  # the issuer rotates in a new key
+    # Right after a fetch, unknown kids cannot make the BFF hammer the issuer's JWKS endpoint.
+    _assert_refused(_session(jwks_client, _rs256(kid="k2")))
+    assert jwks_server.fetches == 1
+    later = time.monotonic() + JWKS_REFRESH_COOLDOWN + 1
+    monkeypatch.setattr(jwt.jwks_client, "time", SimpleNamespace(monotonic=lambda: later))
     assert _session(jwks_client, _rs256(kid="k2")).status_code == 200
     assert jwks_server.fetches == 2
 

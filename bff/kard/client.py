@@ -40,6 +40,10 @@ RETRYABLE_GET_STATUSES = frozenset({429, 502, 503, 504})
 PASSED_THROUGH_STATUSES = frozenset({400, 404, 409})
 
 
+class _NothingSent(UpstreamFailed):
+    """Kard could not be reached and the request never left, so any method may be retried."""
+
+
 @dataclass(frozen=True)
 class KardResponse:
     """A successful Kard answer: its status (200, 201, 202, 207) and parsed JSON body."""
@@ -152,9 +156,9 @@ class KardClient:
             last = attempt == MAX_ATTEMPTS
             try:
                 response = self._send(method, path, token, params, json)
-            except httpx.ConnectError as exc:  # nothing was sent: safe for any method
+            except _NothingSent:
                 if last:
-                    raise UpstreamFailed("Kard could not be reached.") from exc
+                    raise
                 self._sleep(_backoff(attempt))
                 continue
             if method != "GET" or response.status_code not in RETRYABLE_GET_STATUSES or last:
@@ -217,8 +221,8 @@ class KardClient:
     def _translate_transport_errors(self) -> Iterator[None]:
         try:
             yield
-        except httpx.ConnectError:
-            raise
+        except httpx.ConnectError as exc:
+            raise _NothingSent("Kard could not be reached.") from exc
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(f"Kard did not answer within {self._timeout:g} s.") from exc
         except httpx.TransportError as exc:

@@ -1,0 +1,29 @@
+"""Mount the simulator: as a standalone app at the root, or inside a host app under a prefix."""
+
+from flask import Flask
+
+# Importing the route modules registers their views on the blueprint.
+from bff.sandbox import api, control  # noqa: F401
+from bff.sandbox.blueprint import EXTENSION, bp
+from bff.sandbox.simulator import Simulator
+
+URL_PREFIX = "/sandbox/kard"
+
+
+def init_app(app: Flask, simulator: Simulator | None = None) -> Simulator:
+    """Serve the simulator under /sandbox/kard of `app`; return the simulator."""
+    return _mount(app, simulator, URL_PREFIX)
+
+
+def create_simulator_app(simulator: Simulator | None = None) -> Flask:
+    """Build a standalone Flask app serving the simulator at its root ("/v2/...")."""
+    app = Flask(__name__, static_folder=None)
+    _mount(app, simulator, "")
+    return app
+
+
+def _mount(app: Flask, simulator: Simulator | None, url_prefix: str) -> Simulator:
+    simulator = simulator or Simulator()
+    app.extensions[EXTENSION] = simulator
+    app.register_blueprint(bp, url_prefix=url_prefix or None)
+    return simulator

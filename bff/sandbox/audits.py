@@ -1,0 +1,71 @@
+"""Create Audits: validate audit requests and answer 201, 207 or 409."""
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from bff.kard.vocabulary import AUDIT_CODES
+from bff.sandbox.errors import KardError, error_object
+from bff.sandbox.validation import BodyErrors, data_array, non_empty_string, strict_int
+
+_STRINGS = ("merchantName", "auditDescription", "transactionId")
+
+
+def validated_audits(body: Any) -> list[dict[str, Any]]:
+    """Return the audit attributes of a valid body; raise a 400 listing every problem otherwise."""
+    data = data_array(body)
+    errors = BodyErrors()
+    for index, item in enumerate(data):
+        pointer = f"/data/{index}"
+        if not errors.require(item, pointer, lambda i: isinstance(i, dict), "must be an object"):
+            continue
+        errors.require(
+            item.get("type"), f"{pointer}/type", lambda t: t == "audit", "type must be audit"
+        )
+        attributes = item.get("attributes")
+        here = f"{pointer}/attributes"
+        if not errors.require(attributes, here, lambda a: isinstance(a, dict), "must be an object"):
+            continue
+        errors.require(
+            attributes.get("auditCode"),
+            f"{here}/auditCode",
+            lambda code: strict_int(code) and code in AUDIT_CODES,
+            "auditCode must be one of 3005, 3006, 8001",
+        )
+        for key in _STRINGS:
+            errors.require(
+                attributes.get(key), f"{here}/{key}", non_empty_string, "required string"
+            )
+    errors.raise_any()
+    return [item["attributes"] for item in data]
+
+
+def audits_response(
+    audits: list[dict[str, Any]], claim: Callable[[str], bool]
+) -> tuple[dict[str, Any], int]:
+    """Claim each audit's transaction; answer 201 (all new), 409 (none) or 207 (some)."""
+    accepted: list[dict[str, Any]] = []
+    conflicts: list[dict[str, Any]] = []
+    for audit in audits:
+        transaction_id = audit["transactionId"]
+        if claim(transaction_id):
+            accepted.append(
+                {
+                    "type": "audit",
+                    "id": str(uuid.uuid4()),
+                    "attributes": {"transactionId": transaction_id},
+                }
+            )
+        else:
+            conflicts.append(
+                error_object(
+                    409,
+                    f"An audit already exists for transaction {transaction_id}",
+                    resource_id=transaction_id,
+                )
+            )
+    if not conflicts:
+        return {"data": accepted}, 201
+    if not accepted:
+        raise KardError(409, conflicts[0]["detail"], errors=conflicts)
+    return {"errors": conflicts, "data": accepted}, 207

@@ -1,0 +1,144 @@
+"""The simulator blueprint: call logging, fault injection, bearer auth, Kard-shaped errors."""
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+from flask.sansio.blueprints import BlueprintSetupState
+from werkzeug.exceptions import HTTPException
+
+from bff.sandbox.calls import Call
+from bff.sandbox.errors import KardError, error_object
+from bff.sandbox.faults import Fault
+from bff.sandbox.params import QueryArgs
+from bff.sandbox.simulator import Simulator
+
+EXTENSION = "kard_simulator"
+_PREFIX_EXTENSION = "kard_simulator.url_prefix"
+CONTROL_PREFIX = "/_sandbox/"
+
+bp = Blueprint("kard_simulator", __name__)
+
+
+@bp.record
+def _remember_prefix(state: BlueprintSetupState) -> None:
+    # Paths are logged and matched relative to the simulator root, wherever it is mounted.
+    state.app.extensions[_PREFIX_EXTENSION] = (state.url_prefix or "").rstrip("/")
+
+
+def simulator() -> Simulator:
+    """Return the simulator of the current app."""
+    return current_app.extensions[EXTENSION]
+
+
+def relative_path() -> str:
+    """Return the request path relative to the simulator root."""
+    return request.path.removeprefix(current_app.extensions.get(_PREFIX_EXTENSION, "")) or "/"
+
+
+def json_response(
+    document: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """Serialise a document without relying on the host app's JSON provider."""
+    return Response(
+        json.dumps(document), status=status, headers=headers, mimetype="application/json"
+    )
+
+
+def authenticated(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Require a valid issuer bearer token before running the view."""
+
+    @functools.wraps(view)
+    def wrapper(**kwargs: Any) -> Response:
+        simulator().tokens.check(request.headers.get("Authorization"))
+        return view(**kwargs)
+
+    return wrapper
+
+
+@bp.before_request
+def _log_and_inject() -> Response | None:
+    path = relative_path()
+    if path.startswith(CONTROL_PREFIX):
+        return None
+    sim = simulator()
+    call = Call(
+        method=request.method,
+        path=path,
+        query=QueryArgs.parse(request.query_string.decode("utf-8", "replace")).pairs,
+        json=request.get_json(silent=True),
+        headers=dict(request.headers),
+    )
+    sim.record_call(call)
+    g.kard_simulator_call = call
+    fault = sim.faults.take(request.method, path)
+    return _apply(fault) if fault else None
+
+
+def _apply(fault: Fault) -> Response | None:
+    """Sleep for the fault's delay, then answer its status (or let the real view answer)."""
+    if fault.delay:
+        time.sleep(fault.delay)
+    if fault.status is None:
+        return None
+    body = fault.body
+    if body is None:
+        body = {"errors": [error_object(fault.status, "Injected fault")]}
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+    return json_response(body, fault.status, headers)
+
+
+@bp.after_request
+def _record_status(response: Response) -> Response:
+    call: Call | None = g.pop("kard_simulator_call", None)
+    if call is not None:
+        call.status = response.status_code
+    return response
+
+
+@bp.errorhandler(KardError)
+def _kard_error(error: KardError) -> Response:
+    return json_response(error.document(), error.status, error.headers)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    return json_response({"errors": [error_object(status, error.description or "")]}, status)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception) -> Response:
+    current_app.logger.exception("Kard simulator failed", exc_info=error)
+    return json_response({"errors": [error_object(500, "Internal simulator error")]}, 500)
+
+
+@bp.route("/", defaults={"unknown": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def _unrouted(unknown: str) -> Response:
+    """Answer unknown paths with 404 and known paths with the wrong method with 405."""
+    allowed = _allowed_methods()
+    if allowed:
+        raise KardError(
+            405,
+            f"{request.method} is not allowed here",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    raise KardError(404, f"No such resource: {relative_path()}")
+
+
+def _allowed_methods() -> list[str]:
+    """Return the methods another route of this app accepts for the request path."""
+    adapter = current_app.create_url_adapter(request)
+    allowed = []
+    for method in ("GET", "POST", "DELETE"):
+        try:
+            endpoint, _ = adapter.match(method=method)
+        except HTTPException:
+            continue
+        if endpoint != request.endpoint:
+            allowed.append(method)
+    return allowed

@@ -1,0 +1,67 @@
+"""The HTTP control surface (no auth) for tools and cross-process tests: faults, tokens, calls."""
+
+from typing import Any
+
+from flask import Response, request
+
+from bff.sandbox.blueprint import CONTROL_PREFIX, bp, json_response, simulator
+from bff.sandbox.errors import KardError
+
+_FAULT_FIELDS = {
+    "status": "status",
+    "retryAfter": "retry_after",
+    "retry_after": "retry_after",
+    "delay": "delay",
+    "times": "times",
+    "path": "path",
+    "method": "method",
+    "body": "body",
+}
+
+
+def _no_content() -> Response:
+    return Response(status=204)
+
+
+@bp.post(f"{CONTROL_PREFIX}faults")
+def inject_fault() -> Response:
+    """Inject a fault described by a JSON body with the `Simulator.faults.inject` keywords."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise KardError(400, "Body must be a JSON object", pointer="")
+    unknown = sorted(set(body) - set(_FAULT_FIELDS))
+    if unknown:
+        raise KardError(400, f"Unknown fault field {unknown[0]}", pointer=f"/{unknown[0]}")
+    options: dict[str, Any] = {_FAULT_FIELDS[key]: value for key, value in body.items()}
+    try:
+        simulator().faults.inject(**options)
+    except (TypeError, ValueError) as error:
+        raise KardError(400, str(error), pointer="") from None
+    return json_response({"data": body}, 201)
+
+
+@bp.delete(f"{CONTROL_PREFIX}faults")
+def clear_faults() -> Response:
+    """Remove every injected fault."""
+    simulator().faults.clear()
+    return _no_content()
+
+
+@bp.post(f"{CONTROL_PREFIX}expire-tokens")
+def expire_tokens() -> Response:
+    """Invalidate every access token issued so far."""
+    simulator().expire_access_tokens()
+    return _no_content()
+
+
+@bp.get(f"{CONTROL_PREFIX}calls")
+def list_calls() -> Response:
+    """List the recorded calls, oldest first."""
+    return json_response({"data": [call.to_json() for call in simulator().calls]})
+
+
+@bp.post(f"{CONTROL_PREFIX}reset")
+def reset() -> Response:
+    """Reset the simulator to a fresh state."""
+    simulator().reset()
+    return _no_content()

@@ -1,0 +1,47 @@
+"""Get Offers By User: filtering, sorting and the paginated document."""
+
+from typing import Any
+
+from bff.kard.vocabulary import CATEGORIES
+from bff.sandbox.catalog import Offer
+from bff.sandbox.inventory import Catalog
+from bff.sandbox.merchants import INSTORE, ONLINE
+from bff.sandbox.pagination import links, order, paginate
+from bff.sandbox.params import QueryArgs
+from bff.sandbox.resources import Viewer, categories_of, user_path
+
+SORT_KEYS = {
+    "startDate": lambda offer: offer.start,
+    "expirationDate": lambda offer: offer.expiration,
+    "name": lambda offer: offer.name.casefold(),
+}
+
+
+def offers_document(catalog: Catalog, viewer: Viewer, args: QueryArgs) -> dict[str, Any]:
+    """Answer Get Offers By User for the viewer."""
+    include = args.includes({"categories"})
+    offers = order(_filtered(catalog.offers_for(viewer.user_id), args), args, SORT_KEYS)
+    page = paginate(offers, lambda offer: offer.id, args)
+    document: dict[str, Any] = {
+        "data": [viewer.offer(offer) for offer in page.items],
+        "links": links(f"{user_path(viewer.organization_id, viewer.user_id)}/offers", args, page),
+    }
+    if "categories" in include:
+        document["included"] = categories_of(offer.category for offer in page.items)
+    document["meta"] = {"availableCategories": categories_of(offer.category for offer in offers)}
+    return document
+
+
+def _filtered(offers: list[Offer], args: QueryArgs) -> list[Offer]:
+    search = (args.single("filter[search]") or "").casefold()
+    channels = set(args.choices("filter[purchaseChannel]", (INSTORE, ONLINE)))
+    category = args.choice("filter[category]", CATEGORIES)
+    targeted = args.boolean("filter[isTargeted]")
+    return [
+        offer
+        for offer in offers
+        if (search in offer.name.casefold() or search in offer.category.name.casefold())
+        and (not channels or channels & set(offer.purchase_channel))
+        and (category is None or offer.category.name == category)
+        and (targeted is None or offer.is_targeted == targeted)
+    ]

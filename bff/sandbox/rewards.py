@@ -1,0 +1,145 @@
+"""Get Earned Rewards: each user's deterministic rewarded transactions and the document."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bff.sandbox.catalog import Offer, mongo_id, persona
+from bff.sandbox.inventory import Catalog
+from bff.sandbox.pagination import links, paginate
+from bff.sandbox.params import QueryArgs
+from bff.sandbox.resources import iso, user_path
+
+PERSONA_REWARDS = 3
+MAX_REWARDS = 25
+# Kard pays issuers monthly; rewards older than this are shown as paid in full.
+_PAID_AFTER_DAYS = 45
+_RANGE_MONTHS = {"12M": 12, "6M": 6, "3M": 3}
+
+
+@dataclass(frozen=True)
+class Reward:
+    """A settled transaction that earned cash back."""
+
+    id: str
+    transaction_id: str
+    offer: Offer
+    timestamp: datetime
+    amount_cents: int
+    user_cents: int
+    issuer_cents: int
+    paid_at: datetime | None
+
+
+def earned_rewards(catalog: Catalog, user_id: str, anchor: datetime) -> list[Reward]:
+    """Return the user's rewards within the 12 months before `anchor`, newest first."""
+    digest = _hash(user_id)
+    count = PERSONA_REWARDS if persona(user_id) else digest % (MAX_REWARDS + 1)
+    offers = catalog.offers_for(user_id)
+    rewards = [_reward(offers, user_id, index, anchor) for index in range(count)]
+    return sorted(rewards, key=lambda reward: (reward.timestamp, reward.id), reverse=True)
+
+
+def _reward(offers: list[Offer], user_id: str, index: int, anchor: datetime) -> Reward:
+    digest = _hash(f"{user_id}/{index}")
+    offer = offers[digest % len(offers)]
+    timestamp = anchor - timedelta(days=1 + (digest >> 8) % 360, seconds=(digest >> 20) % 86400)
+    amount = 1000 + (digest >> 40) % 20000
+    if offer.reward_type == "PERCENT":
+        user_cents = round(amount * offer.reward_value / 100)
+    else:
+        user_cents = round(offer.reward_value * 100)
+    paid = (anchor - timestamp).days > _PAID_AFTER_DAYS
+    payout_month = (timestamp.replace(day=1) + timedelta(days=32)).replace(
+        day=1, hour=0, minute=0, second=0
+    )
+    return Reward(
+        id=mongo_id("reward", user_id, str(index)),
+        transaction_id=f"txn-{mongo_id('transaction', user_id, str(index))[:16]}",
+        offer=offer,
+        timestamp=timestamp,
+        amount_cents=amount,
+        user_cents=user_cents,
+        issuer_cents=max(1, round(user_cents * 0.3)),
+        paid_at=payout_month if paid else None,
+    )
+
+
+def _hash(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def rewards_document(
+    rewards: list[Reward], organization_id: str, user_id: str, args: QueryArgs, anchor: datetime
+) -> dict[str, Any]:
+    """Answer Get Earned Rewards from the user's full reward list."""
+    include = args.includes({"merchant", "offer"})
+    args.choice("filter[status]", ("SETTLED",))
+    paid_only = args.boolean("filter[paidInFullOnly]")
+    since = _range_start(args.choice("filter[range]", (*_RANGE_MONTHS, "YTD")) or "12M", anchor)
+    selected = [r for r in rewards if r.timestamp >= since and (not paid_only or r.paid_at)]
+    page = paginate(selected, lambda reward: reward.id, args)
+    document: dict[str, Any] = {
+        "data": [_resource(reward, user_id) for reward in page.items],
+        "links": links(f"{user_path(organization_id, user_id)}/earned-rewards", args, page),
+        "meta": {"lifetimeRewardsInCents": sum(reward.user_cents for reward in rewards)},
+    }
+    if include:
+        document["included"] = _included(page.items, include)
+    return document
+
+
+def _range_start(name: str, anchor: datetime) -> datetime:
+    if name == "YTD":
+        return anchor.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    months = _RANGE_MONTHS[name]
+    year, month = divmod(anchor.year * 12 + anchor.month - 1 - months, 12)
+    # Clamp the day so e.g. 31 May minus 3 months lands on 28/29 February.
+    day = min(anchor.day, 28)
+    return anchor.replace(year=year, month=month + 1, day=day)
+
+
+def _resource(reward: Reward, user_id: str) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "status": "SETTLED",
+        "transactionId": reward.transaction_id,
+        "transactionAmountInCents": reward.amount_cents,
+        "transactionTimestamp": iso(reward.timestamp),
+        "paidToIssuer": "PAID_IN_FULL" if reward.paid_at else "UNPAID",
+        "commissionEarned": {
+            "issuer": {"type": "cents", "value": reward.issuer_cents},
+            "user": {"type": "cents", "value": reward.user_cents},
+        },
+    }
+    if reward.paid_at:
+        attributes["payoutTimestamp"] = iso(reward.paid_at)
+    return {
+        "type": "rewardedTransaction",
+        "id": reward.id,
+        "attributes": attributes,
+        "relationships": {
+            "user": {"data": {"type": "user", "id": user_id}},
+            "merchant": {"data": {"type": "merchant", "id": reward.offer.merchant_id}},
+            "offer": {"data": {"type": "offer", "id": reward.offer.id}},
+        },
+    }
+
+
+def _included(rewards: list[Reward], include: frozenset[str]) -> list[dict[str, Any]]:
+    included: dict[tuple[str, str], dict[str, Any]] = {}
+    for reward in rewards:
+        offer = reward.offer
+        if "merchant" in include:
+            included[("merchant", offer.merchant_id)] = {
+                "type": "merchant",
+                "id": offer.merchant_id,
+                "attributes": {"name": offer.name},
+            }
+        if "offer" in include:
+            included[("offer", offer.id)] = {
+                "type": "offer",
+                "id": offer.id,
+                "attributes": {"purchaseChannel": list(offer.purchase_channel)},
+            }
+    return list(included.values())

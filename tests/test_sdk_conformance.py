@@ -1,0 +1,177 @@
+"""The official Kard SDK parses every simulator answer, and the simulator accepts its requests."""
+
+import typing
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from kard import KardApi
+from kard.transactions import AuditAttributes, CreateAuditRequestDataUnion_Audit
+from kard.users.attributions import (
+    CreateAttributionRequestUnion_OfferAttribution,
+    OfferAttributionAttributes,
+)
+from kard.users.rewards.types import ComponentType
+
+from bff.kard.vocabulary import COMPONENTS
+from bff.sandbox import Simulator
+
+ORG = "org-sandbox"
+NEW = "sandbox-demo-new-customer"
+ALL_COMPONENTS = list(COMPONENTS)
+
+
+def test_our_component_list_is_the_sdks() -> None:
+    literal, _ = typing.get_args(ComponentType)
+    assert set(COMPONENTS) == set(typing.get_args(literal))
+
+
+@pytest.fixture
+def sdk(kard_url: str) -> Iterator[KardApi]:
+    yield KardApi(base_url=kard_url, client_id="sdk-client", client_secret="sdk-secret")
+
+
+def test_sdk_fetches_its_token_with_a_json_body(sdk: KardApi, simulator: Simulator) -> None:
+    sdk.users.rewards.offers(ORG, NEW, page_size=1)
+    token_call = simulator.calls_to(r"^/v2/auth/token$")[0]
+    assert token_call.json == {"client_id": "sdk-client", "client_secret": "sdk-secret"}
+    assert token_call.status == 200
+
+
+def test_offers_with_every_component(sdk: KardApi) -> None:
+    response = sdk.users.rewards.offers(
+        ORG, NEW, page_size=100, include="categories", supported_components=ALL_COMPONENTS
+    )
+    assert len(response.data) > 50
+    assert response.links.next is None and response.links.self_.startswith(f"/v2/issuers/{ORG}")
+    assert {c.type for c in response.included} == {"category"}
+    assert len(response.meta.available_categories) == 17
+    components = [offer.attributes.components for offer in response.data]
+    assert all(c.base_reward.endswith("cash back") for c in components)
+    assert any(c.cta and c.cta.button_text == "Tap to activate" for c in components)
+    assert any(
+        c.cta and c.cta.button_text == "Tap to boost" and c.boosted_reward for c in components
+    )
+    assert any(c.logo_flare and c.logo_flare.badge.position == "TOP_RIGHT" for c in components)
+    bars = [c.progress_bar for c in components if c.progress_bar]
+    assert bars and all(len(bar.segments.progress) == bar.total for bar in bars)
+    offer = response.data[0]
+    assert offer.type == "standardOffer" and len(offer.id) == 24
+    assert offer.attributes.start_date.tzinfo is not None
+    assert offer.relationships.category.data[0].type == "category"
+
+
+def test_offers_filters_through_the_sdk(sdk: KardApi) -> None:
+    response = sdk.users.rewards.offers(
+        ORG,
+        NEW,
+        filter_purchase_channel=["INSTORE", "ONLINE"],
+        filter_category="Food & Beverage",
+        filter_is_targeted=False,
+        sort="-name",
+    )
+    names = [offer.attributes.name for offer in response.data]
+    assert names and names == sorted(names, reverse=True)
+    assert all(not offer.attributes.is_targeted for offer in response.data)
+
+
+def test_locations_with_offers_categories_and_components(sdk: KardApi) -> None:
+    response = sdk.users.rewards.locations(
+        ORG,
+        NEW,
+        page_size=5,
+        filter_latitude=41.8781,
+        filter_longitude=-87.6298,
+        filter_radius=10,
+        include="offers,categories",
+        supported_components=ALL_COMPONENTS,
+    )
+    assert len(response.data) == 5 and response.links.next
+    location = response.data[0]
+    assert location.attributes.address.state == "IL"
+    assert location.attributes.partner_ids[0].type == "google"
+    assert len(location.attributes.operation_hours.periods) == 7
+    offers = [item for item in response.included if item.type == "standardOffer"]
+    categories = [item for item in response.included if item.type == "category"]
+    assert offers and categories
+    assert all(offer.attributes.components.base_reward for offer in offers)
+    referenced = {ref.id for loc in response.data for ref in loc.relationships.offers.data}
+    assert referenced == {offer.id for offer in offers}
+
+
+def test_attribution_events(sdk: KardApi, simulator: Simulator) -> None:
+    event = CreateAttributionRequestUnion_OfferAttribution(
+        attributes=OfferAttributionAttributes(
+            entity_id="5e27318c9b346f00087fbb5c",
+            event_code="IMPRESSION",
+            medium="BROWSE",
+            event_date=datetime(2025, 1, 1, tzinfo=UTC),
+        )
+    )
+    response = sdk.users.attributions.create(ORG, NEW, data=[event])
+    assert response.data.attributes.status == "queued"
+    recorded = simulator.attribution_events(NEW)
+    assert [e["attributes"]["eventCode"] for e in recorded] == ["IMPRESSION"]
+    assert recorded[0]["type"] == "offerAttribution"
+
+
+@pytest.mark.parametrize(
+    ("action", "button", "tag"),
+    [("activate", "Tap to activate", "Activated"), ("boost", "Tap to boost", "Boosted")],
+)
+def test_activate_and_boost(
+    sdk: KardApi, simulator: Simulator, action: str, button: str, tag: str
+) -> None:
+    listing = sdk.users.rewards.offers(ORG, NEW, page_size=100, supported_components=ALL_COMPONENTS)
+    offer = next(
+        o
+        for o in listing.data
+        if o.attributes.components.cta and o.attributes.components.cta.button_text == button
+    )
+    call = getattr(sdk.users.attributions, action)
+    response = call(ORG, NEW, offer.id, include="offer", supported_components=ALL_COMPONENTS)
+    assert response.data.attributes.entity_id == offer.id
+    assert response.data.attributes.event_code == action.upper()
+    assert response.data.attributes.medium == "CTA"
+    updated = response.included[0]
+    assert updated.id == offer.id
+    assert updated.attributes.components.cta is None
+    assert updated.attributes.components.detail_tags == [tag]
+    assert simulator.attribution_events(NEW)[-1]["attributes"]["eventCode"] == action.upper()
+
+
+def test_earned_rewards(sdk: KardApi) -> None:
+    response = sdk.transactions.get_earned_rewards(ORG, NEW, include="merchant,offer", page_size=2)
+    assert len(response.data) == 2 and response.links.next
+    reward = response.data[0]
+    assert reward.type == "rewardedTransaction"
+    assert reward.attributes.status == "SETTLED"
+    assert reward.attributes.commission_earned.user.value > 0
+    assert reward.relationships.offer.data.type == "offer"
+    assert response.meta.lifetime_rewards_in_cents > 0
+    assert {item.type for item in response.included} == {"merchant", "offer"}
+    filtered = sdk.transactions.get_earned_rewards(
+        ORG, NEW, filter_status="SETTLED", filter_paid_in_full_only=False, filter_range="12M"
+    )
+    assert len(filtered.data) == 3
+
+
+def test_create_audits(sdk: KardApi) -> None:
+    audit = CreateAuditRequestDataUnion_Audit(
+        attributes=AuditAttributes(
+            audit_code=3006,
+            merchant_name="Taco Trail",
+            audit_description="Missing cashback",
+            transaction_id="txn-1",
+        )
+    )
+    response = sdk.transactions.create_audits(ORG, NEW, data=[audit])
+    assert [a.attributes.transaction_id for a in response.data] == ["txn-1"]
+    assert response.data[0].type == "audit" and response.data[0].id
+
+
+def test_web_view_token(sdk: KardApi, simulator: Simulator) -> None:
+    response = sdk.users.auth.get_web_view_token(ORG, NEW)
+    assert response.token_type == "Bearer" and response.expires_in == 3600
+    claims = simulator.verify_webview_token(response.access_token)
+    assert (claims["sub"], claims["issuer_id"]) == (NEW, ORG)
