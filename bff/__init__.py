@@ -35,8 +35,10 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 
 def register_blueprints(app: Flask, settings: Settings) -> None:
     """Mount the endpoints; the dev session endpoint exists only in sandbox."""
+    from bff import pages
     from bff.api import dev, health, sessions
 
+    app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(sessions.bp)
     if settings.sandbox:

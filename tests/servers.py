@@ -1,11 +1,18 @@
-"""Serve a WSGI app on a free loopback port in a background thread, for tests over real HTTP."""
+"""Servers for tests over real HTTP: a WSGI app in a thread, or a `kard-bff` command."""
 
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
@@ -26,3 +33,45 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+class ServerProcess:
+    """A `kard-bff` server (`serve`, `sandbox`) run as its own process, for end-to-end tests."""
+
+    def __init__(self, args: list[str], *, env: dict[str, str], health_path: str = "/healthz"):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.output = ""
+        self._args = [*args, "--port", str(self.port)]
+        self._env = env
+        self._health_path = health_path
+        self._process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> "ServerProcess":
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "bff.cli", *self._args],
+            cwd=ROOT,
+            env=self._env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._wait_until_serving()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._process is not None
+        self._process.terminate()
+        self.output, _ = self._process.communicate(timeout=30)
+
+    def _wait_until_serving(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise AssertionError(f"server exited: {self._process.communicate()[0]}")
+            try:
+                httpx.get(self.url + self._health_path, timeout=1.0)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(f"nothing served {self.url} within {timeout} s")

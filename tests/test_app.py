@@ -2,19 +2,15 @@
 
 import logging
 import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bff import create_app
 from bff.extensions import kard
-from tests.servers import free_port
+from bff.kard import KardClient
+from tests.servers import ServerProcess
 
-ROOT = Path(__file__).resolve().parents[1]
 CLIENT_SECRET = "issuer-secret-7f3a9c"
 
 
@@ -32,6 +28,12 @@ def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
+
+
+def test_index_page(client):
+    with client.get("/") as response:
+        assert response.status_code == 200
+        assert b"<h1>kard-bff</h1>" in response.data
 
 
 def test_readyz_when_kard_gives_a_token(client):
@@ -166,42 +168,30 @@ def test_logs_never_hold_the_client_secret_or_access_tokens(app, client, simulat
 
 def test_kard_bff_serve_runs_a_real_server(simulator, kard_url):
     """`kard-bff serve` (what `make run` starts) serves health, dev sessions and readiness."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "KARD_API_URL": kard_url,
-        "KARD_CLIENT_SECRET": CLIENT_SECRET,
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bff.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(f"{base}/healthz")
-        assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
-        token = httpx.post(f"{base}/dev/session", json={"userId": "u-1"}).json()["token"]
-        session = httpx.get(f"{base}/api/v1/session", headers={"Authorization": f"Bearer {token}"})
+    env = {**os.environ, "KARD_API_URL": kard_url, "KARD_CLIENT_SECRET": CLIENT_SECRET}
+    with ServerProcess(["serve"], env=env) as server:
+        assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+        token = httpx.post(f"{server.url}/dev/session", json={"userId": "u-1"}).json()["token"]
+        session = httpx.get(
+            f"{server.url}/api/v1/session", headers={"Authorization": f"Bearer {token}"}
+        )
         assert session.json()["userId"] == "u-1"
-        assert httpx.get(f"{base}/readyz").status_code == 200
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
-    assert "GET /healthz" in output  # the access log
+        assert httpx.get(f"{server.url}/readyz").status_code == 200
+    assert "GET /healthz" in server.output  # the access log
     for secret in [CLIENT_SECRET, *_bearer_tokens(simulator)]:
-        assert secret not in output
+        assert secret not in server.output
 
 
-def _wait_until_serving(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing served {url} within {timeout} s")
+def test_kard_bff_sandbox_serves_the_simulator_alone():
+    """`kard-bff sandbox` is a Kard for any client: the BFF's own Kard client works against it."""
+    with ServerProcess(["sandbox"], env=dict(os.environ), health_path="/") as server:
+        client = KardClient(
+            api_url=server.url,
+            token_url=f"{server.url}/v2/auth/token",
+            client_id="any",
+            client_secret="thing",
+            organization_id="org-sandbox",
+        )
+        offers = client.offers("sandbox-demo-new-customer", [("page[size]", "3")]).body
+        client.close()
+    assert len(offers["data"]) == 3
