@@ -7,6 +7,7 @@ from flask import Flask
 
 from bff import cors, extensions, middleware, session
 from bff.errors import register_error_handlers
+from bff.jsonio import OrjsonProvider
 from bff.settings import Settings, load_settings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -18,6 +19,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     """Build the BFF from the environment, or from `config` (environment-style names) in tests."""
     settings = load_settings(config)
     app = Flask(__name__, static_folder=STATIC_DIR, static_url_path="/static")
+    app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     register_extensions(app, settings)
     register_blueprints(app, settings)
@@ -36,10 +38,11 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 def register_blueprints(app: Flask, settings: Settings) -> None:
     """Mount the endpoints; the dev session endpoint exists only in sandbox."""
     from bff import pages
-    from bff.api import dev, health, sessions
+    from bff.api import dev, health, offers, sessions
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(sessions.bp)
+    app.register_blueprint(offers.bp)
     if settings.sandbox:
         app.register_blueprint(dev.bp)

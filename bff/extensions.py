@@ -1,9 +1,10 @@
-"""What the running app holds, for views: its settings and its Kard client."""
+"""What the running app holds, for views: its settings, its Kard client and its CTA forms."""
 
 import httpx
 from flask import Flask, current_app
 
 from bff import sandbox
+from bff.cta import CtaForms
 from bff.kard import KardClient
 from bff.settings import Settings
 
@@ -15,6 +16,7 @@ EMBEDDED_KARD_URL = "http://kard.embedded/sandbox/kard"
 def init_app(app: Flask, settings: Settings) -> None:
     """Store the settings, mount the simulator in sandbox, and build the Kard client."""
     app.extensions["settings"] = settings
+    app.extensions["cta_forms"] = CtaForms()
     transport = None
     if settings.sandbox:
         sandbox.init_app(app)
@@ -36,6 +38,11 @@ def init_app(app: Flask, settings: Settings) -> None:
 def settings() -> Settings:
     """The current app's settings."""
     return current_app.extensions["settings"]
+
+
+def cta_forms() -> CtaForms:
+    """The call-to-action forms the current app serves."""
+    return current_app.extensions["cta_forms"]
 
 
 def kard() -> KardClient:

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import orjson
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
@@ -71,6 +72,7 @@ class KardClient:
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.organization_id = organization_id
+        self.api_url = api_url.rstrip("/")
         self._token_url = token_url
         self._target_issuer = target_issuer
         self._client_auth = ClientAuth(client_id, client_secret, "client_secret_basic")
@@ -103,12 +105,11 @@ class KardClient:
         """Get Earned Rewards."""
         return self.call("GET", self._user_path(user_id, "earned-rewards"), params=params)
 
-    def offer_action(
-        self, user_id: str, offer_id: str, action: str, params: Params
+    def user_action(
+        self, user_id: str, method: str, segments: Sequence[str], params: Params
     ) -> KardResponse:
-        """Activate Offer or Boost Offer (`action` is "activate" or "boost")."""
-        path = self._user_path(user_id, "offers", offer_id, action)
-        return self.call("POST", path, params=params)
+        """Follow a call-to-action under the user: Activate Offer, Boost Offer, or another."""
+        return self.call(method, self._user_path(user_id, *segments), params=params)
 
     def create_attributions(self, user_id: str, events: list[dict[str, Any]]) -> KardResponse:
         """Create Attribution Events (at most 100 events)."""
@@ -234,8 +235,8 @@ class KardClient:
         status = response.status_code
         if 200 <= status < 300:
             try:
-                body = response.json() if response.content else None
-            except ValueError as exc:
+                body = orjson.loads(response.content) if response.content else None
+            except orjson.JSONDecodeError as exc:
                 raise UpstreamFailed("Kard's answer could not be read.") from exc
             return KardResponse(status, body, dict(response.headers))
         if status in PASSED_THROUGH_STATUSES:

@@ -1,0 +1,100 @@
+"""The native app API: offers, locations, call-to-actions and offer views, for the session user.
+
+Each view reads like the data flow: session user -> validated input -> Kard -> rewrite -> answer.
+Nothing here is cached: offers and their components are per user and change with every action.
+"""
+
+import time
+from datetime import UTC, datetime
+
+from flask import Blueprint, request
+
+from bff.api.bodies import json_object
+from bff.attributions import view_event
+from bff.cta import is_resource_id
+from bff.errors import NotFound, Unprocessable
+from bff.extensions import cta_forms, kard, settings
+from bff.kard import KardResponse
+from bff.queries import LOCATIONS, OFFER_ACTION, OFFERS, Pairs, check_query, with_defaults
+from bff.rewrite import rewrite_document
+from bff.session import session_user
+
+bp = Blueprint("offers", __name__, url_prefix="/api/v1")
+
+CTA_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@bp.get("/offers")
+def list_offers():
+    """List the session user's offers (Kard Get Offers By User), rewritten for the app."""
+    user_id = session_user()
+    params = with_defaults(check_query(_query(), OFFERS), settings().supported_components)
+    return _rewritten(kard().offers(user_id, params), user_id)
+
+
+@bp.get("/locations")
+def list_locations():
+    """List locations with the session user's offers (Kard Get Locations By User)."""
+    user_id = session_user()
+    params = check_query(_query(), LOCATIONS)
+    params = with_defaults(params, settings().supported_components, locations=True)
+    return _rewritten(kard().locations(user_id, params), user_id)
+
+
+@bp.post("/offers/<offer_id>/<any(activate, boost):action>")
+def act_on_offer(offer_id: str, action: str):
+    """Activate or boost an offer for the session user: 201 with the updated offer."""
+    user_id = session_user()
+    return _follow_cta(user_id, "POST", ["offers", offer_id, action])
+
+
+@bp.route("/<path:rest>", methods=CTA_METHODS)
+def follow_cta(rest: str):
+    """Follow another call-to-action form Kard's answers carried; any other path is 404."""
+    user_id = session_user()
+    if not cta_forms().serves(request.method, rest):
+        raise NotFound("No such endpoint.")
+    return _follow_cta(user_id, request.method, rest.split("/"))
+
+
+@bp.post("/offers/<offer_id>/view")
+def view_offer(offer_id: str):
+    """Record that the session user opened an offer's detail page: one VIEW attribution; 202."""
+    user_id = session_user()
+    _check_resource_id(offer_id)
+    now = datetime.fromtimestamp(time.time(), UTC)
+    event, errors = view_event(offer_id, json_object(optional=True), now)
+    if errors:
+        raise Unprocessable(errors=errors)
+    kard().create_attributions(user_id, [event])
+    return {"data": event}, 202
+
+
+def _follow_cta(user_id: str, method: str, segments: list[str]):
+    for segment in segments:
+        _check_resource_id(segment)
+    params = with_defaults(check_query(_query(), OFFER_ACTION), settings().supported_components)
+    params = [pair for pair in params if pair[0] != "include"] + [("include", "offer")]
+    return _rewritten(kard().user_action(user_id, method, segments, params), user_id)
+
+
+def _check_resource_id(value: str) -> None:
+    if not is_resource_id(value):
+        raise NotFound(f"{value!r} is not an offer ID.")
+
+
+def _query() -> Pairs:
+    return list(request.args.items(multi=True))
+
+
+def _rewritten(answer: KardResponse, user_id: str):
+    client = kard()
+    emitted = rewrite_document(
+        answer.body,
+        endpoint=request.path,
+        organization_id=client.organization_id,
+        user_id=user_id,
+        kard_api_url=client.api_url,
+    )
+    cta_forms().learn(emitted)
+    return answer.body, answer.status

@@ -1,0 +1,166 @@
+"""Attribution events, checked one by one the way Kard's Create Attribution Events takes them.
+
+`check_event` returns the event as it will be sent (dates in UTC with a `Z`, the receipt time when
+`eventDate` is missing) and every problem it found, each with a JSON pointer, so a batch can
+report all of one event's errors at once and still send its valid neighbours.
+"""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bff.errors import error_object
+from bff.kard.vocabulary import ATTRIBUTION_MEDIUMS, EVENT_CODES
+
+ERROR_TITLE = "Invalid attribution event"
+# Devices' clocks drift; an event a day ahead of the BFF's clock is a bug, not drift.
+MAX_FUTURE = timedelta(days=1)
+MAX_ENTITY_ID_LENGTH = 128
+MAX_FILTERS = 50
+EVENT_KEYS = ("type", "attributes")
+ATTRIBUTE_KEYS = ("entityId", "eventCode", "medium", "eventDate", "state")
+STATE_KEYS = ("rank", "filters")
+
+Errors = list[dict[str, Any]]
+
+
+def check_event(raw: Any, pointer: str, now: datetime) -> tuple[dict[str, Any] | None, Errors]:
+    """Check one `{"type", "attributes"}` event; return it normalized (or None) and its errors."""
+    if not isinstance(raw, dict):
+        return None, [_error(pointer, "Each event must be an object with type and attributes.")]
+    errors = _unknown_keys(raw, EVENT_KEYS, pointer)
+    kind = raw.get("type")
+    if kind not in ATTRIBUTION_MEDIUMS:
+        allowed = ", ".join(ATTRIBUTION_MEDIUMS)
+        errors.append(_error(f"{pointer}/type", f"type must be one of {allowed}."))
+        kind = None
+    attributes = raw.get("attributes")
+    if not isinstance(attributes, dict):
+        errors.append(_error(f"{pointer}/attributes", "attributes must be an object."))
+        return None, errors
+    checked, attribute_errors = check_attributes(attributes, kind, f"{pointer}/attributes", now)
+    errors.extend(attribute_errors)
+    if errors or kind is None:
+        return None, errors
+    return {"type": kind, "attributes": checked}, errors
+
+
+def check_attributes(
+    attributes: dict[str, Any], kind: str | None, pointer: str, now: datetime
+) -> tuple[dict[str, Any], Errors]:
+    """Check an event's attributes (`kind` None: its type was bad, so the medium is not judged)."""
+    errors = _unknown_keys(attributes, ATTRIBUTE_KEYS, pointer)
+    checked: dict[str, Any] = {}
+
+    entity_id = attributes.get("entityId")
+    if not _is_text(entity_id, MAX_ENTITY_ID_LENGTH):
+        detail = f"entityId must be 1 to {MAX_ENTITY_ID_LENGTH} characters."
+        errors.append(_error(f"{pointer}/entityId", detail))
+    checked["entityId"] = entity_id
+
+    event_code = attributes.get("eventCode")
+    if event_code not in EVENT_CODES:
+        detail = f"eventCode must be one of {', '.join(EVENT_CODES)}."
+        errors.append(_error(f"{pointer}/eventCode", detail))
+    checked["eventCode"] = event_code
+
+    medium = attributes.get("medium")
+    if kind is not None and medium not in ATTRIBUTION_MEDIUMS[kind]:
+        detail = f"medium of a {kind} must be one of {', '.join(ATTRIBUTION_MEDIUMS[kind])}."
+        errors.append(_error(f"{pointer}/medium", detail))
+    checked["medium"] = medium
+
+    event_date, date_error = _event_date(attributes.get("eventDate"), now)
+    if date_error:
+        errors.append(_error(f"{pointer}/eventDate", date_error))
+    checked["eventDate"] = event_date
+
+    if "state" in attributes:
+        state, state_errors = _state(attributes["state"], f"{pointer}/state")
+        errors.extend(state_errors)
+        checked["state"] = state
+    return checked, errors
+
+
+VIEW_BODY_KEYS = ("medium", "eventDate", "state")
+
+
+def view_event(offer_id: str, body: dict[str, Any], now: datetime) -> tuple[dict[str, Any], Errors]:
+    """The VIEW `offerAttribution` for an offer detail page (body: medium, eventDate, state)."""
+    errors = _unknown_keys(body, VIEW_BODY_KEYS, "")
+    attributes = {"entityId": offer_id, "eventCode": "VIEW", "medium": body.get("medium", "BROWSE")}
+    attributes.update((key, body[key]) for key in ("eventDate", "state") if key in body)
+    checked, attribute_errors = check_attributes(attributes, "offerAttribution", "", now)
+    return {"type": "offerAttribution", "attributes": checked}, errors + attribute_errors
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, to the millisecond."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _event_date(value: Any, now: datetime) -> tuple[str | None, str | None]:
+    if value is None:
+        return utc_timestamp(now), None
+    problem = "eventDate must be an ISO 8601 date-time with a zone, like 2025-01-01T00:00:00Z."
+    if not isinstance(value, str) or "T" not in value:
+        return None, problem
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None, problem
+    if moment.tzinfo is None:
+        return None, problem
+    if moment - now > MAX_FUTURE:
+        return None, "eventDate is more than a day in the future."
+    return utc_timestamp(moment), None
+
+
+def _state(state: Any, pointer: str) -> tuple[dict[str, Any] | None, Errors]:
+    if not isinstance(state, dict):
+        return None, [_error(pointer, "state must be an object with rank and filters.")]
+    errors = _unknown_keys(state, STATE_KEYS, pointer)
+    rank = state.get("rank")
+    if "rank" in state and (type(rank) is not int or rank < 1):
+        errors.append(_error(f"{pointer}/rank", "rank must be a whole number, 1 or more."))
+    filters = state.get("filters")
+    if "filters" in state:
+        errors.extend(_filters(filters, f"{pointer}/filters"))
+    return dict(state), errors
+
+
+def _filters(filters: Any, pointer: str) -> Errors:
+    if not isinstance(filters, list) or len(filters) > MAX_FILTERS:
+        return [_error(pointer, f"filters must be a list of at most {MAX_FILTERS} objects.")]
+    errors = []
+    for index, item in enumerate(filters):
+        where = f"{pointer}/{index}"
+        if not isinstance(item, dict):
+            errors.append(_error(where, "Each filter must be an object with name and value."))
+            continue
+        errors.extend(_unknown_keys(item, ("name", "value"), where))
+        for key in ("name", "value"):
+            if not _is_text(item.get(key), 200):
+                errors.append(_error(f"{where}/{key}", f"{key} must be 1 to 200 characters."))
+    return errors
+
+
+def _unknown_keys(value: dict[str, Any], allowed: tuple[str, ...], pointer: str) -> Errors:
+    names = ", ".join(allowed)
+    return [
+        _error(f"{pointer}/{_escape(key)}", f"Unknown field {key!r}; allowed: {names}.")
+        for key in value
+        if key not in allowed
+    ]
+
+
+def _is_text(value: Any, max_length: int) -> bool:
+    return isinstance(value, str) and value.strip() != "" and len(value) <= max_length
+
+
+def _escape(key: str) -> str:
+    """Escape a key for a JSON pointer (RFC 6901)."""
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def _error(pointer: str, detail: str) -> dict[str, Any]:
+    return error_object(422, ERROR_TITLE, detail, pointer=pointer)

@@ -1,0 +1,102 @@
+"""Rewrite Kard's answers so apps only ever talk to the BFF.
+
+Two rewrites, in one pass over the freshly parsed body (changed in place, everything else kept):
+
+- `links.self`, `links.next`, `links.prev` point at the BFF endpoint with the same query;
+- every `components.cta.action.url` of the form `/v2/issuers/{org}/users/{user}/<rest>` (for this
+  organization and this user) becomes `/api/v1/<rest>`, query kept, in `data` and in `included`.
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+BFF_API_PREFIX = "/api/v1/"
+LINK_NAMES = ("self", "next", "prev")
+
+
+@dataclass(frozen=True)
+class EmittedCta:
+    """A call-to-action the BFF handed to an app: the method and path it must now serve."""
+
+    method: str
+    rest: str  # the path after /api/v1/, without the query
+    resource_id: str
+
+
+def rewrite_document(
+    document: Any,
+    *,
+    endpoint: str,
+    organization_id: str,
+    user_id: str,
+    kard_api_url: str,
+) -> list[EmittedCta]:
+    """Rewrite `document` in place; return the call-to-actions it now carries."""
+    if not isinstance(document, dict):
+        return []
+    links = document.get("links")
+    if isinstance(links, dict):
+        _rewrite_links(links, endpoint)
+    emitted = []
+    for resource in _resources(document):
+        action = _cta_action(resource)
+        if action is None:
+            continue
+        rewritten = bff_cta_url(action["url"], organization_id, user_id, kard_api_url)
+        if rewritten is None:
+            continue
+        action["url"] = rewritten
+        rest = rewritten.removeprefix(BFF_API_PREFIX).partition("?")[0]
+        method = str(action.get("method", "POST")).upper()
+        emitted.append(EmittedCta(method, rest, str(resource.get("id", ""))))
+    return emitted
+
+
+def bff_cta_url(url: str, organization_id: str, user_id: str, kard_api_url: str) -> str | None:
+    """The BFF URL for a Kard CTA URL under this organization and user; None for any other."""
+    if url.startswith(kard_api_url + "/"):
+        url = url[len(kard_api_url) :]
+    path, question_mark, query = url.partition("?")
+    parts = path.split("/")
+    if len(parts) < 7 or parts[:3] != ["", "v2", "issuers"] or parts[4] != "users":
+        return None
+    if unquote(parts[3]) != organization_id or unquote(parts[5]) != user_id:
+        return None
+    rest = "/".join(parts[6:])
+    if not rest.strip("/"):
+        return None
+    return BFF_API_PREFIX + rest + question_mark + query
+
+
+def _rewrite_links(links: dict[str, Any], endpoint: str) -> None:
+    for name in LINK_NAMES:
+        link = links.get(name)
+        if isinstance(link, str):
+            links[name] = _same_query(endpoint, link)
+
+
+def _same_query(endpoint: str, kard_link: str) -> str:
+    _, question_mark, query = kard_link.partition("?")
+    # Kard's documented examples sometimes join parameters with a second "?"; read it as "&".
+    query = re.sub(r"[?&]+", "&", query).strip("&")
+    return f"{endpoint}?{query}" if question_mark and query else endpoint
+
+
+def _resources(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    data = document.get("data")
+    for group in (data if isinstance(data, list) else [data], document.get("included")):
+        if isinstance(group, list):
+            yield from (resource for resource in group if isinstance(resource, dict))
+
+
+def _cta_action(resource: dict[str, Any]) -> dict[str, Any] | None:
+    attributes = resource.get("attributes")
+    components = attributes.get("components") if isinstance(attributes, dict) else None
+    cta = components.get("cta") if isinstance(components, dict) else None
+    action = cta.get("action") if isinstance(cta, dict) else None
+    if isinstance(action, dict) and isinstance(action.get("url"), str):
+        return action
+    return None

@@ -1,0 +1,89 @@
+"""The one-pass rewrite of Kard answers, on the edge cases the simulator does not produce."""
+
+import pytest
+
+from bff.rewrite import bff_cta_url, rewrite_document
+
+KARD = "https://rewards-api.getkard.com"
+ORG, USER = "org-1", "user 1/x"
+PREFIX = "/v2/issuers/org-1/users/user%201%2Fx"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (f"{PREFIX}/offers/abc/activate", "/api/v1/offers/abc/activate"),
+        (f"{PREFIX}/offers/abc/boost?include=offer", "/api/v1/offers/abc/boost?include=offer"),
+        (f"{KARD}{PREFIX}/offers/abc/activate", "/api/v1/offers/abc/activate"),
+        ("/v2/issuers/org-1/users/someone-else/offers/abc/activate", None),
+        ("/v2/issuers/org-2/users/user%201%2Fx/offers/abc/activate", None),
+        (f"https://evil.example.com{PREFIX}/offers/abc/activate", None),
+        (f"{PREFIX}/", None),
+        ("/v2/users/user/offers", None),
+        ("", None),
+    ],
+)
+def test_cta_urls(url, expected):
+    assert bff_cta_url(url, ORG, USER, KARD) == expected
+
+
+def test_links_keep_the_query_and_tolerate_kards_doc_style_second_question_mark():
+    document = {
+        "links": {
+            "self": f"{PREFIX}/offers?page[size]=1?sort=-startDate",
+            "next": f"{PREFIX}/offers?page[after]=NDMy&page[size]=1?&sort=-startDate",
+            "prev": None,
+        }
+    }
+    rewrite_document(
+        document, endpoint="/api/v1/offers", organization_id=ORG, user_id=USER, kard_api_url=KARD
+    )
+    assert document["links"] == {
+        "self": "/api/v1/offers?page[size]=1&sort=-startDate",
+        "next": "/api/v1/offers?page[after]=NDMy&page[size]=1&sort=-startDate",
+        "prev": None,
+    }
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        None,
+        [],
+        "text",
+        {"data": None},
+        {"data": {"attributes": None}},
+        {"data": [1, "x", {"attributes": {"components": {"cta": "not an object"}}}]},
+        {"included": [{"attributes": {"components": {"cta": {"action": {"url": 7}}}}}]},
+        {"links": ["not", "a", "dict"]},
+    ],
+)
+def test_odd_bodies_pass_through(document):
+    before = repr(document)
+    assert (
+        rewrite_document(
+            document,
+            endpoint="/api/v1/offers",
+            organization_id=ORG,
+            user_id=USER,
+            kard_api_url=KARD,
+        )
+        == []
+    )
+    assert repr(document) == before
+
+
+def test_single_resource_data_is_rewritten():
+    document = {
+        "data": {
+            "id": "abc",
+            "attributes": {"components": {"cta": {"action": {"url": f"{PREFIX}/offers/abc/go"}}}},
+        }
+    }
+    (emitted,) = rewrite_document(
+        document, endpoint="/x", organization_id=ORG, user_id=USER, kard_api_url=KARD
+    )
+    assert document["data"]["attributes"]["components"]["cta"]["action"]["url"] == (
+        "/api/v1/offers/abc/go"
+    )
+    assert (emitted.method, emitted.rest, emitted.resource_id) == ("POST", "offers/abc/go", "abc")
