@@ -17,11 +17,9 @@ ID_PLACEHOLDER = "{id}"
 MAX_LEARNED_FORMS = 64
 # Kard's IDs are Mongo ObjectIds; this admits any plain ID while keeping paths unbendable.
 RESOURCE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+BUILT_IN_ACTIONS = ("activate", "boost")
 BUILT_IN_FORMS: frozenset[Form] = frozenset(
-    {
-        ("POST", ("offers", ID_PLACEHOLDER, "activate")),
-        ("POST", ("offers", ID_PLACEHOLDER, "boost")),
-    }
+    ("POST", ("offers", ID_PLACEHOLDER, action)) for action in BUILT_IN_ACTIONS
 )
 
 
@@ -40,6 +38,8 @@ class CtaForms:
     def learn(self, emitted: Iterable[EmittedCta]) -> None:
         """Remember the forms of CTAs just handed to an app."""
         for cta in emitted:
+            if _is_built_in(cta):
+                continue  # the common case, decided without splitting paths
             form = _form_of(cta)
             if form is None or form in self._forms:
                 continue
@@ -54,6 +54,15 @@ class CtaForms:
             form_method == method and _matches(form_segments, segments)
             for form_method, form_segments in self._forms
         )
+
+
+def _is_built_in(cta: EmittedCta) -> bool:
+    prefix = f"offers/{cta.resource_id}/"
+    return (
+        cta.method == "POST"
+        and cta.rest.startswith(prefix)
+        and cta.rest[len(prefix) :] in BUILT_IN_ACTIONS
+    )
 
 
 def _form_of(cta: EmittedCta) -> Form | None:

@@ -7,11 +7,12 @@ Two rewrites, in one pass over the freshly parsed body (changed in place, everyt
   organization and this user) becomes `/api/v1/<rest>`, query kept, in `data` and in `included`.
 """
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 BFF_API_PREFIX = "/api/v1/"
 LINK_NAMES = ("self", "next", "prev")
@@ -59,16 +60,24 @@ def bff_cta_url(url: str, organization_id: str, user_id: str, kard_api_url: str)
     """The BFF URL for a Kard CTA URL under this organization and user; None for any other."""
     if url.startswith(kard_api_url + "/"):
         url = url[len(kard_api_url) :]
-    path, question_mark, query = url.partition("?")
-    parts = path.split("/")
-    if len(parts) < 7 or parts[:3] != ["", "v2", "issuers"] or parts[4] != "users":
+    prefix = _user_prefix(organization_id, user_id)
+    if url.startswith(prefix):  # the usual spelling: no need to split and unquote
+        rest_and_query = url[len(prefix) :]
+    else:
+        parts = url.split("/", 6)
+        if len(parts) < 7 or parts[:3] != ["", "v2", "issuers"] or parts[4] != "users":
+            return None
+        if unquote(parts[3]) != organization_id or unquote(parts[5]) != user_id:
+            return None
+        rest_and_query = parts[6]
+    if not rest_and_query.partition("?")[0].strip("/"):
         return None
-    if unquote(parts[3]) != organization_id or unquote(parts[5]) != user_id:
-        return None
-    rest = "/".join(parts[6:])
-    if not rest.strip("/"):
-        return None
-    return BFF_API_PREFIX + rest + question_mark + query
+    return BFF_API_PREFIX + rest_and_query
+
+
+@functools.lru_cache(maxsize=1024)
+def _user_prefix(organization_id: str, user_id: str) -> str:
+    return f"/v2/issuers/{quote(organization_id, safe='')}/users/{quote(user_id, safe='')}/"
 
 
 def _rewrite_links(links: dict[str, Any], endpoint: str) -> None:

@@ -6,9 +6,12 @@ the mode does not use (`none`, or HS256 in `jwks` mode) is refused before any ke
 """
 
 import secrets
+import threading
+import time
 from typing import Any
 
 import jwt
+from cachetools import TTLCache
 from flask import Flask, current_app, g, request
 
 from bff.errors import Unauthorized, Unavailable
@@ -33,6 +36,10 @@ DEV_SESSION_SECONDS = 3600
 MAX_USER_ID_LENGTH = 255
 CLOCK_SKEW_SECONDS = 30
 JWKS_CACHE_SECONDS = 300
+# A verified token is remembered (never past its `exp`), so its signature is checked once per
+# process rather than on every request; a key withdrawn from the JWKS stops working within this.
+VERIFIED_CACHE_SECONDS = 300
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class SessionVerifier:
@@ -58,9 +65,23 @@ class SessionVerifier:
         )
         self._issuer = issuer
         self._audience = audience
+        self._verified: TTLCache[str, tuple[str, float]] = TTLCache(
+            VERIFIED_CACHE_SIZE, VERIFIED_CACHE_SECONDS
+        )
+        self._verified_lock = threading.Lock()
 
     def verify(self, token: str) -> str:
         """Return the user ID of a valid token; raise `Unauthorized` for anything else."""
+        with self._verified_lock:
+            remembered = self._verified.get(token)
+        if remembered is not None and time.time() < remembered[1]:
+            return remembered[0]
+        user_id, expires = self._verify(token)
+        with self._verified_lock:
+            self._verified[token] = (user_id, expires)
+        return user_id
+
+    def _verify(self, token: str) -> tuple[str, float]:
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
             if algorithm not in self._algorithms:
@@ -80,7 +101,7 @@ class SessionVerifier:
             raise _invalid("The session token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise _invalid("The session token is not valid.") from exc
-        return self._user_id(claims)
+        return self._user_id(claims), float(claims["exp"])
 
     def mint(self, user_id: str, *, now: float) -> str:
         """Sign a session token for `user_id` (dev mode: the BFF holds the only key)."""
