@@ -32,5 +32,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(PIP) -e '.[dev]'
 	touch $(VENV)/.installed $@
 
+# Measure GET /api/v1/offers through kard-bff against static nginx and a minimal proxy (~2 min).
+bench: $(VENV)/.installed-dev
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	test -x /usr/sbin/nginx || (apt-get update && apt-get install -y nginx)
+	test -x $(BIN)/py-spy || $(PIP) py-spy
+	$(BIN)/python bench/offers.py
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Benchmarks of kard-bff, run by `make bench` (never by `make test`)."""
