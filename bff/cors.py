@@ -11,6 +11,8 @@ PREFLIGHT_MAX_AGE = "600"
 def init_app(app: Flask, origins: tuple[str, ...]) -> None:
     """Answer preflights and mark responses readable by the allowed origins."""
     allowed = frozenset(origins)
+    if not allowed:
+        return  # no browser may call the API: nothing to add to any response
 
     @app.after_request
     def add_cors_headers(response: Response) -> Response:

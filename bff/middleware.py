@@ -3,7 +3,7 @@ or cached."""
 
 import logging
 import re
-import uuid
+import secrets
 
 from flask import Flask, Response, g, has_request_context, request
 
@@ -33,12 +33,13 @@ class RequestIdFilter(logging.Filter):
 
 def _assign_request_id() -> None:
     given = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = given if _GOOD_REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.request_id = given if _GOOD_REQUEST_ID.match(given) else secrets.token_hex(16)
 
 
 def _finish_response(response: Response) -> Response:
-    response.headers[REQUEST_ID_HEADER] = g.get("request_id") or uuid.uuid4().hex
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if response.mimetype == "application/json":
-        response.headers.setdefault("Cache-Control", "no-store")
+    response.headers[REQUEST_ID_HEADER] = g.get("request_id") or secrets.token_hex(16)
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    if headers.get("Content-Type", "").startswith("application/json"):
+        headers.setdefault("Cache-Control", "no-store")
     return response

@@ -277,3 +277,13 @@ def test_dev_session_does_not_exist_outside_sandbox(kard_url):
     )
     response = app.test_client().post("/dev/session", json={"userId": "u"})
     assert response.status_code == 404
+
+
+def test_a_remembered_token_is_still_refused_after_it_expires(hs256_client, monkeypatch):
+    monkeypatch.setattr("bff.session.CLOCK_SKEW_SECONDS", 0)
+    expires = int(time.time()) + 2
+    token = jwt.encode(_claims(kard_user="u", exp=expires), HS_SECRET, "HS256")
+    assert _session(hs256_client, token).status_code == 200
+    assert _session(hs256_client, token).status_code == 200  # answered from memory
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    _assert_refused(_session(hs256_client, token))

@@ -6,6 +6,7 @@ Nothing here is cached: offers and their components are per user and change with
 
 import time
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, request
 
@@ -84,7 +85,8 @@ def _check_resource_id(value: str) -> None:
 
 
 def _query() -> Pairs:
-    return list(request.args.items(multi=True))
+    # The pairs straight from the query string: cheaper than building request.args.
+    return parse_qsl(request.query_string.decode("utf-8", "replace"), keep_blank_values=True)
 
 
 def _rewritten(answer: KardResponse, user_id: str):
