@@ -12,6 +12,7 @@ run: $(VENV)/.installed
 	$(BIN)/kard-bff serve --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.installed-dev
+	command -v node >/dev/null || (apt-get update && apt-get install -y nodejs)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

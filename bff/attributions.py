@@ -5,11 +5,13 @@
 report all of one event's errors at once and still send its valid neighbours.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bff.errors import error_object
 from bff.kard.vocabulary import ATTRIBUTION_MEDIUMS, EVENT_CODES
+from bff.pointers import escape
+from bff.timestamps import utc_timestamp
 
 ERROR_TITLE = "Invalid attribution event"
 # Devices' clocks drift; an event a day ahead of the BFF's clock is a bug, not drift.
@@ -93,11 +95,6 @@ def view_event(offer_id: str, body: dict[str, Any], now: datetime) -> tuple[dict
     return {"type": "offerAttribution", "attributes": checked}, errors + attribute_errors
 
 
-def utc_timestamp(moment: datetime) -> str:
-    """ISO 8601 in UTC with a `Z`, to the millisecond."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _event_date(value: Any, now: datetime) -> tuple[str | None, str | None]:
     if value is None:
         return utc_timestamp(now), None
@@ -147,7 +144,7 @@ def _filters(filters: Any, pointer: str) -> Errors:
 def _unknown_keys(value: dict[str, Any], allowed: tuple[str, ...], pointer: str) -> Errors:
     names = ", ".join(allowed)
     return [
-        _error(f"{pointer}/{_escape(key)}", f"Unknown field {key!r}; allowed: {names}.")
+        _error(f"{pointer}/{escape(key)}", f"Unknown field {key!r}; allowed: {names}.")
         for key in value
         if key not in allowed
     ]
@@ -155,11 +152,6 @@ def _unknown_keys(value: dict[str, Any], allowed: tuple[str, ...], pointer: str)
 
 def _is_text(value: Any, max_length: int) -> bool:
     return isinstance(value, str) and value.strip() != "" and len(value) <= max_length
-
-
-def _escape(key: str) -> str:
-    """Escape a key for a JSON pointer (RFC 6901)."""
-    return str(key).replace("~", "~0").replace("/", "~1")
 
 
 def _error(pointer: str, detail: str) -> dict[str, Any]:

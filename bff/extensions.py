@@ -1,12 +1,16 @@
-"""What the running app holds, for views: its settings, its Kard client and its CTA forms."""
+"""What the running app holds, for views: settings, the Kard client, CTA forms, themes, and
+WebView tokens."""
 
 import httpx
 from flask import Flask, current_app
 
 from bff import sandbox
 from bff.cta import CtaForms
+from bff.errors import UpstreamFailed
 from bff.kard import KardClient
 from bff.settings import Settings
+from bff.theme_catalog import NamedTheme, load_themes
+from bff.webview import WebViewTokens
 
 # In sandbox without KARD_API_URL, the BFF calls the simulator mounted in this same app through a
 # WSGI transport: the same HTTP requests and answers, without a socket or a port to know.
@@ -17,13 +21,14 @@ def init_app(app: Flask, settings: Settings) -> None:
     """Store the settings, mount the simulator in sandbox, and build the Kard client."""
     app.extensions["settings"] = settings
     app.extensions["cta_forms"] = CtaForms()
+    app.extensions["themes"] = load_themes(settings.themes_dir, settings.default_theme)
     transport = None
     if settings.sandbox:
         sandbox.init_app(app)
     api_url = settings.kard_api_url
     if api_url is None:
         api_url, transport = EMBEDDED_KARD_URL, httpx.WSGITransport(app=app)
-    app.extensions["kard"] = KardClient(
+    app.extensions["kard"] = client = KardClient(
         api_url=api_url,
         token_url=settings.kard_auth_url or f"{api_url}/v2/auth/token",
         client_id=settings.kard_client_id,
@@ -32,6 +37,9 @@ def init_app(app: Flask, settings: Settings) -> None:
         target_issuer=settings.kard_target_issuer,
         timeout=settings.kard_timeout,
         transport=transport,
+    )
+    app.extensions["webview_tokens"] = WebViewTokens(
+        lambda user_id: mint_webview_token(client, user_id)
     )
 
 
@@ -48,3 +56,25 @@ def cta_forms() -> CtaForms:
 def kard() -> KardClient:
     """The current app's Kard client."""
     return current_app.extensions["kard"]
+
+
+def themes() -> dict[str, NamedTheme]:
+    """The current app's named themes."""
+    return current_app.extensions["themes"]
+
+
+def webview_tokens() -> WebViewTokens:
+    """The current app's per-user WebView tokens."""
+    return current_app.extensions["webview_tokens"]
+
+
+def mint_webview_token(client: KardClient, user_id: str) -> tuple[str, float]:
+    """Ask Kard for a WebView token for the user: the token and the seconds it lives."""
+    answer = client.webview_token(user_id).body
+    try:
+        token, expires_in = answer["access_token"], float(answer["expires_in"])
+    except (TypeError, KeyError, ValueError) as exc:
+        raise UpstreamFailed("Kard's WebView token answer could not be read.") from exc
+    if not isinstance(token, str) or not token or not expires_in > 0:
+        raise UpstreamFailed("Kard's WebView token answer could not be read.")
+    return token, expires_in

@@ -28,7 +28,7 @@ KARD_WEBVIEW_URLS = {
 SANDBOX_CLIENT_ID = "sandbox-client"
 SANDBOX_CLIENT_SECRET = "sandbox-secret"
 SANDBOX_ORGANIZATION_ID = "org-sandbox"
-BUNDLED_THEMES_DIR = Path(__file__).parent / "themes"
+BUNDLED_THEMES_DIR = Path(__file__).parent / "bundled_themes"
 MIN_HS256_SECRET_BYTES = 32
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 

@@ -1,0 +1,75 @@
+"""Opening Kard's hosted WebView: a token for the session user, and the URL with a theme."""
+
+import time
+from urllib.parse import urljoin
+
+from flask import Blueprint, request
+
+from bff import themes as theme_codec
+from bff.api.bodies import json_object
+from bff.api.themes import theme_error
+from bff.errors import Unprocessable
+from bff.extensions import settings, themes, webview_tokens
+from bff.session import session_user
+from bff.timestamps import utc_timestamp
+from bff.webview import session_url
+
+bp = Blueprint("webview", __name__, url_prefix="/api/v1/webview")
+
+SESSION_KEYS = ("theme", "themeName")
+
+
+@bp.post("/token")
+def create_token():
+    """Answer a Kard WebView token for the session user (reused until shortly before expiry)."""
+    token = webview_tokens().get(session_user())
+    return {
+        "token": token.token,
+        "tokenType": "Bearer",
+        "expiresIn": int(token.expires_at - time.time()),
+        "expiresAt": utc_timestamp(token.expires_at),
+    }
+
+
+@bp.post("/session")
+def create_session():
+    """Answer the WebView URL for the session user, with the requested or default theme."""
+    user_id = session_user()
+    theme = _requested_theme(json_object(optional=True))
+    token = webview_tokens().get(user_id)
+    base = urljoin(request.host_url, settings().kard_webview_url)
+    return {
+        "url": session_url(base, token.token, theme),
+        "token": token.token,
+        "expiresAt": utc_timestamp(token.expires_at),
+        "theme": theme,
+    }
+
+
+def _requested_theme(body: dict) -> str | None:
+    """The encoded theme: from the body's theme, its themeName, or BFF_DEFAULT_THEME."""
+    unknown = [key for key in body if key not in SESSION_KEYS]
+    if unknown or len(body) > 1:
+        pointer = f"/{unknown[0]}" if unknown else "/themeName"
+        detail = 'Send {"theme": {...}}, {"themeName": "..."}, or no body.'
+        raise Unprocessable(detail, pointer=pointer)
+    if "theme" in body:
+        try:
+            return theme_codec.encode(body["theme"])[0]
+        except theme_codec.ThemeError as exc:
+            raise _inside_theme(theme_error(exc)) from exc
+    name = body.get("themeName", settings().default_theme)
+    if name is None:
+        return None
+    named = themes().get(name) if isinstance(name, str) else None
+    if named is None:
+        detail = f"No theme named {name!r}; see GET /api/v1/themes."
+        raise Unprocessable(detail, pointer="/themeName")
+    return named.theme
+
+
+def _inside_theme(error: Unprocessable) -> Unprocessable:
+    """Point the theme's errors into the request body, under /theme."""
+    for item in error.errors:
+        item["source"]["pointer"] = "/theme" + item["source"]["pointer"]
+    return error

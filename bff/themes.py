@@ -1,0 +1,265 @@
+"""WebView themes: validate, normalize, encode to base64url, and decode. Pure: no Flask, no I/O.
+
+A theme is the object of Kard's WebView guide::
+
+    {"theme": "system" | "light" | "dark",
+     "styles": {"light": {<10 color tokens>}, "dark": {<10 color tokens>},
+                "layout": {"radius", "chipRadius", "imageRadius", "cardRadius"}},
+     "labels": {"rewardsTitle", "nearbyOffersTitle", "offersTitle"},
+     "layout": {"showMap": true | false}}
+
+Normalizing trims strings and drops empty groups; it keeps the keys in the order given, so the
+encoded value is exactly what the guide's `btoa(JSON.stringify(theme))` encoder gives for the same
+object. The JSON is compact and ASCII-only (other characters as `\\uXXXX`), so any decoder reads it.
+"""
+
+import base64
+import binascii
+import difflib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import tinycss2
+import tinycss2.color4
+
+from bff.pointers import escape
+
+MODES = ("system", "light", "dark")
+COLOR_TOKENS = (
+    "background",
+    "primary",
+    "buttonPrimaryTextColor",
+    "secondary",
+    "buttonSecondaryTextColor",
+    "textPrimary",
+    "textSecondary",
+    "cardBackgroundColor",
+    "border",
+    "linkColor",
+)
+LAYOUT_TOKENS = ("radius", "chipRadius", "imageRadius", "cardRadius")
+LABELS = ("rewardsTitle", "nearbyOffersTitle", "offersTitle")
+TOP_LEVEL = ("theme", "styles", "labels", "layout")
+STYLE_GROUPS = ("light", "dark", "layout")
+LAYOUT_OPTIONS = ("showMap",)
+MAX_LABEL_LENGTH = 60
+MAX_VALUE_LENGTH = 100
+# A theme rides in a URL: keep the encoded value well under what browsers and proxies take.
+MAX_ENCODED_LENGTH = 4096
+CSS_LENGTH_UNITS = frozenset(
+    (
+        *("px", "cm", "mm", "q", "in", "pt", "pc"),
+        *("em", "rem", "ex", "rex", "cap", "rcap", "ch", "rch", "ic", "ric", "lh", "rlh"),
+        *("vw", "vh", "vi", "vb", "vmin", "vmax"),
+        *(f"{size}{axis}" for size in "sld" for axis in ("vw", "vh", "vi", "vb", "vmin", "vmax")),
+        *("cqw", "cqh", "cqi", "cqb", "cqmin", "cqmax"),
+    )
+)
+# Colors and lengths never need these; refusing them keeps comments and markup out of CSS.
+_UNSAFE_CSS = re.compile(r"/\*|[^A-Za-z0-9#%.,()/+\- ]")
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a theme, and where (a JSON pointer into it)."""
+
+    pointer: str
+    detail: str
+
+
+class ThemeError(ValueError):
+    """A theme (or an encoded value) is invalid; `problems` has one entry per bad field."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(f"{p.pointer or '/'}: {p.detail}" for p in problems))
+        self.problems = problems
+
+
+def normalize(theme: Any) -> dict[str, Any]:
+    """Validate `theme`; return it trimmed, without empty groups. Raise `ThemeError`."""
+    problems: list[Problem] = []
+    normalized = _theme(theme, problems)
+    if problems:
+        raise ThemeError(problems)
+    return normalized
+
+
+def encode(theme: Any) -> tuple[str, dict[str, Any]]:
+    """Validate and normalize `theme`; return its base64url value and the normalized theme."""
+    normalized = normalize(theme)
+    value = _base64url(_compact_json(normalized))
+    if len(value) > MAX_ENCODED_LENGTH:
+        detail = f"The encoded theme is {len(value)} characters; at most {MAX_ENCODED_LENGTH}."
+        raise ThemeError([Problem("", detail)])
+    return value, normalized
+
+
+def decode(value_or_url: str) -> dict[str, Any]:
+    """Read a base64url theme (bare, or the `theme` of a WebView URL; padded or not) and return
+    the normalized theme. Raise `ThemeError` for anything that is not a valid theme."""
+    value = _theme_value(value_or_url.strip())
+    if len(value) > MAX_ENCODED_LENGTH + 2:
+        raise ThemeError([Problem("", f"The theme value is longer than {MAX_ENCODED_LENGTH}.")])
+    if not _BASE64URL.match(value):
+        raise ThemeError([Problem("", "The theme value is not base64url (A-Z a-z 0-9 - _).")])
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        theme = json.loads(raw.decode("utf-8"))
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ThemeError([Problem("", "The theme value does not decode to JSON.")]) from exc
+    return normalize(theme)
+
+
+def _theme_value(value_or_url: str) -> str:
+    if "://" not in value_or_url and "?" not in value_or_url:
+        return value_or_url
+    themes = parse_qs(urlsplit(value_or_url).query).get("theme")
+    if not themes:
+        raise ThemeError([Problem("", "The URL has no theme parameter.")])
+    return themes[-1]
+
+
+def _compact_json(theme: dict[str, Any]) -> bytes:
+    return json.dumps(theme, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def _base64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+# Validation: each function checks one level and appends its problems.
+
+
+def _theme(theme: Any, problems: list[Problem]) -> dict[str, Any]:
+    if not isinstance(theme, dict):
+        problems.append(Problem("", "A theme must be a JSON object."))
+        return {}
+    result: dict[str, Any] = {}
+    for key, value in _known_items(theme, TOP_LEVEL, "", problems):
+        if key == "theme":
+            checked = _mode(value, "/theme", problems)
+        elif key == "styles":
+            checked = _styles(value, problems)
+        elif key == "labels":
+            checked = _group(value, "/labels", LABELS, _label, problems)
+        else:
+            checked = _group(value, "/layout", LAYOUT_OPTIONS, _boolean, problems)
+        if checked not in (None, {}):
+            result[key] = checked
+    return result
+
+
+def _styles(styles: Any, problems: list[Problem]) -> dict[str, Any] | None:
+    if not isinstance(styles, dict):
+        problems.append(Problem("/styles", "styles must be an object with light, dark, layout."))
+        return None
+    result = {}
+    for group, tokens in _known_items(styles, STYLE_GROUPS, "/styles", problems):
+        names, check = (LAYOUT_TOKENS, _length) if group == "layout" else (COLOR_TOKENS, _color)
+        checked = _group(tokens, f"/styles/{group}", names, check, problems)
+        if checked:
+            result[group] = checked
+    return result
+
+
+def _group(value: Any, pointer: str, names: tuple[str, ...], check, problems: list[Problem]):
+    if not isinstance(value, dict):
+        problems.append(Problem(pointer, f"{pointer[1:]} must be an object."))
+        return None
+    result = {}
+    for key, item in _known_items(value, names, pointer, problems):
+        checked = check(item, f"{pointer}/{key}", problems)
+        if checked is not None:
+            result[key] = checked
+    return result
+
+
+def _known_items(value: dict[str, Any], allowed: tuple[str, ...], pointer: str, problems):
+    """The items of `value` whose keys are allowed; a problem for each other key."""
+    for key, item in value.items():
+        if key in allowed:
+            yield key, item
+            continue
+        hint = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        did_you_mean = f" Did you mean {hint[0]!r}?" if hint else ""
+        detail = f"Unknown key {key!r}; allowed: {', '.join(allowed)}.{did_you_mean}"
+        problems.append(Problem(f"{pointer}/{escape(key)}", detail))
+
+
+def _mode(value: Any, pointer: str, problems: list[Problem]) -> str | None:
+    if value not in MODES:
+        problems.append(Problem(pointer, f"theme must be one of {', '.join(MODES)}."))
+        return None
+    return value
+
+
+def _color(value: Any, pointer: str, problems: list[Problem]) -> str | None:
+    text = _css_text(value, pointer, "a CSS color", problems)
+    if text is None:
+        return None
+    parsed = tinycss2.color4.parse_color(text)
+    if parsed is None or isinstance(parsed, str):  # None: not a color; str: currentcolor
+        detail = f"{text!r} is not a CSS color (hex, rgb(), hsl(), oklch(), a name, ...)."
+        problems.append(Problem(pointer, detail))
+        return None
+    return text
+
+
+def _length(value: Any, pointer: str, problems: list[Problem]) -> str | None:
+    text = _css_text(value, pointer, "a CSS length", problems)
+    if text is None:
+        return None
+    token = tinycss2.parse_one_component_value(text)
+    is_zero = token.type == "number" and token.value == 0
+    is_length = token.type == "dimension" and token.unit.lower() in CSS_LENGTH_UNITS
+    if not (is_zero or is_length or token.type == "percentage"):
+        problems.append(Problem(pointer, f"{text!r} is not a CSS length like 8px, 0.5rem or 50%."))
+        return None
+    if token.value < 0:
+        problems.append(Problem(pointer, f"{text!r} is negative; lengths here are 0 or more."))
+        return None
+    return text
+
+
+def _css_text(value: Any, pointer: str, what: str, problems: list[Problem]) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        problems.append(Problem(pointer, f"Expected {what} as a string."))
+        return None
+    text = value.strip()
+    if len(text) > MAX_VALUE_LENGTH or _UNSAFE_CSS.search(text):
+        problems.append(Problem(pointer, f"{text[:40]!r} is not {what}."))
+        return None
+    return text
+
+
+def _label(value: Any, pointer: str, problems: list[Problem]) -> str | None:
+    if not isinstance(value, str):
+        problems.append(Problem(pointer, "A label must be a string."))
+        return None
+    text = value.strip()
+    if not 1 <= len(text) <= MAX_LABEL_LENGTH:
+        detail = f"A label must be 1 to {MAX_LABEL_LENGTH} characters after trimming."
+        problems.append(Problem(pointer, detail))
+        return None
+    if any(_is_control(character) for character in text) or "<" in text or ">" in text:
+        detail = "A label must be plain text: no control characters, no < or >."
+        problems.append(Problem(pointer, detail))
+        return None
+    return text
+
+
+def _boolean(value: Any, pointer: str, problems: list[Problem]) -> bool | None:
+    if not isinstance(value, bool):
+        problems.append(Problem(pointer, "showMap must be true or false."))
+        return None
+    return value
+
+
+def _is_control(character: str) -> bool:
+    return unicodedata.category(character) in ("Cc", "Zl", "Zp") or character in _BIDI_CONTROLS

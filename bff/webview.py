@@ -1,0 +1,63 @@
+"""Kard WebView tokens per user, and the WebView URL. Pure: no Flask."""
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from cachetools import TLRUCache
+
+# A token is handed out only while it has at least this long to live, so the WebView that loads
+# it can still use it.
+RENEW_MARGIN = 60.0
+MAX_CACHED_USERS = 10_000
+
+
+@dataclass(frozen=True)
+class WebViewToken:
+    """A Kard WebView token and when it expires (seconds since the epoch)."""
+
+    token: str
+    expires_at: float
+
+
+class WebViewTokens:
+    """Reuse each user's WebView token until `RENEW_MARGIN` before it expires; never share one.
+
+    The cache is keyed by user ID and bounded. Two first requests for one user at the same moment
+    may both mint a token; both are valid, and the later one is kept.
+    """
+
+    def __init__(
+        self,
+        mint: Callable[[str], tuple[str, float]],
+        *,
+        clock: Callable[[], float] = time.time,
+        max_users: int = MAX_CACHED_USERS,
+    ):
+        self._mint = mint  # user ID -> (token, seconds it lives)
+        self._clock = clock
+        self._cache: TLRUCache[str, WebViewToken] = TLRUCache(
+            max_users, ttu=lambda _user, token, _now: token.expires_at - RENEW_MARGIN, timer=clock
+        )
+        self._lock = threading.Lock()
+
+    def get(self, user_id: str) -> WebViewToken:
+        """The user's token, minted anew when none is cached or it is about to expire."""
+        with self._lock:
+            cached = self._cache.get(user_id)
+        if cached is not None:
+            return cached
+        value, expires_in = self._mint(user_id)
+        token = WebViewToken(value, self._clock() + expires_in)
+        with self._lock:
+            self._cache[user_id] = token
+        return token
+
+
+def session_url(webview_url: str, token: str, theme: str | None) -> str:
+    """The WebView URL: `webview_url?token=<token>&theme=<base64url>` (no theme param if none)."""
+    separator = "&" if "?" in webview_url else "?"
+    url = f"{webview_url}{separator}token={quote(token, safe='')}"
+    return f"{url}&theme={theme}" if theme else url

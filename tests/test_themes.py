@@ -1,0 +1,337 @@
+"""Themes: validation, normalization, base64url encoding, and the encode/decode endpoints."""
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bff import create_app, themes
+from bff.settings import BUNDLED_THEMES_DIR
+
+GUIDE_EXAMPLE = Path(__file__).parent / "fixtures" / "webview_guide_theming.ts"
+BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+@pytest.fixture(scope="module")
+def client():
+    return create_app({}).test_client()
+
+
+# What a valid theme looks like, generated.
+
+_byte = st.integers(0, 255)
+colors = st.one_of(
+    st.builds("#{:02x}{:02x}{:02x}".format, _byte, _byte, _byte),
+    st.builds("#{:02X}{:02X}{:02X}{:02X}".format, _byte, _byte, _byte, _byte),
+    st.builds("rgb({}, {}, {})".format, _byte, _byte, _byte),
+    st.builds("rgb({} {} {} / {}%)".format, _byte, _byte, _byte, st.integers(0, 100)),
+    st.builds("hsl({}deg {}% {}%)".format, st.integers(0, 360), st.integers(0, 100), _byte),
+    st.builds("oklch({:.2f} {:.2f} {})".format, st.floats(0, 1), st.floats(0, 0.4), _byte),
+    st.sampled_from(["red", "RebeccaPurple", "transparent", "hwb(120 10% 10%)", "lab(50% 40 59)"]),
+)
+lengths = st.one_of(
+    st.just("0"),
+    st.builds("{}{}".format, st.integers(0, 9999), st.sampled_from(["px", "rem", "em", "%", "vh"])),
+    st.builds("{:.1f}rem".format, st.floats(0, 10)),
+)
+labels = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="<>"
+    ),
+    min_size=1,
+    max_size=60,
+).filter(lambda text: text.strip() and not any(c in text for c in "\u202a\u202b\u202c\u202d\u202e"))
+padded = st.sampled_from(["", " ", "  "])
+
+
+def _group(names, values):
+    return st.dictionaries(st.sampled_from(names), values, max_size=len(names))
+
+
+def _with_padding(strategy):
+    return st.builds(lambda value, left, right: left + value + right, strategy, padded, padded)
+
+
+valid_themes = st.fixed_dictionaries(
+    {},
+    optional={
+        "theme": st.sampled_from(themes.MODES),
+        "styles": st.fixed_dictionaries(
+            {},
+            optional={
+                "light": _group(themes.COLOR_TOKENS, _with_padding(colors)),
+                "dark": _group(themes.COLOR_TOKENS, _with_padding(colors)),
+                "layout": _group(themes.LAYOUT_TOKENS, _with_padding(lengths)),
+            },
+        ),
+        "labels": _group(themes.LABELS, _with_padding(labels)),
+        "layout": st.fixed_dictionaries({}, optional={"showMap": st.booleans()}),
+    },
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_themes)
+def test_decode_of_encode_is_the_normalized_theme(theme):
+    value, normalized = themes.encode(theme)
+    assert BASE64URL.match(value)
+    assert themes.decode(value) == normalized == themes.normalize(theme)
+    assert themes.normalize(normalized) == normalized  # normalizing twice changes nothing
+    json_text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+    assert json_text == json.dumps(normalized, separators=(",", ":"))  # compact, ASCII-only
+
+
+def test_the_guides_own_encoder_gives_the_same_value():
+    """Run `encodeThemeOverrides` from Kard's WebView guide with node on the guide's example."""
+    node = shutil.which("node")
+    assert node, "node is needed for this test (make test installs it)"
+    script = GUIDE_EXAMPLE.read_text()
+    script = script.replace(" as const", "").replace("(overrides: object): string", "(overrides)")
+    script = re.sub(
+        r"const url = .*", "console.log(JSON.stringify({themeOverrides, themeParam}));", script
+    )
+    result = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    guide = json.loads(result.stdout)
+
+    value, normalized = themes.encode(guide["themeOverrides"])
+    assert value == guide["themeParam"]
+    assert normalized == guide["themeOverrides"]
+    bundled = json.loads((BUNDLED_THEMES_DIR / "branding.json").read_text())
+    assert themes.encode(bundled)[0] == guide["themeParam"]
+
+
+def test_non_ascii_labels_round_trip_as_ascii_json():
+    theme = {
+        "labels": {
+            "rewardsTitle": "Récompenses",
+            "offersTitle": "優惠",
+            "nearbyOffersTitle": "🎁 près",
+        }
+    }
+    value, _ = themes.encode(theme)
+    json_text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    assert json_text.isascii()
+    assert b"R\\u00e9compenses" in json_text and b"\\u512a\\u60e0" in json_text
+    assert themes.decode(value) == theme
+
+
+def test_normalizing_trims_and_drops_empty_groups():
+    theme = {
+        "theme": "dark",
+        "styles": {"light": {}, "dark": {"primary": "  #ABCDEF "}, "layout": {}},
+        "labels": {},
+        "layout": {"showMap": False},
+    }
+    assert themes.normalize(theme) == {
+        "theme": "dark",
+        "styles": {"dark": {"primary": "#ABCDEF"}},
+        "layout": {"showMap": False},
+    }
+    assert themes.normalize({"styles": {"light": {}}}) == {}
+
+
+@pytest.mark.parametrize(
+    "value_of",
+    [
+        lambda v: v,
+        lambda v: v + "=" * (-len(v) % 4),
+        lambda v: f"https://webview-test-us-east-1.getkard.com/?token=abc.def&theme={v}",
+        lambda v: (
+            "https://webview-test-us-east-1.getkard.com/?theme="
+            + (v + "=" * (-len(v) % 4)).replace("=", "%3D")
+        ),
+        lambda v: f"  {v}\n",
+    ],
+)
+def test_decode_takes_bare_values_urls_and_padding(value_of):
+    theme = {"theme": "light", "labels": {"offersTitle": "Deals"}}
+    value, _ = themes.encode(theme)
+    assert themes.decode(value_of(value)) == theme
+
+
+# Invalid themes: 422, one error per bad field, each with a pointer.
+
+INVALID = [
+    ([], [""]),
+    ("light", [""]),
+    ({"theme": "dim"}, ["/theme"]),
+    ({"theme": None}, ["/theme"]),
+    ({"thme": "dark"}, ["/thme"]),
+    ({"styles": []}, ["/styles"]),
+    ({"styles": {"lite": {}}}, ["/styles/lite"]),
+    ({"styles": {"light": {"primary": "red; background:url(x)"}}}, ["/styles/light/primary"]),
+    ({"styles": {"light": {"primary": "url(x)"}}}, ["/styles/light/primary"]),
+    ({"styles": {"light": {"primary": "red/*</style>*/"}}}, ["/styles/light/primary"]),
+    ({"styles": {"light": {"primary": "expression(alert(1))"}}}, ["/styles/light/primary"]),
+    ({"styles": {"light": {"primary": "#ggg"}}}, ["/styles/light/primary"]),
+    ({"styles": {"light": {"primary": "currentcolor"}}}, ["/styles/light/primary"]),
+    ({"styles": {"light": {"primary": ""}}}, ["/styles/light/primary"]),
+    ({"styles": {"light": {"primary": 255}}}, ["/styles/light/primary"]),
+    ({"styles": {"dark": {"primaryColor": "#fff"}}}, ["/styles/dark/primaryColor"]),
+    ({"styles": {"layout": {"radius": "-2px"}}}, ["/styles/layout/radius"]),
+    ({"styles": {"layout": {"radius": "8"}}}, ["/styles/layout/radius"]),
+    ({"styles": {"layout": {"radius": "8 px"}}}, ["/styles/layout/radius"]),
+    ({"styles": {"layout": {"radius": "2fr"}}}, ["/styles/layout/radius"]),
+    ({"styles": {"layout": {"radius": "calc(1px + 2px)"}}}, ["/styles/layout/radius"]),
+    ({"styles": {"layout": {"cardRadius": 8}}}, ["/styles/layout/cardRadius"]),
+    ({"styles": {"layout": {"borderRadius": "8px"}}}, ["/styles/layout/borderRadius"]),
+    ({"labels": {"rewardsTitle": ""}}, ["/labels/rewardsTitle"]),
+    ({"labels": {"rewardsTitle": "   "}}, ["/labels/rewardsTitle"]),
+    ({"labels": {"rewardsTitle": "x" * 61}}, ["/labels/rewardsTitle"]),
+    ({"labels": {"rewardsTitle": "line\nbreak"}}, ["/labels/rewardsTitle"]),
+    ({"labels": {"rewardsTitle": "evil\u202etxt"}}, ["/labels/rewardsTitle"]),
+    ({"labels": {"rewardsTitle": "<b>Rewards</b>"}}, ["/labels/rewardsTitle"]),
+    ({"labels": {"offersTitle": ["Deals"]}}, ["/labels/offersTitle"]),
+    ({"layout": {"showMap": "yes"}}, ["/layout/showMap"]),
+    ({"layout": {"showMap": 1}}, ["/layout/showMap"]),
+    ({"layout": {"show_map": True}}, ["/layout/show_map"]),
+    ({"a/b": 1}, ["/a~1b"]),
+    (
+        {
+            "theme": "dim",
+            "styles": {"light": {"primary": "nope", "border": "#fff"}, "layout": {"radius": "x"}},
+            "labels": {"offersTitle": ""},
+        },
+        ["/theme", "/styles/light/primary", "/styles/layout/radius", "/labels/offersTitle"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("theme", "pointers"), INVALID)
+def test_invalid_themes_are_422_with_pointers(client, theme, pointers):
+    response = client.post("/api/v1/themes/encode", json=theme)
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert [error["source"]["pointer"] for error in errors] == pointers
+    assert all(error["status"] == "422" and error["detail"] for error in errors)
+
+
+def test_a_typo_gets_the_closest_name(client):
+    errors = client.post("/api/v1/themes/encode", json={"labels": {"rewardTitle": "x"}}).get_json()
+    assert "Did you mean 'rewardsTitle'?" in errors["errors"][0]["detail"]
+    assert "allowed: rewardsTitle, nearbyOffersTitle, offersTitle" in errors["errors"][0]["detail"]
+
+
+def test_too_large_a_theme_is_refused_clearly():
+    long_color = "color(display-p3 " + " ".join(["0.12345678901234567"] * 3) + " / 0.1234567)"
+    theme = {
+        "styles": {
+            "light": dict.fromkeys(themes.COLOR_TOKENS, long_color),
+            "dark": dict.fromkeys(themes.COLOR_TOKENS, long_color),
+        },
+        "labels": dict.fromkeys(themes.LABELS, "優" * 60),  # each one \uXXXX in the JSON
+    }
+    with pytest.raises(themes.ThemeError, match=r"encoded theme is \d+ characters; at most 4096"):
+        themes.encode(theme)
+    with pytest.raises(themes.ThemeError, match="longer than 4096"):
+        themes.decode("A" * 5000)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "not base64!",
+        "eyJ0aGVtZSI6",  # truncated JSON
+        base64.urlsafe_b64encode(b"[1, 2]").decode(),
+        base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+        base64.urlsafe_b64encode(b'{"theme": "dim"}').decode(),
+        "https://webview.example.com/?token=abc",
+    ],
+)
+def test_bad_values_do_not_decode(value):
+    with pytest.raises(themes.ThemeError):
+        themes.decode(value)
+
+
+def test_encode_and_decode_endpoints(client):
+    theme = {"theme": "dark", "labels": {"offersTitle": " Deals "}}
+    encoded = client.post("/api/v1/themes/encode", json=theme).get_json()
+    assert encoded["json"] == {"theme": "dark", "labels": {"offersTitle": "Deals"}}
+    assert client.post("/api/v1/themes/decode", json={"theme": encoded["theme"]}).get_json() == {
+        "json": encoded["json"]
+    }
+    url = f"https://webview-test-us-east-1.getkard.com/?token=t&theme={encoded['theme']}"
+    assert (
+        client.post("/api/v1/themes/decode", json={"url": url}).get_json()["json"]
+        == encoded["json"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({}, ""),
+        ({"theme": "x", "url": "y"}, ""),
+        ({"value": "x"}, "/value"),
+        ({"theme": 42}, ""),
+        ({"theme": "%%%"}, "/theme"),
+        ({"url": "https://x/?token=a"}, "/url"),
+    ],
+)
+def test_decode_endpoint_errors(client, body, pointer):
+    response = client.post("/api/v1/themes/decode", json=body)
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["source"]["pointer"] == pointer
+
+
+def test_named_themes(client):
+    listed = client.get("/api/v1/themes").get_json()["themes"]
+    names = [theme["name"] for theme in listed]
+    assert {"branding", "high-contrast"} <= set(names)
+    one = client.get("/api/v1/themes/high-contrast").get_json()
+    assert one == next(theme for theme in listed if theme["name"] == "high-contrast")
+    assert themes.decode(one["theme"]) == one["json"]
+    assert client.get("/api/v1/themes/nope").status_code == 404
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+theme_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "theme": json_values,
+        "styles": st.dictionaries(st.sampled_from(["light", "dark", "layout", "x"]), json_values),
+        "labels": st.dictionaries(st.sampled_from([*themes.LABELS, "y"]), json_values),
+        "layout": json_values,
+    },
+)
+
+
+@settings(
+    max_examples=300,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.one_of(json_values, theme_like))
+def test_fuzzed_theme_bodies_never_give_a_500(client, body):
+    raw = json.dumps(body)  # the standard library's JSON: integers of any size, like any client
+    response = client.post("/api/v1/themes/encode", data=raw, content_type="application/json")
+    assert response.status_code in (200, 400, 422)  # 400: JSON numbers orjson cannot hold
+    assert response.get_json()["errors" if response.status_code != 200 else "theme"]
+
+
+@pytest.mark.parametrize(
+    "raw", [b'{"theme": 123456789012345678901234567890}', b'{"theme": 1e999}', b"null", b""]
+)
+def test_unreadable_numbers_and_empty_bodies_are_client_errors(client, raw):
+    response = client.post("/api/v1/themes/encode", data=raw, content_type="application/json")
+    assert response.status_code in (400, 422)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=200))
+def test_fuzzed_decode_values_never_give_a_500(client, value):
+    response = client.post("/api/v1/themes/decode", json={"theme": value})
+    assert response.status_code in (200, 422)

@@ -1,0 +1,255 @@
+"""WebView tokens and session URLs against the simulator, and the theme CLI."""
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from bff import create_app, themes
+from bff.cli import main
+from bff.extensions import mint_webview_token
+from bff.kard import KardClient
+from bff.settings import ConfigError
+from bff.webview import RENEW_MARGIN, WebViewTokens
+
+TOKEN_PATH = r"^/v2/auth/issuers/[^/]+/users/[^/]+/token$"
+WEBVIEW = "https://webview-test-us-east-1.getkard.com/"
+
+
+@pytest.fixture
+def app(kard_url):
+    return create_app({"KARD_API_URL": kard_url, "KARD_WEBVIEW_URL": WEBVIEW})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def as_user(client):
+    def headers(user_id: str) -> dict[str, str]:
+        token = client.post("/dev/session", json={"userId": user_id}).get_json()["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+def test_token_is_reused_per_user_and_never_shared(client, as_user, simulator):
+    a, b = as_user("user-a"), as_user("user-b")
+    first = client.post("/api/v1/webview/token", headers=a).get_json()
+    second = client.post("/api/v1/webview/token", headers=a).get_json()
+    assert first["token"] == second["token"]
+    assert len(simulator.calls_to(TOKEN_PATH)) == 1
+
+    other = client.post("/api/v1/webview/token", headers=b).get_json()
+    assert other["token"] != first["token"]
+    assert len(simulator.calls_to(TOKEN_PATH)) == 2
+    assert simulator.verify_webview_token(first["token"])["sub"] == "user-a"
+    assert simulator.verify_webview_token(other["token"])["sub"] == "user-b"
+    assert simulator.verify_webview_token(other["token"])["issuer_id"] == "org-sandbox"
+    assert first["tokenType"] == "Bearer"
+    assert 3500 < first["expiresIn"] <= 3600
+    assert first["expiresAt"].endswith("Z")
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_token_within_60_seconds_of_expiry_is_renewed(kard_url, simulator):
+    kard = KardClient(
+        api_url=kard_url,
+        token_url=f"{kard_url}/v2/auth/token",
+        client_id="c",
+        client_secret="s",
+        organization_id="org-sandbox",
+    )
+    clock = FakeClock()
+    tokens = WebViewTokens(lambda user: mint_webview_token(kard, user), clock=clock)
+    first = tokens.get("user-a")
+    assert first.expires_at == clock.now + 3600
+    clock.now += 3600 - RENEW_MARGIN - 1
+    assert tokens.get("user-a") == first
+    clock.now += 1
+    renewed = tokens.get("user-a")
+    assert renewed != first
+    assert len(simulator.calls_to(TOKEN_PATH)) == 2
+    kard.close()
+
+
+def test_the_token_cache_is_bounded():
+    minted = []
+
+    def mint(user):
+        minted.append(user)
+        return f"token-{user}", 3600.0
+
+    tokens = WebViewTokens(mint, max_users=2)
+    for user in ("a", "b", "c", "a"):
+        tokens.get(user)
+    assert minted == ["a", "b", "c", "a"]  # "a" was pushed out by "c"
+
+
+def _query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
+
+
+def test_session_url_carries_the_token_and_the_theme(client, as_user, simulator):
+    theme = {"theme": "dark", "labels": {"offersTitle": "Offres"}}
+    body = client.post("/api/v1/webview/session", headers=as_user("u-1"), json={"theme": theme})
+    session = body.get_json()
+    assert body.status_code == 200
+    assert session["url"].startswith(WEBVIEW + "?token=")
+    query = _query(session["url"])
+    assert query["token"] == [session["token"]]
+    assert simulator.verify_webview_token(query["token"][0])["sub"] == "u-1"
+    assert query["theme"] == [session["theme"]]
+    assert themes.decode(session["theme"]) == theme
+    assert session["expiresAt"].endswith("Z")
+
+
+def test_session_with_a_named_theme_or_none(client, as_user):
+    headers = as_user("u-1")
+    named = client.post("/api/v1/webview/session", headers=headers, json={"themeName": "branding"})
+    expected = client.get("/api/v1/themes/branding").get_json()["theme"]
+    assert named.get_json()["theme"] == expected
+    assert _query(named.get_json()["url"])["theme"] == [expected]
+
+    plain = client.post("/api/v1/webview/session", headers=headers).get_json()
+    assert plain["theme"] is None
+    assert "theme" not in _query(plain["url"])
+
+
+def test_session_uses_the_default_theme(kard_url):
+    app = create_app({"KARD_API_URL": kard_url, "BFF_DEFAULT_THEME": "high-contrast"})
+    client = app.test_client()
+    token = client.post("/dev/session", json={"userId": "u"}).get_json()["token"]
+    session = client.post(
+        "/api/v1/webview/session", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
+    assert session["theme"] == client.get("/api/v1/themes/high-contrast").get_json()["theme"]
+    assert session["url"].startswith("http://localhost/sandbox/webview?token=")
+
+
+def test_the_token_is_url_encoded_in_the_url():
+    from bff.webview import session_url
+
+    assert session_url("https://w/", "a+b/c=", None) == "https://w/?token=a%2Bb%2Fc%3D"
+    assert session_url("https://w/?x=1", "t", "abc") == "https://w/?x=1&token=t&theme=abc"
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"theme": {"theme": "dim"}}, "/theme/theme"),
+        ({"theme": {"styles": {"light": {"primary": "red; x"}}}}, "/theme/styles/light/primary"),
+        ({"theme": "abc"}, "/theme"),
+        ({"themeName": "nope"}, "/themeName"),
+        ({"themeName": 7}, "/themeName"),
+        ({"theme": {}, "themeName": "branding"}, "/themeName"),
+        ({"userId": "someone-else"}, "/userId"),
+    ],
+)
+def test_bad_session_bodies_are_422_and_mint_nothing(client, as_user, simulator, body, pointer):
+    response = client.post("/api/v1/webview/session", headers=as_user("u-1"), json=body)
+    assert response.status_code == 422
+    assert pointer in [error["source"]["pointer"] for error in response.get_json()["errors"]]
+    assert simulator.calls_to(TOKEN_PATH) == []
+
+
+def test_webview_endpoints_need_a_session(client):
+    assert client.post("/api/v1/webview/token").status_code == 401
+    assert client.post("/api/v1/webview/session").status_code == 401
+
+
+def test_kard_failures_reach_the_app_mapped(client, as_user, simulator):
+    simulator.faults.inject(503, retry_after="9", path=TOKEN_PATH)
+    response = client.post("/api/v1/webview/token", headers=as_user("u-1"))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "9"
+
+
+def test_a_bad_themes_folder_stops_start_up(tmp_path):
+    (tmp_path / "ok.json").write_text('{"theme": "dark"}')
+    with pytest.raises(ConfigError, match="BFF_DEFAULT_THEME='missing' is not in BFF_THEMES_DIR"):
+        create_app({"BFF_THEMES_DIR": str(tmp_path), "BFF_DEFAULT_THEME": "missing"})
+    (tmp_path / "broken.json").write_text('{"theme": "dim"}')
+    with pytest.raises(ConfigError, match=r"broken.json is not a valid theme: /theme"):
+        create_app({"BFF_THEMES_DIR": str(tmp_path)})
+    with pytest.raises(ConfigError, match="BFF_THEMES_DIR is not a folder"):
+        create_app({"BFF_THEMES_DIR": str(tmp_path / "nowhere")})
+
+
+# The command line.
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    for name in ("KARD_ENV", "KARD_API_URL", "BFF_AUTH_MODE", "BFF_THEMES_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    return CliRunner()
+
+
+def test_cli_theme_encode_and_decode(runner, tmp_path):
+    path = tmp_path / "theme.json"
+    path.write_text(json.dumps({"theme": "light", "labels": {"rewardsTitle": " Récompenses "}}))
+    encoded = runner.invoke(main, ["theme", "encode", str(path)])
+    assert encoded.exit_code == 0
+    value = encoded.output.strip()
+    decoded = runner.invoke(main, ["theme", "decode", f"https://w/?token=t&theme={value}"])
+    assert decoded.exit_code == 0
+    assert json.loads(decoded.output) == {
+        "theme": "light",
+        "labels": {"rewardsTitle": "Récompenses"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        ("{not json", "not valid JSON (line 1, column 2"),
+        ('{"theme": "dim", "layout": {"showMap": "no"}}', "invalid theme\n  /theme: "),
+    ],
+)
+def test_cli_theme_encode_errors(runner, tmp_path, content, message):
+    path = tmp_path / "theme.json"
+    if content is not None:
+        path.write_text(content)
+    result = runner.invoke(main, ["theme", "encode", str(path)])
+    assert result.exit_code == 1
+    assert message in result.output
+    if "invalid theme" in message:
+        assert "/layout/showMap: showMap must be true or false." in result.output
+
+
+def test_cli_theme_decode_error(runner):
+    result = runner.invoke(main, ["theme", "decode", "%%%"])
+    assert result.exit_code == 1
+    assert "invalid theme value" in result.output
+
+
+def test_cli_theme_url_and_token_in_sandbox(runner, tmp_path):
+    path = tmp_path / "theme.json"
+    path.write_text('{"theme": "dark"}')
+    url = runner.invoke(main, ["theme", "url", str(path), "--user", "u-9"])
+    assert url.exit_code == 0, url.output
+    query = _query(url.output.strip())
+    assert url.output.startswith("http://127.0.0.1:8000/sandbox/webview?token=")
+    assert themes.decode(query["theme"][0]) == {"theme": "dark"}
+    token = runner.invoke(main, ["token", "u-9"])
+    assert token.exit_code == 0
+    assert set(json.loads(token.output)) == {"token", "expiresAt"}
+
+
+@pytest.mark.parametrize("command", [[], ["theme"], ["theme", "url"], ["token"], ["serve"]])
+def test_cli_help(runner, command):
+    result = runner.invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
