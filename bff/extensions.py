@@ -6,7 +6,6 @@ from flask import Flask, current_app
 
 from bff import sandbox
 from bff.cta import CtaForms
-from bff.errors import UpstreamFailed
 from bff.kard import KardClient
 from bff.settings import Settings
 from bff.theme_catalog import NamedTheme, load_themes
@@ -38,9 +37,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         timeout=settings.kard_timeout,
         transport=transport,
     )
-    app.extensions["webview_tokens"] = WebViewTokens(
-        lambda user_id: mint_webview_token(client, user_id)
-    )
+    app.extensions["webview_tokens"] = WebViewTokens(client.webview_token)
 
 
 def settings() -> Settings:
@@ -66,15 +63,3 @@ def themes() -> dict[str, NamedTheme]:
 def webview_tokens() -> WebViewTokens:
     """The current app's per-user WebView tokens."""
     return current_app.extensions["webview_tokens"]
-
-
-def mint_webview_token(client: KardClient, user_id: str) -> tuple[str, float]:
-    """Ask Kard for a WebView token for the user: the token and the seconds it lives."""
-    answer = client.webview_token(user_id).body
-    try:
-        token, expires_in = answer["access_token"], float(answer["expires_in"])
-    except (TypeError, KeyError, ValueError) as exc:
-        raise UpstreamFailed("Kard's WebView token answer could not be read.") from exc
-    if not isinstance(token, str) or not token or not expires_in > 0:
-        raise UpstreamFailed("Kard's WebView token answer could not be read.")
-    return token, expires_in

@@ -26,3 +26,15 @@ def simulator(_simulator_server):
 def kard_url(_simulator_server, simulator) -> str:
     """Base URL of the simulator served over real HTTP (the Kard API root)."""
     return _simulator_server[1]
+
+
+@pytest.fixture
+def as_user(client):
+    """`as_user(user_id)` gives request headers with a dev session token for that user
+    (from the test module's `client`, a sandbox app)."""
+
+    def headers(user_id: str) -> dict[str, str]:
+        token = client.post("/dev/session", json={"userId": user_id}).get_json()["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers

@@ -151,7 +151,7 @@ def test_logs_never_hold_the_client_secret_or_access_tokens(app, client, simulat
     with app.app_context():
         client_for_kard = kard()
         client_for_kard.offers("user-1", [("supportedComponents", "cta")])
-        webview = client_for_kard.webview_token("user-1").body["access_token"]
+        webview, _ = client_for_kard.webview_token("user-1")
         simulator.expire_access_tokens()  # forces a 401, a refresh and a retry
         client_for_kard.locations("user-1", [])
         simulator.faults.inject(503, path=r"/offers$")

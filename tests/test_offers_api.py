@@ -21,17 +21,6 @@ def client(kard_url):
 
 
 @pytest.fixture
-def as_user(client):
-    """`as_user(user)` gives headers with a session token for that user."""
-
-    def headers(user_id: str) -> dict[str, str]:
-        token = client.post("/dev/session", json={"userId": user_id}).get_json()["token"]
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
-
-
-@pytest.fixture
 def a(as_user):
     return as_user(USER_A)
 

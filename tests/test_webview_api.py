@@ -8,7 +8,6 @@ from click.testing import CliRunner
 
 from bff import create_app, themes
 from bff.cli import main
-from bff.extensions import mint_webview_token
 from bff.kard import KardClient
 from bff.settings import ConfigError
 from bff.webview import RENEW_MARGIN, WebViewTokens
@@ -25,15 +24,6 @@ def app(kard_url):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-@pytest.fixture
-def as_user(client):
-    def headers(user_id: str) -> dict[str, str]:
-        token = client.post("/dev/session", json={"userId": user_id}).get_json()["token"]
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
 
 
 def test_token_is_reused_per_user_and_never_shared(client, as_user, simulator):
@@ -71,7 +61,7 @@ def test_a_token_within_60_seconds_of_expiry_is_renewed(kard_url, simulator):
         organization_id="org-sandbox",
     )
     clock = FakeClock()
-    tokens = WebViewTokens(lambda user: mint_webview_token(kard, user), clock=clock)
+    tokens = WebViewTokens(kard.webview_token, clock=clock)
     first = tokens.get("user-a")
     assert first.expires_at == clock.now + 3600
     clock.now += 3600 - RENEW_MARGIN - 1

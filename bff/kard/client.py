@@ -118,10 +118,10 @@ class KardClient:
         """Create Audits."""
         return self.call("POST", self._user_path(user_id, "audits"), json={"data": audits})
 
-    def webview_token(self, user_id: str) -> KardResponse:
-        """Mint a WebView token (a JWT naming the user and the issuer)."""
+    def webview_token(self, user_id: str) -> tuple[str, float]:
+        """Mint a WebView token (a JWT naming the user and the issuer): it, and seconds it lives."""
         path = f"/v2/auth/issuers/{_segment(self.organization_id)}/users/{_segment(user_id)}/token"
-        return self.call("POST", path)
+        return _token_answer(self.call("POST", path).body, "WebView token")
 
     def user_prefix(self, user_id: str) -> str:
         """The path under which Kard serves everything about one user."""
@@ -210,12 +210,9 @@ class KardClient:
             raise UpstreamFailed(f"Kard's token endpoint answered {status}.")
         try:
             answer = response.json()
-            token, expires_in = answer["access_token"], float(answer["expires_in"])
-        except (ValueError, KeyError, TypeError) as exc:
+        except ValueError as exc:
             raise UpstreamFailed("Kard's token answer could not be read.") from exc
-        if not isinstance(token, str) or not token or not expires_in > 0:
-            raise UpstreamFailed("Kard's token answer could not be read.")
-        return token, expires_in
+        return _token_answer(answer, "token")
 
     @contextmanager
     def _translate_transport_errors(self) -> Iterator[None]:
@@ -259,6 +256,17 @@ def _query_string(params: Params) -> str:
 def _encoded_pair(name: str, value: str) -> str:
     # Most pairs repeat on every call (the default supportedComponents), so encode each once.
     return f"{quote(name, safe='')}={quote(value, safe='')}"
+
+
+def _token_answer(answer: Any, what: str) -> tuple[str, float]:
+    """The token and its lifetime from an OAuth-style `{"access_token", "expires_in"}` answer."""
+    try:
+        token, expires_in = answer["access_token"], float(answer["expires_in"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UpstreamFailed(f"Kard's {what} answer could not be read.") from exc
+    if not isinstance(token, str) or not token or not expires_in > 0:
+        raise UpstreamFailed(f"Kard's {what} answer could not be read.")
+    return token, expires_in
 
 
 def _segment(value: str) -> str:
