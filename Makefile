@@ -11,8 +11,13 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 run: $(VENV)/.installed
 	$(BIN)/kard-bff serve --host 127.0.0.1 --port $(PORT)
 
+# Debian packages the tests use for real: node (the WebView guide's own encoder), redis-server.
+TEST_PACKAGES := node:nodejs redis-server:redis-server
+
 test: $(VENV)/.installed-dev
-	command -v node >/dev/null || (apt-get update && apt-get install -y nodejs)
+	@missing=""; for pair in $(TEST_PACKAGES); do \
+	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

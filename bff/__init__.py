@@ -38,13 +38,14 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 def register_blueprints(app: Flask, settings: Settings) -> None:
     """Mount the endpoints; the dev session endpoint exists only in sandbox."""
     from bff import pages
-    from bff.api import dev, health, offers, sessions, themes, webview
+    from bff.api import attributions, dev, health, offers, sessions, themes, webview
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(sessions.bp)
     app.register_blueprint(themes.bp)
     app.register_blueprint(webview.bp)
+    app.register_blueprint(attributions.bp)
     app.register_blueprint(offers.bp)
     if settings.sandbox:
         app.register_blueprint(dev.bp)

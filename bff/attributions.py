@@ -5,6 +5,8 @@
 report all of one event's errors at once and still send its valid neighbours.
 """
 
+import json
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +24,46 @@ EVENT_KEYS = ("type", "attributes")
 ATTRIBUTE_KEYS = ("entityId", "eventCode", "medium", "eventDate", "state")
 STATE_KEYS = ("rank", "filters")
 
+MAX_BATCH_EVENTS = 1000
+
 Errors = list[dict[str, Any]]
+
+
+@dataclass
+class Batch:
+    """An app's batch, checked: the unique valid events (with their indexes), and the rest."""
+
+    received: int
+    events: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # {"index", "errors"}
+
+
+def check_batch(body: dict[str, Any], now: datetime) -> Batch:
+    """Check each event of `{"data": [...]}` on its own and drop exact duplicates.
+
+    Raise `ValueError` (with the detail) when `data` is not a list of 1 to 1,000 events; a
+    list over the limit is `OverflowError`, so it can be answered 413.
+    """
+    data = body.get("data")
+    if not isinstance(data, list) or not data:
+        raise ValueError('Send {"data": [event, ...]} with 1 to 1,000 attribution events.')
+    if len(data) > MAX_BATCH_EVENTS:
+        raise OverflowError(f"A batch holds at most {MAX_BATCH_EVENTS} events, not {len(data)}.")
+    batch = Batch(received=len(data))
+    seen: set[str] = set()
+    for index, raw in enumerate(data):
+        event, errors = check_event(raw, f"/data/{index}", now)
+        if errors:
+            batch.rejected.append({"index": index, "errors": errors})
+            continue
+        key = json.dumps(event, sort_keys=True)
+        if key in seen:
+            batch.duplicates += 1
+            continue
+        seen.add(key)
+        batch.events.append((index, event))
+    return batch
 
 
 def check_event(raw: Any, pointer: str, now: datetime) -> tuple[dict[str, Any] | None, Errors]:

@@ -3,6 +3,7 @@
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urljoin
@@ -42,7 +43,14 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     _configure_logging()
     app = _build_app()
     click.echo(f"kard-bff serving on http://{host}:{port}", err=True)
-    _GunicornServer(app, bind=f"{host}:{port}", workers=workers, threads=threads).run()
+    _GunicornServer(
+        app,
+        bind=f"{host}:{port}",
+        workers=workers,
+        threads=threads,
+        # Each worker delivers what the outbox holds, including what earlier runs left there.
+        post_worker_init=lambda worker: extensions.delivery(app).ensure_worker(),
+    ).run()
 
 
 @main.command()
@@ -112,6 +120,31 @@ def token(user_id: str) -> None:
         minted = _webview_token(user_id)
     answer = {"token": minted.token, "expiresAt": utc_timestamp(minted.expires_at)}
     click.echo(json.dumps(answer, indent=2))
+
+
+@main.group()
+def outbox() -> None:
+    """Watch and drain the durable attribution outbox."""
+
+
+@outbox.command("status")
+def outbox_status() -> None:
+    """Print the outbox's depth, oldest age, attempts, last error and rejected chunks."""
+    app = _build_app()
+    status = extensions.delivery(app).outbox.status(now=time.time())
+    click.echo(json.dumps(status, indent=2))
+
+
+@outbox.command("drain")
+def outbox_drain() -> None:
+    """Try every queued chunk now, once, without waiting out its backoff."""
+    app = _build_app()
+    sending = extensions.delivery(app)
+    depth = sending.outbox.status(now=time.time())["depth"]
+    with app.app_context():
+        tried = sending.deliver_due(limit=depth, everything=True)
+    left = sending.outbox.status(now=time.time())
+    click.echo(json.dumps({"tried": tried, "left": left["depth"], "lastError": left["lastError"]}))
 
 
 def _encoded_theme(file: Path) -> str:

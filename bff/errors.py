@@ -10,6 +10,7 @@ The tree::
     ├── BadRequest          400   bad query parameter (source.parameter) or body (source.pointer)
     ├── Unauthorized        401   missing or bad session token (WWW-Authenticate: Bearer)
     ├── NotFound            404
+    ├── TooLarge            413   a batch over its limit
     ├── Unprocessable       422   a body that parsed but is invalid, one error per bad field
     ├── Unavailable         503   a dependency other than Kard is down; carries Retry-After
     └── UpstreamError             Kard did not give a usable answer
@@ -95,6 +96,11 @@ class Unauthorized(BffError):
 class NotFound(BffError):
     status = 404
     title = "Not found"
+
+
+class TooLarge(BffError):
+    status = 413
+    title = "Payload too large"
 
 
 class Unprocessable(BffError):

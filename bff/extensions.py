@@ -1,12 +1,16 @@
-"""What the running app holds, for views: settings, the Kard client, CTA forms, themes, and
-WebView tokens."""
+"""What the running app holds, for views: settings, the Kard client, CTA forms, themes,
+WebView tokens and attribution delivery."""
+
+import threading
 
 import httpx
 from flask import Flask, current_app
 
 from bff import sandbox
 from bff.cta import CtaForms
+from bff.delivery import Delivery
 from bff.kard import KardClient
+from bff.outbox import open_outbox
 from bff.settings import Settings
 from bff.theme_catalog import NamedTheme, load_themes
 from bff.webview import WebViewTokens
@@ -14,6 +18,7 @@ from bff.webview import WebViewTokens
 # In sandbox without KARD_API_URL, the BFF calls the simulator mounted in this same app through a
 # WSGI transport: the same HTTP requests and answers, without a socket or a port to know.
 EMBEDDED_KARD_URL = "http://kard.embedded/sandbox/kard"
+MIN_LEASE_SECONDS = 5.0
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -38,6 +43,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         transport=transport,
     )
     app.extensions["webview_tokens"] = WebViewTokens(client.webview_token)
+    app.extensions["delivery_lock"] = threading.Lock()
 
 
 def settings() -> Settings:
@@ -63,3 +69,19 @@ def themes() -> dict[str, NamedTheme]:
 def webview_tokens() -> WebViewTokens:
     """The current app's per-user WebView tokens."""
     return current_app.extensions["webview_tokens"]
+
+
+def delivery(app: Flask | None = None) -> Delivery:
+    """The app's attribution delivery; its outbox is opened on first use."""
+    app = app or current_app
+    with app.extensions["delivery_lock"]:
+        if "delivery" not in app.extensions:
+            settings = app.extensions["settings"]
+            outbox = open_outbox(settings.state_dir, settings.redis_url)
+            # A lease outlives any send (a POST is tried at most three times, each within
+            # KARD_TIMEOUT); a dead process's chunks come back when its leases run out.
+            lease_seconds = max(MIN_LEASE_SECONDS, 3 * settings.kard_timeout)
+            app.extensions["delivery"] = Delivery(
+                app.extensions["kard"], outbox, lease_seconds=lease_seconds
+            )
+        return app.extensions["delivery"]

@@ -1,9 +1,15 @@
 """Shared fixtures: the Kard simulator on a real port, and BFF apps pointed at it."""
 
+import os
+import shutil
+import subprocess
+import time
+
 import pytest
+import redis
 
 from bff.sandbox import Simulator, create_simulator_app
-from tests.servers import serve
+from tests.servers import free_port, serve
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +44,41 @@ def as_user(client):
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server on a free loopback port (installed by `make test`)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is missing; make test installs it")
+        pytest.skip("redis-server is not installed (make test installs it)")
+    port = free_port()
+    directory = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(directory)],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                server.kill()
+                raise
+            time.sleep(0.05)
+    yield url
+    server.terminate()
+    server.wait(timeout=20)
+
+
+@pytest.fixture
+def clean_redis(redis_url):
+    """The Redis server, emptied before the test."""
+    redis.Redis.from_url(redis_url).flushall()
+    return redis_url

@@ -1,5 +1,8 @@
 """Servers for tests over real HTTP: a WSGI app in a thread, or a `kard-bff` command."""
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -55,14 +58,26 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # its own process group: gunicorn's workers go with it
         )
         self._wait_until_serving()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self._signal(signal.SIGTERM)
         assert self._process is not None
-        self._process.terminate()
         self.output, _ = self._process.communicate(timeout=30)
+
+    def kill(self) -> None:
+        """SIGKILL the server and its workers at once, as a crash would."""
+        self._signal(signal.SIGKILL)
+        assert self._process is not None
+        self._process.wait(timeout=30)
+
+    def _signal(self, signum: int) -> None:
+        assert self._process is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signum)
 
     def _wait_until_serving(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

@@ -10,10 +10,11 @@ from urllib.parse import parse_qsl
 
 from flask import Blueprint, request
 
+from bff.api.attributions import send_events
 from bff.api.bodies import json_object
 from bff.attributions import view_event
 from bff.cta import is_resource_id
-from bff.errors import NotFound, Unprocessable
+from bff.errors import NotFound, Unprocessable, UpstreamRejected
 from bff.extensions import cta_forms, kard, settings
 from bff.kard import KardResponse
 from bff.queries import LOCATIONS, OFFER_ACTION, OFFERS, Pairs, check_query, with_defaults
@@ -67,8 +68,10 @@ def view_offer(offer_id: str):
     event, errors = view_event(offer_id, json_object(optional=True), now)
     if errors:
         raise Unprocessable(errors=errors)
-    kard().create_attributions(user_id, [event])
-    return {"data": event}, 202
+    outcome = send_events(user_id, [(0, event)])
+    if outcome.rejected:
+        raise UpstreamRejected(400, outcome.rejected[0]["errors"])
+    return {"data": event, "queued": bool(outcome.queued)}, 202
 
 
 def _follow_cta(user_id: str, method: str, segments: list[str]):

@@ -1,0 +1,48 @@
+"""Attribution batches from apps: every accepted event reaches Kard, now or later."""
+
+import time
+from datetime import UTC, datetime
+
+from flask import Blueprint
+
+from bff.api.bodies import json_object
+from bff.attributions import check_batch
+from bff.delivery import IndexedEvents, Outcome
+from bff.errors import TooLarge, Unprocessable
+from bff.extensions import delivery
+from bff.session import session_user
+
+bp = Blueprint("attributions", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/attributions")
+def create_attributions():
+    """Check a batch of up to 1,000 events, send the valid ones to Kard (or queue them); 202."""
+    user_id = session_user()
+    now = datetime.fromtimestamp(time.time(), UTC)
+    try:
+        batch = check_batch(json_object(), now)
+    except OverflowError as exc:
+        raise TooLarge(str(exc), pointer="/data") from exc
+    except ValueError as exc:
+        raise Unprocessable(str(exc), pointer="/data") from exc
+    if not batch.events:
+        raise Unprocessable(errors=[e for r in batch.rejected for e in r["errors"]])
+    outcome = send_events(user_id, batch.events)
+    rejected = sorted(batch.rejected + outcome.rejected, key=lambda item: item["index"])
+    return {
+        "data": {
+            "received": batch.received,
+            "accepted": outcome.forwarded + outcome.queued,
+            "duplicates": batch.duplicates,
+            "forwarded": outcome.forwarded,
+            "queued": outcome.queued,
+            "rejected": rejected,
+        }
+    }, 202
+
+
+def send_events(user_id: str, events: IndexedEvents) -> Outcome:
+    """Send the session user's events now, queueing what Kard cannot take (a worker started
+    with the process delivers the queue: see `kard-bff serve` and wsgi.py)."""
+    return delivery().send(user_id, events)

@@ -1,0 +1,162 @@
+"""Getting attribution events to Kard without losing any: now when Kard takes them, else later.
+
+`send` splits a user's events into chunks of at most 100 (Kard's limit) and sends them at once, a
+few at a time. A chunk Kard cannot take now (5xx, 429, timeout, connection error, credentials) is
+written to the outbox before the app hears 202; a chunk Kard refuses (400/404/409) is not retried.
+A worker thread in every process then leases due chunks and sends them, backing off exponentially
+with full jitter (and at least Kard's Retry-After) until Kard takes them.
+"""
+
+import logging
+import os
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from bff.errors import UpstreamError, UpstreamRejected
+from bff.kard import KardClient
+from bff.kard.vocabulary import MAX_ATTRIBUTION_EVENTS
+from bff.outbox import Chunk, Outbox
+
+log = logging.getLogger(__name__)
+
+SEND_CONCURRENCY = 4
+RETRY_BASE_SECONDS = 1.0
+RETRY_CAP_SECONDS = 300.0
+POLL_SECONDS = 0.5
+
+IndexedEvents = list[tuple[int, dict[str, Any]]]
+
+
+@dataclass
+class Outcome:
+    """What became of a user's events: sent, queued, or refused by Kard (by batch index)."""
+
+    forwarded: int = 0
+    queued: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # {"index", "errors"}
+
+
+class Delivery:
+    """Send attribution chunks for users, through the outbox when Kard cannot take them now."""
+
+    def __init__(
+        self,
+        kard: KardClient,
+        outbox: Outbox,
+        *,
+        lease_seconds: float,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.outbox = outbox
+        self._lease_seconds = lease_seconds
+        self._kard = kard
+        self._clock = clock
+        self._owner = uuid.uuid4().hex  # this process's name on its leases
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
+        self._worker: threading.Thread | None = None
+        self._worker_pid = 0
+        self._lock = threading.Lock()
+
+    def send(self, user_id: str, events: IndexedEvents) -> Outcome:
+        """Send the events in chunks, concurrently; queue what Kard cannot take now."""
+        chunks = [
+            events[start : start + MAX_ATTRIBUTION_EVENTS]
+            for start in range(0, len(events), MAX_ATTRIBUTION_EVENTS)
+        ]
+        outcome = Outcome()
+        results = self._executor().map(lambda chunk: self._send_chunk(user_id, chunk), chunks)
+        for chunk, (state, errors) in zip(chunks, results, strict=True):
+            if state == "forwarded":
+                outcome.forwarded += len(chunk)
+            elif state == "queued":
+                outcome.queued += len(chunk)
+            else:
+                outcome.rejected += [{"index": index, "errors": errors} for index, _ in chunk]
+        return outcome
+
+    def deliver_due(self, *, limit: int | None = None, everything: bool = False) -> int:
+        """Lease and send due chunks until none is due (or `limit` were tried); return how many.
+        With `everything`, chunks waiting out their backoff are tried too (`outbox drain`)."""
+        tried = 0
+        while limit is None or tried < limit:
+            now = self._clock()
+            due_by = float("inf") if everything else now
+            chunk = self.outbox.lease(
+                self._owner, now=now, due_by=due_by, seconds=self._lease_seconds
+            )
+            if chunk is None:
+                break
+            tried += 1
+            self._retry(chunk)
+        return tried
+
+    def ensure_worker(self) -> None:
+        """Start this process's delivery thread, once (again after a fork)."""
+        with self._lock:
+            if self._worker_pid == os.getpid() and self._worker and self._worker.is_alive():
+                return
+            self._worker_pid = os.getpid()
+            self._worker = threading.Thread(target=self._work, name="outbox", daemon=True)
+            self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                delivered = self.deliver_due(limit=100)
+            except Exception:  # an unreachable Redis, a locked database: try again soon
+                log.exception("outbox delivery failed")
+                delivered = 0
+            if not delivered:
+                time.sleep(POLL_SECONDS)
+
+    def _send_chunk(self, user_id: str, chunk: IndexedEvents) -> tuple[str, list]:
+        events = [event for _, event in chunk]
+        try:
+            self._kard.create_attributions(user_id, events)
+        except UpstreamRejected as refused:
+            return "rejected", refused.errors
+        except UpstreamError as error:
+            self.outbox.put(user_id, events, now=self._clock(), error=_describe(error))
+            log.warning("queued %d attribution events: %s", len(events), _describe(error))
+            return "queued", []
+        return "forwarded", []
+
+    def _retry(self, chunk: Chunk) -> None:
+        try:
+            self._kard.create_attributions(chunk.user_id, chunk.events)
+        except UpstreamRejected as refused:
+            self.outbox.reject(chunk.id, now=self._clock(), error=_describe(refused))
+            log.warning("Kard refused a queued chunk of %d events", len(chunk.events))
+        except UpstreamError as error:
+            at = self._clock() + _backoff(chunk.attempts, error.headers.get("Retry-After"))
+            self.outbox.retry_later(chunk.id, at=at, error=_describe(error))
+        else:
+            self.outbox.delivered(chunk.id)
+            log.info("delivered a queued chunk of %d events", len(chunk.events))
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None or self._pool_pid != os.getpid():  # threads do not cross forks
+                self._pool = ThreadPoolExecutor(SEND_CONCURRENCY, thread_name_prefix="attribution")
+                self._pool_pid = os.getpid()
+            return self._pool
+
+
+def _backoff(attempts: int, retry_after: str | None) -> float:
+    """Capped exponential backoff with full jitter, never sooner than Kard's Retry-After."""
+    delay = random.uniform(0, min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**attempts))
+    if retry_after and retry_after.isdigit():
+        delay = max(delay, float(retry_after))
+    return delay
+
+
+def _describe(error: UpstreamError) -> str:
+    first = error.errors[0]
+    return f"{first['status']} {first['title']}: {first['detail']}"

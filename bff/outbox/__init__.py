@@ -1,0 +1,59 @@
+"""The durable attribution outbox: chunks Kard could not take yet, kept until it does.
+
+SQLite (WAL) under `BFF_STATE_DIR` by default, Redis with `REDIS_URL`. Any number of processes
+may share one outbox: a worker leases a chunk before sending it, so no two send the same chunk at
+the same time; a lease that is not released (the process died) expires, and the chunk is sent
+again. Delivery is at least once.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+LEASE_SECONDS = 60.0  # the default; the BFF leases for 3 x KARD_TIMEOUT (at least 5 s)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Up to 100 attribution events for one user, waiting to be sent to Kard."""
+
+    id: str
+    user_id: str
+    events: list[dict[str, Any]]
+    created_at: float
+    attempts: int
+
+
+class Outbox(Protocol):
+    """What the delivery worker and the CLI need from an outbox."""
+
+    def put(self, user_id: str, events: list[dict[str, Any]], *, now: float, error: str) -> str:
+        """Store a chunk durably (due now); return its ID."""
+
+    def lease(
+        self, owner: str, *, now: float, due_by: float, seconds: float = LEASE_SECONDS
+    ) -> Chunk | None:
+        """Lease the most overdue chunk due by `due_by` that no one holds, or None."""
+
+    def delivered(self, chunk_id: str) -> None:
+        """Forget a chunk Kard took."""
+
+    def retry_later(self, chunk_id: str, *, at: float, error: str) -> None:
+        """Release a chunk Kard could not take now; it is due again at `at`."""
+
+    def reject(self, chunk_id: str, *, now: float, error: str) -> None:
+        """Move a chunk Kard refused (4xx) to the rejected record; it is not retried."""
+
+    def status(self, *, now: float) -> dict[str, Any]:
+        """Depth, oldest age, attempts, last error, rejected count."""
+
+
+def open_outbox(state_dir: Path, redis_url: str | None) -> Outbox:
+    """The configured outbox: Redis when `REDIS_URL` is set, else SQLite in the state folder."""
+    if redis_url:
+        from bff.outbox.redis import RedisOutbox
+
+        return RedisOutbox(redis_url)
+    from bff.outbox.sqlite import SqliteOutbox
+
+    return SqliteOutbox(state_dir / "outbox.sqlite3")

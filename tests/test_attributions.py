@@ -1,0 +1,199 @@
+"""Attribution batches against the simulator: checks, chunks, duplicates, and the outbox."""
+
+import json
+from collections import Counter
+
+import pytest
+
+from bff import create_app
+from bff.extensions import delivery
+
+USER = "sandbox-demo-new-customer"
+ATTRIBUTIONS = r"/attributions$"
+
+
+@pytest.fixture
+def app(kard_url, tmp_path):
+    return create_app({"KARD_API_URL": kard_url, "BFF_STATE_DIR": str(tmp_path)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _event(number: int, **changes) -> dict:
+    attributes = {
+        "entityId": f"offer-{number:04d}",
+        "eventCode": "IMPRESSION",
+        "medium": "BROWSE",
+        "eventDate": "2026-11-20T10:00:00Z",
+        "state": {"rank": number % 20 + 1},
+        **changes,
+    }
+    return {"type": "offerAttribution", "attributes": attributes}
+
+
+def _post(client, headers, events):
+    return client.post("/api/v1/attributions", headers=headers, json={"data": events})
+
+
+def _received(simulator):
+    return [event["attributes"]["entityId"] for event in simulator.attribution_events(USER)]
+
+
+def test_250_events_go_in_three_calls_each_once(client, as_user, simulator):
+    response = _post(client, as_user(USER), [_event(n) for n in range(250)])
+    assert response.status_code == 202
+    assert response.get_json()["data"] == {
+        "received": 250,
+        "accepted": 250,
+        "duplicates": 0,
+        "forwarded": 250,
+        "queued": 0,
+        "rejected": [],
+    }
+    calls = simulator.calls_to(ATTRIBUTIONS)
+    assert sorted(len(call.json["data"]) for call in calls) == [50, 100, 100]
+    assert all(call.path == f"/v2/issuers/org-sandbox/users/{USER}/attributions" for call in calls)
+    received = _received(simulator)
+    assert len(received) == 250 and len(set(received)) == 250
+
+
+def test_invalid_events_are_reported_by_index_while_the_valid_ones_go(client, as_user, simulator):
+    events = [_event(n) for n in range(10)]
+    events[2] = _event(2, eventCode="CLICK")
+    events[5] = _event(5, medium="PUSH", eventDate="yesterday")
+    events[7] = {"type": "notificationAttribution", "attributes": _event(7)["attributes"]}
+    events[8] = "not an event"
+    body = _post(client, as_user(USER), events).get_json()["data"]
+    assert (body["received"], body["accepted"], body["forwarded"]) == (10, 6, 6)
+    assert [item["index"] for item in body["rejected"]] == [2, 5, 7, 8]
+    pointers = {
+        item["index"]: [e["source"]["pointer"] for e in item["errors"]] for item in body["rejected"]
+    }
+    assert pointers == {
+        2: ["/data/2/attributes/eventCode"],
+        5: ["/data/5/attributes/medium", "/data/5/attributes/eventDate"],
+        7: ["/data/7/attributes/medium"],
+        8: ["/data/8"],
+    }
+    assert len(_received(simulator)) == 6
+
+
+def test_exact_duplicates_are_sent_once(client, as_user, simulator):
+    event = _event(1)
+    reordered = {
+        "attributes": dict(reversed(list(event["attributes"].items()))),
+        "type": event["type"],
+    }
+    body = _post(client, as_user(USER), [event, _event(2), reordered, event]).get_json()["data"]
+    assert (body["accepted"], body["duplicates"], body["forwarded"]) == (2, 2, 2)
+    assert Counter(_received(simulator)) == {"offer-0001": 1, "offer-0002": 1}
+
+
+def test_a_missing_event_date_is_the_receipt_time(client, as_user, simulator):
+    event = _event(1)
+    del event["attributes"]["eventDate"]
+    assert _post(client, as_user(USER), [event]).status_code == 202
+    (sent,) = simulator.attribution_events(USER)
+    assert sent["attributes"]["eventDate"].endswith("Z")
+
+
+def test_over_1000_events_is_413(client, as_user, simulator):
+    response = _post(client, as_user(USER), [_event(n) for n in range(1001)])
+    assert response.status_code == 413
+    assert response.get_json()["errors"][0]["source"] == {"pointer": "/data"}
+    assert simulator.calls_to(ATTRIBUTIONS) == []
+
+
+def test_over_a_megabyte_is_413(client, as_user):
+    padding = "x" * 1100
+    events = [_event(n, entityId=f"{n}-{padding}"[:128]) for n in range(1000)]
+    huge = {"data": events, "padding": "y" * 1_000_000}
+    response = client.post("/api/v1/attributions", headers=as_user(USER), json=huge)
+    assert response.status_code == 413
+
+
+def test_all_invalid_is_422(client, as_user, simulator):
+    response = _post(client, as_user(USER), [_event(1, medium="TV"), _event(2, eventCode="")])
+    assert response.status_code == 422
+    pointers = [error["source"]["pointer"] for error in response.get_json()["errors"]]
+    assert pointers == ["/data/0/attributes/medium", "/data/1/attributes/eventCode"]
+    assert simulator.calls_to(ATTRIBUTIONS) == []
+
+
+@pytest.mark.parametrize("body", [{}, {"data": []}, {"data": {"type": "x"}}, {"events": []}])
+def test_a_batch_needs_a_data_list(client, as_user, body):
+    response = client.post("/api/v1/attributions", headers=as_user(USER), json=body)
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["source"] == {"pointer": "/data"}
+
+
+def test_only_the_session_user(client, as_user, simulator):
+    event = _event(1)
+    event["attributes"]["userId"] = "someone-else"
+    body = _post(client, as_user(USER), [event, _event(2)]).get_json()["data"]
+    assert body["rejected"][0]["errors"][0]["source"]["pointer"] == "/data/0/attributes/userId"
+    users = {call.path.split("/")[5] for call in simulator.calls_to(ATTRIBUTIONS)}
+    assert users == {USER}
+
+
+def test_a_chunk_kard_refuses_is_rejected_not_retried(client, as_user, simulator, app):
+    refusal = {"errors": [{"status": "400", "title": "Bad event", "detail": "no such offer"}]}
+    simulator.faults.inject(400, body=refusal, times=1, path=ATTRIBUTIONS)
+    body = _post(client, as_user(USER), [_event(n) for n in range(150)]).get_json()["data"]
+    assert body["forwarded"] + body["queued"] == body["accepted"]
+    assert len(body["rejected"]) == 100 or len(body["rejected"]) == 50
+    assert body["rejected"][0]["errors"] == refusal["errors"]
+    assert delivery(app).outbox.status(now=0)["depth"] == 0
+
+
+def test_kard_down_means_202_queued_and_every_event_arrives_later(client, as_user, simulator, app):
+    simulator.faults.inject(503, retry_after="1", path=ATTRIBUTIONS)
+    body = _post(client, as_user(USER), [_event(n) for n in range(250)]).get_json()["data"]
+    assert (body["accepted"], body["forwarded"], body["queued"]) == (250, 0, 250)
+    view = client.post("/api/v1/offers/offer-0001/view", headers=as_user(USER))
+    assert view.status_code == 202 and view.get_json()["queued"] is True
+    status = delivery(app).outbox.status(now=0)
+    assert (status["depth"], status["events"]) == (4, 251)
+    assert "503" in status["lastError"]
+
+    simulator.faults.clear()
+    assert delivery(app).deliver_due(everything=True) == 4
+    received = _received(simulator)
+    assert len(received) == 251
+    assert Counter(received)["offer-0001"] == 2  # the batch's impression and the view
+    assert delivery(app).outbox.status(now=0)["depth"] == 0
+
+
+def test_failed_retries_back_off(client, as_user, simulator, app):
+    simulator.faults.inject(503, path=ATTRIBUTIONS)
+    _post(client, as_user(USER), [_event(1)])
+    sending = delivery(app)
+    assert sending.deliver_due() == 1  # tried at once, failed again, now waiting
+    assert sending.deliver_due() == 0  # not due yet: backing off
+    assert sending.outbox.status(now=0)["attempts"] == 1
+
+
+def test_outbox_status_and_drain_commands(kard_url, tmp_path, simulator, monkeypatch):
+    from click.testing import CliRunner
+
+    from bff.cli import main
+
+    monkeypatch.setenv("KARD_API_URL", kard_url)
+    monkeypatch.setenv("BFF_STATE_DIR", str(tmp_path))
+    app = create_app({"KARD_API_URL": kard_url, "BFF_STATE_DIR": str(tmp_path)})
+    simulator.faults.inject(503, path=ATTRIBUTIONS)
+    delivery(app).send(USER, [(0, _event(1)), (1, _event(2))])
+    runner = CliRunner()
+
+    status = json.loads(runner.invoke(main, ["outbox", "status"]).output)
+    assert (status["backend"], status["depth"], status["events"]) == ("sqlite", 1, 2)
+    assert "503" in status["lastError"]
+
+    simulator.faults.clear()
+    drained = runner.invoke(main, ["outbox", "drain"])
+    assert drained.exit_code == 0
+    assert json.loads(drained.output) == {"tried": 1, "left": 0, "lastError": None}
+    assert sorted(_received(simulator)) == ["offer-0001", "offer-0002"]
