@@ -182,7 +182,7 @@ class KardClient:
             )
         elapsed_ms = (time.perf_counter() - started) * 1000
         status = response.status_code
-        level = logging.DEBUG if status < 400 else logging.WARNING
+        level = _log_level(status)
         if log.isEnabledFor(level):
             log.log(level, "kard %s %s -> %s in %.0f ms", method, _route(path), status, elapsed_ms)
         return response
@@ -256,6 +256,13 @@ def _query_string(params: Params) -> str:
 def _encoded_pair(name: str, value: str) -> str:
     # Most pairs repeat on every call (the default supportedComponents), so encode each once.
     return f"{quote(name, safe='')}={quote(value, safe='')}"
+
+
+def _log_level(status: int) -> int:
+    """Quiet for successes, INFO for the app's own bad requests, WARNING for Kard's trouble."""
+    if status < 400:
+        return logging.DEBUG
+    return logging.INFO if status in PASSED_THROUGH_STATUSES else logging.WARNING
 
 
 def _token_answer(answer: Any, what: str) -> tuple[str, float]:
