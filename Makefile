@@ -11,8 +11,9 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 run: $(VENV)/.installed
 	$(BIN)/kard-bff serve --host 127.0.0.1 --port $(PORT)
 
-# Debian packages the tests use for real: node (the WebView guide's own encoder), redis-server.
-TEST_PACKAGES := node:nodejs redis-server:redis-server
+# Debian packages the tests use for real: node (the WebView guide's own encoder), redis-server,
+# and chromium for the browser tests (Playwright drives Debian's build: nothing is downloaded).
+TEST_PACKAGES := node:nodejs redis-server:redis-server chromium:chromium
 
 test: $(VENV)/.installed-dev
 	@missing=""; for pair in $(TEST_PACKAGES); do \

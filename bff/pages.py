@@ -1,11 +1,62 @@
-"""The HTML pages served from `static/`."""
+"""The HTML pages served from `static/`, each with a Content Security Policy fit for it.
 
-from flask import Blueprint, current_app
+Every page loads scripts, styles and data from this origin only (no CDNs, no inline scripts).
+The WebView stand-in may be framed by this origin and `BFF_CORS_ORIGINS`; the other pages by no one.
+No page sends a Referer: WebView URLs carry a token in their query.
+"""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app
+
+from bff.errors import NotFound
+from bff.extensions import settings
 
 bp = Blueprint("pages", __name__)
+
+_BASE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+)
 
 
 @bp.get("/")
 def show_index():
     """Serve the index: what this service is, and where to go next."""
-    return current_app.send_static_file("index.html")
+    return _page("index.html", frame_src="'none'", frame_ancestors="'none'")
+
+
+@bp.get("/theme-studio")
+def show_theme_studio():
+    """Serve the theme studio for designers."""
+    return _page("theme-studio.html", frame_src="'none'", frame_ancestors="'none'")
+
+
+@bp.get("/embed")
+def show_embed():
+    """Serve the web embed example: the WebView in an iframe, with the location bridge."""
+    webview_origin = _origin(settings().kard_webview_url)
+    return _page("embed.html", frame_src=f"'self' {webview_origin}", frame_ancestors="'none'")
+
+
+@bp.get("/sandbox/webview")
+def show_sandbox_webview():
+    """Serve the offline stand-in for Kard's hosted WebView (sandbox only)."""
+    if not settings().sandbox:
+        raise NotFound("No such endpoint.")
+    ancestors = " ".join(["'self'", *settings().cors_origins])
+    return _page("sandbox-webview.html", frame_src="'none'", frame_ancestors=ancestors)
+
+
+def _page(name: str, *, frame_src: str, frame_ancestors: str) -> Response:
+    response = current_app.send_static_file(name)
+    policy = f"{_BASE_POLICY}; frame-src {frame_src}; frame-ancestors {frame_ancestors}"
+    response.headers["Content-Security-Policy"] = policy
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "'self'"

@@ -73,8 +73,23 @@ def get_locations(organization_id: str, user_id: str) -> Response:
 def act_on_offer(organization_id: str, user_id: str, offer_id: str, action: str) -> Response:
     """Activate Offer / Boost Offer: record a CTA event and optionally return the updated offer."""
     args = _args()
-    include = args.choice("include", ("offer",))
-    requested = args.components()
+    include = args.choice("include", ("offer",)) is not None
+    document = offer_action_document(
+        organization_id, user_id, offer_id, action, include=include, components=args.components()
+    )
+    return json_response(document, 201)
+
+
+def offer_action_document(
+    organization_id: str,
+    user_id: str,
+    offer_id: str,
+    action: str,
+    *,
+    include: bool,
+    components: frozenset[str],
+) -> dict[str, Any]:
+    """Record the user's CTA event for an offer; the attribution (and the updated offer)."""
     sim = simulator()
     offer = sim.catalog.offers_by_id.get(offer_id)
     if offer is None or not offer.visible_to(user_id):
@@ -90,8 +105,8 @@ def act_on_offer(organization_id: str, user_id: str, offer_id: str, action: str)
         "data": {"type": "offerAttribution", "id": str(uuid.uuid4()), "attributes": attributes}
     }
     if include:
-        document["included"] = [sim.viewer(organization_id, user_id, requested).offer(offer)]
-    return json_response(document, 201)
+        document["included"] = [sim.viewer(organization_id, user_id, components).offer(offer)]
+    return document
 
 
 @bp.post(f"{USER}/attributions")

@@ -3,7 +3,7 @@
 from flask import Flask
 
 # Importing the route modules registers their views on the blueprint.
-from bff.sandbox import api, control  # noqa: F401
+from bff.sandbox import api, control, webview_api  # noqa: F401
 from bff.sandbox.blueprint import EXTENSION, bp
 from bff.sandbox.simulator import Simulator
 

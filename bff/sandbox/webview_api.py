@@ -1,0 +1,94 @@
+"""The stand-in WebView's own API: the simulator's endpoints, authenticated by the WebView JWT.
+
+Kard's hosted WebView calls Kard's services with the `token` it was opened with. The offline
+stand-in (`/sandbox/webview`) does the same here, under the unlogged control prefix: every route
+verifies `Authorization: Bearer <WebView token>` and answers for the token's user (`sub`) and
+organization (`issuer_id`) by calling the simulator's own Kard views and documents.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+from flask import Response, request
+
+from bff.kard.vocabulary import COMPONENTS
+from bff.sandbox import api
+from bff.sandbox.blueprint import CONTROL_PREFIX, bp, json_response, simulator
+from bff.sandbox.errors import unauthorized
+from bff.sandbox.locations import locations_document
+from bff.sandbox.offers import offers_document
+from bff.sandbox.params import MAX_PAGE_SIZE, QueryArgs
+from bff.sandbox.resources import iso
+
+PREFIX = f"{CONTROL_PREFIX}webview"
+# The stand-in renders every component Kard offers, as the hosted WebView does.
+_ALL_COMPONENTS = [("supportedComponents", ",".join(COMPONENTS))]
+# The location query parameters the stand-in may pass through to Get Locations By User.
+_LOCATION_FILTERS = ("filter[latitude]", "filter[longitude]", "filter[radius]")
+
+
+def _claims() -> dict[str, Any]:
+    """Return the claims of the request's WebView bearer token; 401 when missing or invalid."""
+    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("A bearer WebView token is required")
+    try:
+        return simulator().verify_webview_token(token.strip())
+    except jwt.ExpiredSignatureError:
+        raise unauthorized("The WebView token has expired") from None
+    except jwt.InvalidTokenError:
+        raise unauthorized("The WebView token is invalid") from None
+
+
+@bp.get(f"{PREFIX}/me")
+def webview_me() -> Response:
+    """Who the WebView token belongs to, and when it expires."""
+    claims = _claims()
+    return json_response(
+        {
+            "userId": claims["sub"],
+            "organizationId": claims["issuer_id"],
+            "expiresAt": iso(datetime.fromtimestamp(claims["exp"], UTC)),
+        }
+    )
+
+
+@bp.get(f"{PREFIX}/offers")
+def webview_offers() -> Response:
+    """Get Offers By User for the token's user: every component, up to 100 offers."""
+    claims = _claims()
+    args = QueryArgs([("page[size]", str(MAX_PAGE_SIZE)), *_ALL_COMPONENTS])
+    sim = simulator()
+    viewer = sim.viewer(claims["issuer_id"], claims["sub"], args.components())
+    return json_response(offers_document(sim.catalog, viewer, args))
+
+
+@bp.post(f"{PREFIX}/offers/<offer_id>/<any(activate, boost):action>")
+def webview_act_on_offer(offer_id: str, action: str) -> Response:
+    """Activate Offer / Boost Offer for the token's user, answering the updated offer."""
+    claims = _claims()
+    document = api.offer_action_document(
+        claims["issuer_id"],
+        claims["sub"],
+        offer_id,
+        action,
+        include=True,
+        components=frozenset(COMPONENTS),
+    )
+    return json_response(document, 201)
+
+
+@bp.get(f"{PREFIX}/locations")
+def webview_locations() -> Response:
+    """Get Locations By User for the token's user, with their offers; nearest first when the
+    query gives filter[latitude] and filter[longitude]."""
+    claims = _claims()
+    given = QueryArgs.parse(request.query_string.decode("utf-8", "replace"))
+    filters = [(key, value) for key, value in given.pairs if key in _LOCATION_FILTERS]
+    args = QueryArgs(
+        [*filters, ("include", "offers"), ("page[size]", str(MAX_PAGE_SIZE)), *_ALL_COMPONENTS]
+    )
+    sim = simulator()
+    viewer = sim.viewer(claims["issuer_id"], claims["sub"], args.components())
+    return json_response(locations_document(sim.catalog, viewer, args))

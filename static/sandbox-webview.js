@@ -1,0 +1,232 @@
+// The sandbox stand-in for Kard's hosted WebView: verifies its token, applies the theme, lists
+// the user's offers (with working CTAs) and, when the map section is shown, asks the container
+// for the device location (Kard's Location Message Passing Contract) to list nearby offers.
+
+import { formatMiles, milesBetween } from "/static/webview/geo.js";
+import { applyTheme, decodeTheme, labelsOf, showMapOf } from "/static/webview/theme.js";
+
+const API = "/sandbox/kard/_sandbox/webview";
+const NEARBY_SHOWN = 12;
+const $ = (id) => document.getElementById(id);
+
+const query = new URLSearchParams(window.location.search);
+const token = query.get("token") || "";
+const theme = decodeTheme(query.get("theme"));
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined && child !== "") node.append(child);
+  }
+  return node;
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(API + path, {
+    ...options,
+    headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = body?.errors?.[0]?.detail || `HTTP ${response.status}`;
+    throw Object.assign(new Error(detail), { status: response.status });
+  }
+  return body;
+}
+
+function fail(message) {
+  const error = $("error");
+  error.replaceChildren(el("strong", {}, "This rewards page can't be shown. "), message);
+  error.hidden = false;
+  $("nearby").hidden = true;
+  $("offers-section").hidden = true;
+}
+
+// ---- offers ----------------------------------------------------------------------------------
+
+function rewardText(offer) {
+  const { components = {}, userReward } = offer.attributes;
+  if (components.baseReward) return components.baseReward;
+  if (!userReward) return "";
+  return userReward.type === "PERCENT"
+    ? `${userReward.value}% cash back`
+    : `$${Number(userReward.value).toFixed(2)} cash back`;
+}
+
+function offerCard(offer) {
+  const { name, components = {} } = offer.attributes;
+  const tags = [...(components.detailTags || []), ...(components.tags || [])];
+  const titleId = `offer-${offer.id}-name`;
+  const card = el(
+    "li",
+    { class: "offer card", dataset: { offerId: offer.id }, "aria-labelledby": titleId },
+    el("div", { class: "logo", "aria-hidden": "true" }, name.slice(0, 1).toUpperCase()),
+    el(
+      "div",
+      { class: "offer-body" },
+      el("h3", { class: "offer-name", id: titleId }, name),
+      el("p", { class: "reward" }, rewardText(offer)),
+      components.boostedReward
+        ? el("p", { class: "boosted" }, `Boost to ${components.boostedReward}`)
+        : null,
+      components.shortDescription
+        ? el("p", { class: "short-description" }, components.shortDescription)
+        : null,
+      tags.length
+        ? el("ul", { class: "tags", "aria-label": "Tags" }, tags.map((t) => el("li", { class: "tag" }, t)))
+        : null,
+    ),
+  );
+  const cta = components.cta;
+  const action = cta?.action?.url?.split("/").pop();
+  if (cta && (action === "activate" || action === "boost")) {
+    const button = el(
+      "button",
+      { type: "button", class: `cta ${String(cta.buttonStyle || "PRIMARY").toLowerCase()}` },
+      cta.buttonText,
+    );
+    button.addEventListener("click", () => act(card, offer, action, button));
+    card.append(el("div", { class: "offer-actions" }, button));
+  }
+  return card;
+}
+
+async function act(card, offer, action, button) {
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    const body = await api(`/offers/${encodeURIComponent(offer.id)}/${action}`, { method: "POST" });
+    const updated = (body.included || []).find((item) => item.id === offer.id);
+    if (updated) {
+      const fresh = offerCard(updated);
+      card.replaceWith(fresh);
+      (fresh.querySelector("button.cta") || fresh).focus?.();
+    } else {
+      button.disabled = false;
+    }
+  } catch (error) {
+    button.disabled = false;
+    card.append(el("p", { class: "card-error", role: "alert" }, `Could not ${action}: ${error.message}`));
+  } finally {
+    button.removeAttribute("aria-busy");
+  }
+}
+
+async function loadOffers() {
+  const status = $("offers-status");
+  try {
+    const { data } = await api("/offers");
+    $("offers").replaceChildren(...data.map(offerCard));
+    status.textContent = data.length ? `${data.length} offers` : "No offers right now.";
+    status.classList.toggle("visually-hidden", data.length > 0);
+  } catch (error) {
+    status.textContent = `Offers could not be loaded: ${error.message}`;
+  }
+}
+
+// ---- nearby (location bridge) ----------------------------------------------------------------
+
+function addressText({ street, city, state, zipCode }) {
+  return [street, city, [state, zipCode].filter(Boolean).join(" ")].filter(Boolean).join(", ");
+}
+
+async function loadNearby(coords) {
+  const status = $("nearby-status");
+  status.textContent = "Finding offers near you…";
+  const params = new URLSearchParams({
+    "filter[latitude]": String(coords.latitude),
+    "filter[longitude]": String(coords.longitude),
+  });
+  try {
+    const body = await api(`/locations?${params}`);
+    const offers = new Map((body.included || []).map((offer) => [offer.id, offer]));
+    const items = body.data.slice(0, NEARBY_SHOWN).map((location) => {
+      const { name, address, coordinates } = location.attributes;
+      const miles = milesBetween(coords, coordinates);
+      const offerNames = location.relationships.offers.data
+        .map((ref) => offers.get(ref.id))
+        .filter(Boolean)
+        .map((offer) => `${offer.attributes.name}: ${rewardText(offer)}`);
+      return el(
+        "li",
+        { class: "location card", dataset: { locationId: location.id, miles: miles.toFixed(3) } },
+        el(
+          "div",
+          { class: "location-head" },
+          el("h3", { class: "location-name" }, name),
+          el("span", { class: "distance", "aria-label": `${miles.toFixed(1)} miles away` }, formatMiles(miles)),
+        ),
+        el("p", { class: "address" }, addressText(address)),
+        offerNames.length ? el("p", { class: "location-offers" }, offerNames.join(" · ")) : null,
+      );
+    });
+    $("nearby-list").replaceChildren(...items);
+    status.textContent = !items.length
+      ? "No offers nearby."
+      : `The ${items.length} nearest of ${body.data.length} places with offers within 10 miles.`;
+  } catch (error) {
+    status.textContent = `Nearby offers could not be loaded: ${error.message}`;
+  }
+}
+
+function requestLocation() {
+  const status = $("nearby-status");
+  if (window.parent === window) {
+    status.textContent = "Open this page inside your app to see offers near you.";
+    return;
+  }
+  window.addEventListener("message", (event) => {
+    // Only the container that embeds this page may answer.
+    if (event.source !== window.parent) return;
+    const message = event.data;
+    if (message?.type === "LOCATION_RESPONSE" && message.payload?.ok) {
+      const { latitude, longitude } = message.payload.coords || {};
+      if (Number.isFinite(latitude) && Number.isFinite(longitude)) {
+        loadNearby({ latitude, longitude });
+      } else {
+        status.textContent = "Your app sent a location we could not read.";
+      }
+    } else if (message?.type === "ERROR") {
+      const reason = message.payload?.error || "unknown error";
+      status.textContent = `Your location is unavailable (${reason}).`;
+    }
+  });
+  // The request carries nothing secret: any container may receive it.
+  window.parent.postMessage({ type: "REQUEST_LOCATION" }, "*");
+}
+
+// ---- start -----------------------------------------------------------------------------------
+
+async function start() {
+  applyTheme(theme);
+  const labels = labelsOf(theme);
+  $("rewards-title").textContent = labels.rewardsTitle;
+  $("nearby-title").textContent = labels.nearbyOffersTitle;
+  $("offers-title").textContent = labels.offersTitle;
+  document.title = labels.rewardsTitle;
+
+  if (!token) {
+    fail("The link has no token.");
+  } else {
+    try {
+      const me = await api("/me");
+      document.body.dataset.userId = me.userId;
+      $("offers-section").hidden = false;
+      if (showMapOf(theme)) {
+        $("nearby").hidden = false;
+        requestLocation();
+      }
+      await loadOffers();
+    } catch (error) {
+      fail(error.status === 401 ? "The link is invalid or has expired." : error.message);
+    }
+  }
+  $("app").setAttribute("aria-busy", "false");
+}
+
+start();

@@ -1,0 +1,49 @@
+"""Browser tests: Playwright drives Debian's Chromium against a BFF served over real HTTP."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bff import create_app
+from tests.servers import serve
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+# Chromium's own network chatter is refused on this machine's closed network: turn it off.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Launch Debian's Chromium (`playwright install` cannot download a browser here)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; make test installs the chromium package")
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs it)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def live_bff():
+    """A sandbox BFF (its own simulator embedded) on a free loopback port; yields its base URL."""
+    app = create_app({})
+    with serve(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where browser tests save screenshots (kept by CI as test artifacts)."""
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    return ARTIFACTS

@@ -1,0 +1,29 @@
+"""Every page: served with its security headers, and loads without errors in Chromium."""
+
+import httpx
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("path", "ancestors"),
+    [
+        ("/", "frame-ancestors 'none'"),
+        ("/embed", "frame-ancestors 'none'"),
+        ("/sandbox/webview", "frame-ancestors 'self'"),
+    ],
+)
+def test_pages_send_a_content_security_policy(live_bff, path, ancestors):
+    response = httpx.get(live_bff + path)
+    assert response.status_code == 200
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and ancestors in policy
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_index_loads_cleanly(page, live_bff):
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(live_bff + "/")
+    assert page.locator("h1").inner_text() == "kard-bff"
+    assert problems == []
