@@ -8,6 +8,7 @@ import pytest
     ("path", "ancestors"),
     [
         ("/", "frame-ancestors 'none'"),
+        ("/theme-studio", "frame-ancestors 'none'"),
         ("/embed", "frame-ancestors 'none'"),
         ("/sandbox/webview", "frame-ancestors 'self'"),
     ],
