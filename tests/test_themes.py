@@ -335,3 +335,24 @@ def test_unreadable_numbers_and_empty_bodies_are_client_errors(client, raw):
 def test_fuzzed_decode_values_never_give_a_500(client, value):
     response = client.post("/api/v1/themes/decode", json={"theme": value})
     assert response.status_code in (200, 422)
+
+
+def test_the_pages_theme_schema_matches_the_bffs():
+    """The studio and the stand-in read their token names from static/theme-schema.js."""
+    schema = Path(__file__).resolve().parents[1] / "static" / "theme-schema.js"
+    script = (
+        f"const m = await import({json.dumps(schema.as_uri())});"
+        "console.log(JSON.stringify({colors: m.COLOR_TOKENS.map((t) => t[0]),"
+        " radii: m.RADIUS_TOKENS.map((t) => t[0]), labels: m.LABELS.map((t) => t[0])}));"
+    )
+    node = shutil.which("node")
+    assert node, "node is needed for this test (make test installs it)"
+    result = subprocess.run(
+        [node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "colors": list(themes.COLOR_TOKENS),
+        "radii": list(themes.LAYOUT_TOKENS),
+        "labels": list(themes.LABELS),
+    }

@@ -1,6 +1,6 @@
 // The studio's form: one control per theme token; read it as a theme, fill it from a theme.
 
-import { COLOR_TOKENS, DEFAULT_COLORS, DEFAULT_RADII, LABELS, MODES, RADIUS_TOKENS } from "./schema.js";
+import { COLOR_TOKENS, DEFAULT_COLORS, DEFAULT_RADII, LABELS, MODES, RADIUS_TOKENS } from "../theme-schema.js";
 import { toHex } from "./color.js";
 
 const $ = (id) => document.getElementById(id);

@@ -10,7 +10,7 @@ import {
   MODES,
   RADIUS_TOKENS,
   cssVar,
-} from "./schema.js";
+} from "../theme-schema.js";
 import { contrastRatio, isColor } from "./color.js";
 
 const LENGTH = /^(0|\d*\.?\d+(px|r?em|%|vw|vh|ch|pt))$/i;

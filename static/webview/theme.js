@@ -1,24 +1,13 @@
 // Decode and apply the WebView `theme` parameter (base64url JSON; see Kard's WebView guide).
 
-export const DEFAULT_LABELS = Object.freeze({
-  rewardsTitle: "Rewards",
-  nearbyOffersTitle: "Nearby offers",
-  offersTitle: "Offers",
-});
+import { COLOR_TOKENS as COLORS, LABELS, RADIUS_TOKENS } from "../theme-schema.js";
 
-const COLOR_TOKENS = [
-  "background",
-  "primary",
-  "buttonPrimaryTextColor",
-  "secondary",
-  "buttonSecondaryTextColor",
-  "textPrimary",
-  "textSecondary",
-  "cardBackgroundColor",
-  "border",
-  "linkColor",
-];
-const LENGTH_TOKENS = ["radius", "chipRadius", "imageRadius", "cardRadius"];
+export const DEFAULT_LABELS = Object.freeze(
+  Object.fromEntries(LABELS.map(([key, , fallback]) => [key, fallback])),
+);
+
+const COLOR_TOKENS = COLORS.map(([token]) => token);
+const LENGTH_TOKENS = RADIUS_TOKENS.map(([token]) => token);
 
 const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
 const cssName = (token) => `--kard-${token.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

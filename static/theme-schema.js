@@ -1,4 +1,5 @@
-// The theme's tokens (Kard's WebView guide) and the defaults the preview falls back to.
+// The theme's tokens (Kard's WebView guide), shared by the theme studio and the WebView stand-in,
+// and the defaults the studio's preview falls back to.
 
 export const MODES = ["light", "dark"];
 
