@@ -154,6 +154,8 @@ LOCATIONS = (
 
 OFFER_ACTION = (Param("include", each_of(("offer",)), repeatable=True), _COMPONENTS)
 
+EARNED_REWARDS = (*_PAGE, Param("include", each_of(("merchant", "offer")), repeatable=True))
+
 
 def check_query(pairs: Pairs, params: Sequence[Param]) -> Pairs:
     """Return `pairs` unchanged when every parameter is known and valid; else raise 400."""

@@ -6,19 +6,17 @@ Nothing here is cached: offers and their components are per user and change with
 
 import time
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl
 
 from flask import Blueprint, request
 
 from bff.api.attributions import send_events
 from bff.api.bodies import json_object
+from bff.api.upstream import query_pairs, rewritten
 from bff.attributions import view_event
 from bff.cta import is_resource_id
 from bff.errors import NotFound, Unprocessable, UpstreamRejected
 from bff.extensions import cta_forms, kard, settings
-from bff.kard import KardResponse
-from bff.queries import LOCATIONS, OFFER_ACTION, OFFERS, Pairs, check_query, with_defaults
-from bff.rewrite import rewrite_document
+from bff.queries import LOCATIONS, OFFER_ACTION, OFFERS, check_query, with_defaults
 from bff.session import session_user
 
 bp = Blueprint("offers", __name__, url_prefix="/api/v1")
@@ -30,17 +28,17 @@ CTA_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 def list_offers():
     """List the session user's offers (Kard Get Offers By User), rewritten for the app."""
     user_id = session_user()
-    params = with_defaults(check_query(_query(), OFFERS), settings().supported_components)
-    return _rewritten(kard().offers(user_id, params), user_id)
+    params = with_defaults(check_query(query_pairs(), OFFERS), settings().supported_components)
+    return rewritten(kard().offers(user_id, params), user_id)
 
 
 @bp.get("/locations")
 def list_locations():
     """List locations with the session user's offers (Kard Get Locations By User)."""
     user_id = session_user()
-    params = check_query(_query(), LOCATIONS)
+    params = check_query(query_pairs(), LOCATIONS)
     params = with_defaults(params, settings().supported_components, locations=True)
-    return _rewritten(kard().locations(user_id, params), user_id)
+    return rewritten(kard().locations(user_id, params), user_id)
 
 
 @bp.post("/offers/<offer_id>/<any(activate, boost):action>")
@@ -77,29 +75,13 @@ def view_offer(offer_id: str):
 def _follow_cta(user_id: str, method: str, segments: list[str]):
     for segment in segments:
         _check_resource_id(segment)
-    params = with_defaults(check_query(_query(), OFFER_ACTION), settings().supported_components)
+    params = with_defaults(
+        check_query(query_pairs(), OFFER_ACTION), settings().supported_components
+    )
     params = [pair for pair in params if pair[0] != "include"] + [("include", "offer")]
-    return _rewritten(kard().user_action(user_id, method, segments, params), user_id)
+    return rewritten(kard().user_action(user_id, method, segments, params), user_id)
 
 
 def _check_resource_id(value: str) -> None:
     if not is_resource_id(value):
         raise NotFound(f"{value!r} is not an offer ID.")
-
-
-def _query() -> Pairs:
-    # The pairs straight from the query string: cheaper than building request.args.
-    return parse_qsl(request.query_string.decode("utf-8", "replace"), keep_blank_values=True)
-
-
-def _rewritten(answer: KardResponse, user_id: str):
-    client = kard()
-    emitted = rewrite_document(
-        answer.body,
-        endpoint=request.path,
-        organization_id=client.organization_id,
-        user_id=user_id,
-        kard_api_url=client.api_url,
-    )
-    cta_forms().learn(emitted)
-    return answer.body, answer.status
