@@ -82,11 +82,9 @@ class TokenStore:
 
     def check(self, authorization: str | None) -> AccessToken:
         """Return the token of a `Bearer` Authorization header; 401 if missing, bad or expired."""
-        scheme, _, value = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise unauthorized("A bearer access token is required")
+        value = bearer(authorization, "access token")
         with self._lock:
-            token = self._tokens.get(value.strip())
+            token = self._tokens.get(value)
         if token is None:
             raise unauthorized("The access token is invalid")
         if self._clock() >= token.expires_at:
@@ -135,3 +133,11 @@ class WebViewSigner:
         if self._clock() >= claims["exp"]:
             raise jwt.ExpiredSignatureError("Signature has expired")
         return claims
+
+
+def bearer(authorization: str | None, what: str) -> str:
+    """The credential of a `Bearer` Authorization header; 401 naming `what` when there is none."""
+    scheme, _, value = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise unauthorized(f"A bearer {what} is required")
+    return value.strip()

@@ -14,6 +14,7 @@ from flask import Response, request
 
 from bff.kard.vocabulary import COMPONENTS
 from bff.sandbox import api
+from bff.sandbox.auth import bearer
 from bff.sandbox.blueprint import CONTROL_PREFIX, bp, json_response, simulator
 from bff.sandbox.errors import unauthorized
 from bff.sandbox.locations import locations_document
@@ -30,11 +31,9 @@ _LOCATION_FILTERS = ("filter[latitude]", "filter[longitude]", "filter[radius]")
 
 def _claims() -> dict[str, Any]:
     """Return the claims of the request's WebView bearer token; 401 when missing or invalid."""
-    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise unauthorized("A bearer WebView token is required")
+    token = bearer(request.headers.get("Authorization"), "WebView token")
     try:
-        return simulator().verify_webview_token(token.strip())
+        return simulator().verify_webview_token(token)
     except jwt.ExpiredSignatureError:
         raise unauthorized("The WebView token has expired") from None
     except jwt.InvalidTokenError:

@@ -12,11 +12,9 @@ function element(tag, attributes = {}, text = "") {
   return node;
 }
 
-/** A labelled text field with its error line; returns the wrapper. */
-function textField({ id, label, pointer, placeholder, maxLength }) {
-  const wrapper = element("div", { class: "field" });
-  wrapper.append(element("label", { for: id }, label));
-  const input = element("input", {
+/** A text input for the theme field at `pointer`, tied to its error line. */
+function textInput(id, pointer, attributes) {
+  return element("input", {
     id,
     name: id,
     type: "text",
@@ -24,8 +22,15 @@ function textField({ id, label, pointer, placeholder, maxLength }) {
     spellcheck: "false",
     "data-pointer": pointer,
     "aria-describedby": `${id}-error`,
-    placeholder,
+    ...attributes,
   });
+}
+
+/** A labelled text field with its error line; returns the wrapper. */
+function textField({ id, label, pointer, placeholder, maxLength }) {
+  const wrapper = element("div", { class: "field" });
+  wrapper.append(element("label", { for: id }, label));
+  const input = textInput(id, pointer, { placeholder });
   if (maxLength) input.maxLength = maxLength;
   wrapper.append(input, element("p", { id: `${id}-error`, class: "field-error" }));
   return wrapper;
@@ -46,16 +51,9 @@ function colorField(mode, token, label) {
     "data-for": id,
     value: DEFAULT_COLORS[mode][token],
   });
-  const input = element("input", {
-    id,
-    name: id,
-    type: "text",
-    autocomplete: "off",
-    spellcheck: "false",
-    "data-pointer": `/styles/${mode}/${token}`,
+  const input = textInput(id, `/styles/${mode}/${token}`, {
     "data-mode": mode,
     "data-token": token,
-    "aria-describedby": `${id}-error`,
     placeholder: DEFAULT_COLORS[mode][token],
   });
   picker.addEventListener("input", () => {
