@@ -3,11 +3,13 @@
 import sys
 
 from bff import create_app
-from bff.extensions import delivery
+from bff.extensions import delivery, dispatcher
 from bff.settings import ConfigError
 
 try:
     app = create_app()
 except ConfigError as error:
     sys.exit(f"kard-bff: configuration error: {error}")
-delivery(app).ensure_worker()  # deliver what earlier runs left in the outbox
+# Hand on what earlier runs left in the attribution outbox and the webhook inbox.
+delivery(app).ensure_worker()
+dispatcher(app).ensure_worker()

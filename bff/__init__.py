@@ -38,7 +38,17 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 def register_blueprints(app: Flask, settings: Settings) -> None:
     """Mount the endpoints; the dev session endpoint exists only in sandbox."""
     from bff import pages
-    from bff.api import attributions, dev, health, offers, rewards, sessions, themes, webview
+    from bff.api import (
+        attributions,
+        dev,
+        health,
+        offers,
+        rewards,
+        sessions,
+        themes,
+        webhooks,
+        webview,
+    )
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
@@ -48,5 +58,6 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(attributions.bp)
     app.register_blueprint(offers.bp)
     app.register_blueprint(rewards.bp)
+    app.register_blueprint(webhooks.bp)
     if settings.sandbox:
         app.register_blueprint(dev.bp)

@@ -9,7 +9,6 @@ with full jitter (and at least Kard's Retry-After) until Kard takes them.
 
 import logging
 import os
-import random
 import threading
 import time
 import uuid
@@ -18,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from bff.background import Worker, backoff
 from bff.errors import UpstreamError, UpstreamRejected
 from bff.kard import KardClient
 from bff.kard.vocabulary import MAX_ATTRIBUTION_EVENTS
@@ -26,9 +26,6 @@ from bff.outbox import Chunk, Outbox
 log = logging.getLogger(__name__)
 
 SEND_CONCURRENCY = 4
-RETRY_BASE_SECONDS = 1.0
-RETRY_CAP_SECONDS = 300.0
-POLL_SECONDS = 0.5
 
 IndexedEvents = list[tuple[int, dict[str, Any]]]
 
@@ -60,8 +57,7 @@ class Delivery:
         self._owner = uuid.uuid4().hex  # this process's name on its leases
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
-        self._worker: threading.Thread | None = None
-        self._worker_pid = 0
+        self._worker = Worker("outbox", lambda: self.deliver_due(limit=100))
         self._lock = threading.Lock()
 
     def send(self, user_id: str, events: IndexedEvents) -> Outcome:
@@ -99,22 +95,7 @@ class Delivery:
 
     def ensure_worker(self) -> None:
         """Start this process's delivery thread, once (again after a fork)."""
-        with self._lock:
-            if self._worker_pid == os.getpid() and self._worker and self._worker.is_alive():
-                return
-            self._worker_pid = os.getpid()
-            self._worker = threading.Thread(target=self._work, name="outbox", daemon=True)
-            self._worker.start()
-
-    def _work(self) -> None:
-        while True:
-            try:
-                delivered = self.deliver_due(limit=100)
-            except Exception:  # an unreachable Redis, a locked database: try again soon
-                log.exception("outbox delivery failed")
-                delivered = 0
-            if not delivered:
-                time.sleep(POLL_SECONDS)
+        self._worker.ensure_started()
 
     def _send_chunk(self, user_id: str, chunk: IndexedEvents) -> tuple[str, list]:
         events = [event for _, event in chunk]
@@ -135,7 +116,7 @@ class Delivery:
             self.outbox.reject(chunk.id, now=self._clock(), error=_describe(refused))
             log.warning("Kard refused a queued chunk of %d events", len(chunk.events))
         except UpstreamError as error:
-            at = self._clock() + _backoff(chunk.attempts, error.headers.get("Retry-After"))
+            at = self._clock() + backoff(chunk.attempts, error.headers.get("Retry-After"))
             self.outbox.retry_later(chunk.id, at=at, error=_describe(error))
         else:
             self.outbox.delivered(chunk.id)
@@ -147,14 +128,6 @@ class Delivery:
                 self._pool = ThreadPoolExecutor(SEND_CONCURRENCY, thread_name_prefix="attribution")
                 self._pool_pid = os.getpid()
             return self._pool
-
-
-def _backoff(attempts: int, retry_after: str | None) -> float:
-    """Capped exponential backoff with full jitter, never sooner than Kard's Retry-After."""
-    delay = random.uniform(0, min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**attempts))
-    if retry_after and retry_after.isdigit():
-        delay = max(delay, float(retry_after))
-    return delay
 
 
 def _describe(error: UpstreamError) -> str:

@@ -1,5 +1,5 @@
 """What the running app holds, for views: settings, the Kard client, CTA forms, themes,
-WebView tokens and attribution delivery."""
+WebView tokens, attribution delivery and the webhook dispatcher."""
 
 import threading
 
@@ -11,8 +11,10 @@ from bff.cta import CtaForms
 from bff.delivery import Delivery
 from bff.kard import KardClient
 from bff.outbox import open_outbox
-from bff.settings import Settings
+from bff.settings import ConfigError, Settings
 from bff.theme_catalog import NamedTheme, load_themes
+from bff.webhooks.dispatch import Dispatcher, Hook, load_hook
+from bff.webhooks.inbox import open_inbox
 from bff.webview import WebViewTokens
 
 # In sandbox without KARD_API_URL, the BFF calls the simulator mounted in this same app through a
@@ -28,7 +30,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["themes"] = load_themes(settings.themes_dir, settings.default_theme)
     transport = None
     if settings.sandbox:
-        sandbox.init_app(app)
+        simulator = sandbox.init_app(app)
+        if settings.kard_webhook_keys:  # the simulator signs its webhooks as Kard would
+            simulator.webhook_key = settings.kard_webhook_keys[0]
     api_url = settings.kard_api_url
     if api_url is None:
         api_url, transport = EMBEDDED_KARD_URL, httpx.WSGITransport(app=app)
@@ -44,6 +48,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     )
     app.extensions["webview_tokens"] = WebViewTokens(client.webview_token)
     app.extensions["delivery_lock"] = threading.Lock()
+    app.extensions["webhook_hook"] = _webhook_hook(settings)
 
 
 def settings() -> Settings:
@@ -85,3 +90,28 @@ def delivery(app: Flask | None = None) -> Delivery:
                 app.extensions["kard"], outbox, lease_seconds=lease_seconds
             )
         return app.extensions["delivery"]
+
+
+def dispatcher(app: Flask | None = None) -> Dispatcher:
+    """The app's webhook dispatcher; its inbox is opened on first use."""
+    app = app or current_app
+    with app.extensions["delivery_lock"]:
+        if "dispatcher" not in app.extensions:
+            settings = app.extensions["settings"]
+            app.extensions["dispatcher"] = Dispatcher(
+                open_inbox(settings.state_dir, settings.redis_url),
+                hook=app.extensions["webhook_hook"],
+                forward_url=settings.webhook_forward_url,
+                signing_key=settings.kard_webhook_keys[0] if settings.kard_webhook_keys else "",
+            )
+        return app.extensions["dispatcher"]
+
+
+def _webhook_hook(settings: Settings) -> Hook | None:
+    """Import BFF_WEBHOOK_HOOK at start-up, so a typo stops the service rather than a webhook."""
+    if settings.webhook_hook is None:
+        return None
+    try:
+        return load_hook(settings.webhook_hook)
+    except ValueError as error:
+        raise ConfigError(f"BFF_WEBHOOK_HOOK: {error}") from None

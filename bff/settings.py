@@ -30,6 +30,7 @@ SANDBOX_CLIENT_SECRET = "sandbox-secret"
 SANDBOX_ORGANIZATION_ID = "org-sandbox"
 BUNDLED_THEMES_DIR = Path(__file__).parent / "bundled_themes"
 MIN_HS256_SECRET_BYTES = 32
+_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
@@ -50,7 +51,9 @@ class Settings:
     kard_target_issuer: str | None
     kard_webview_url: str
     kard_timeout: float
-    kard_webhook_keys: tuple[str, ...]
+    kard_webhook_keys: tuple[str, ...]  # the first signs forwards; all verify Kard's webhooks
+    webhook_forward_url: str | None
+    webhook_hook: str | None  # "package.module:function"
     auth_mode: str
     jwks_url: str | None
     jwt_issuer: str | None
@@ -105,6 +108,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         kard_webview_url=env.webview_url("KARD_WEBVIEW_URL", default=KARD_WEBVIEW_URLS[kard_env]),
         kard_timeout=env.positive_number("KARD_TIMEOUT", default=10.0),
         kard_webhook_keys=env.items("KARD_WEBHOOK_KEY"),
+        webhook_forward_url=env.url("BFF_WEBHOOK_FORWARD_URL"),
+        webhook_hook=env.reference("BFF_WEBHOOK_HOOK"),
         auth_mode=auth_mode,
         jwks_url=jwks_url,
         jwt_issuer=env.text("BFF_JWT_ISSUER"),
@@ -171,6 +176,12 @@ class _Reader:
         return tuple(
             item.strip() for item in self._environ.get(name, "").split(",") if item.strip()
         )
+
+    def reference(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is not None and not _REFERENCE.match(value):
+            raise ConfigError(f"{name} must name a function as package.module:function")
+        return value
 
     def components(self, name: str) -> tuple[str, ...]:
         values = self.items(name) or COMPONENTS

@@ -1,0 +1,66 @@
+"""Kard's notification webhook: verified, stored once per notification ID, answered at once."""
+
+from typing import ClassVar
+
+import orjson
+from flask import Blueprint, request
+
+from bff.errors import BadRequest, BffError, Unavailable, Unprocessable
+from bff.extensions import dispatcher, settings
+from bff.kard.notifications import InvalidNotification, parse_notification
+from bff.webhooks.signature import verify
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+SIGNATURE_HEADER = "notify-signature"
+
+
+class BadSignature(BffError):
+    status = 401
+    title = "Unauthorized"
+    headers: ClassVar[dict[str, str]] = {}
+
+
+@bp.post("/kard")
+def receive_kard_notification():
+    """Verify `notify-signature`, parse the notification, keep it once, and answer 200."""
+    keys = settings().kard_webhook_keys
+    if not keys:
+        raise Unavailable("Set KARD_WEBHOOK_KEY to receive Kard's notifications.")
+    body = request.get_data(cache=True)
+    signature = request.headers.get(SIGNATURE_HEADER, "").strip()
+    if not signature:
+        raise BadSignature(errors=[_header_error("The notify-signature header is missing.")])
+    if not verify(signature, body, keys):
+        detail = "The notify-signature header does not match the body."
+        raise BadSignature(errors=[_header_error(detail)])
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise BadRequest("The request body is not valid JSON.", pointer="") from None
+    try:
+        notification = parse_notification(payload, body)
+    except InvalidNotification as invalid:
+        raise Unprocessable(
+            errors=[_field_error(pointer, message) for pointer, message in invalid.problems]
+        ) from None
+    new = dispatcher().accept(notification)
+    return {"data": {"id": notification.id, "type": notification.type, "duplicate": not new}}
+
+
+def _header_error(detail: str) -> dict:
+    return {
+        "status": "401",
+        "title": BadSignature.title,
+        "detail": detail,
+        "source": {"header": SIGNATURE_HEADER},
+    }
+
+
+def _field_error(pointer: str, message: str) -> dict:
+    return {
+        "status": "422",
+        "title": Unprocessable.title,
+        "detail": f"{pointer.rsplit('/', 1)[-1] or 'The body'} {message}",
+        "source": {"pointer": pointer},
+    }

@@ -1,0 +1,67 @@
+"""Background work that must not be lost: one polling thread per process, and retry backoff."""
+
+import logging
+import os
+import random
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+RETRY_BASE_SECONDS = 1.0
+RETRY_CAP_SECONDS = 300.0
+
+
+class Worker:
+    """Runs `step` in a daemon thread until it finds nothing to do, then polls; started once
+    per process (again after a fork, since threads do not cross forks). `wake` skips the wait."""
+
+    def __init__(self, name: str, step: Callable[[], int]):
+        self._name = name
+        self._step = step
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = False
+
+    def ensure_started(self) -> None:
+        """Start this process's thread unless it runs already."""
+        with self._lock:
+            if self._pid == os.getpid() and self._thread and self._thread.is_alive():
+                return
+            self._pid = os.getpid()
+            self._stopped = False
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread.start()
+
+    def wake(self) -> None:
+        """Run the next step now rather than after the poll interval."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the thread, waiting for it to finish its current step."""
+        self._stopped = True
+        self.wake()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopped:
+            self._wake.clear()
+            try:
+                done = self._step()
+            except Exception:  # an unreachable Redis, a locked database: try again soon
+                log.exception("%s failed", self._name)
+                done = 0
+            if not done:
+                self._wake.wait(POLL_SECONDS)
+
+
+def backoff(attempts: int, retry_after: str | None = None) -> float:
+    """Capped exponential backoff with full jitter, never sooner than a Retry-After in seconds."""
+    delay = random.uniform(0, min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**attempts))
+    if retry_after and retry_after.isdigit():
+        delay = max(delay, float(retry_after))
+    return delay

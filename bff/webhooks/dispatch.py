@@ -1,0 +1,121 @@
+"""Hand Kard's notifications to the issuer's systems: a Python hook and/or a forward URL.
+
+The webhook endpoint stores a notification and answers at once; this dispatcher's thread then
+calls the hook (`BFF_WEBHOOK_HOOK`, `module:function`, given the parsed `Notification`) and POSTs
+the body Kard sent, freshly signed with the current key, to `BFF_WEBHOOK_FORWARD_URL`. A failure
+of either is retried with backoff until it succeeds, so each notification is handed on at least
+once (the forward carries `X-Kard-Notification-Id` for the receiver to deduplicate).
+"""
+
+import importlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+
+import httpx
+import orjson
+
+from bff.background import Worker, backoff
+from bff.kard.notifications import Notification, parse_notification
+from bff.webhooks.inbox import Inbox
+from bff.webhooks.signature import sign
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[Notification], None]
+FORWARD_TIMEOUT_SECONDS = 10.0
+LEASE_SECONDS = 60.0  # longer than a hook call and a forward should ever take
+
+
+class Dispatcher:
+    """Accepts verified notifications once each, and hands them on in the background."""
+
+    def __init__(
+        self,
+        inbox: Inbox,
+        *,
+        hook: Hook | None,
+        forward_url: str | None,
+        signing_key: str,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.inbox = inbox
+        self._hook = hook
+        self._forward_url = forward_url
+        self._signing_key = signing_key
+        self._clock = clock
+        self._owner = uuid.uuid4().hex
+        self._http = httpx.Client(timeout=FORWARD_TIMEOUT_SECONDS) if forward_url else None
+        self._worker = Worker("webhooks", self.deliver_due)
+
+    @property
+    def hands_on(self) -> bool:
+        """Whether anything is configured to receive notifications."""
+        return self._hook is not None or self._forward_url is not None
+
+    def accept(self, notification: Notification) -> bool:
+        """Store a notification durably; False when its ID was accepted before."""
+        new = self.inbox.add(
+            notification.id,
+            notification.type,
+            notification.body,
+            now=self._clock(),
+            pending=self.hands_on,
+        )
+        if new and self.hands_on:
+            self._worker.ensure_started()
+            self._worker.wake()
+        return new
+
+    def ensure_worker(self) -> None:
+        """Start this process's dispatch thread (it also hands on what earlier runs left)."""
+        if self.hands_on:
+            self._worker.ensure_started()
+
+    def stop_worker(self) -> None:
+        """Stop this process's dispatch thread; what it leaves is handed on by the next."""
+        self._worker.stop()
+
+    def deliver_due(self) -> int:
+        """Hand on every due notification; return how many were tried."""
+        tried = 0
+        while pending := self.inbox.lease(self._owner, now=self._clock(), seconds=LEASE_SECONDS):
+            tried += 1
+            try:
+                self._hand_on(parse_notification(orjson.loads(pending.body), pending.body))
+            except Exception as error:  # the issuer's hook or endpoint failed: try again later
+                log.warning("notification %s not handed on yet: %s", pending.id, error)
+                at = self._clock() + backoff(pending.attempts)
+                self.inbox.retry_later(pending.id, at=at, error=f"{type(error).__name__}: {error}")
+            else:
+                self.inbox.handled(pending.id, now=self._clock())
+        return tried
+
+    def _hand_on(self, notification: Notification) -> None:
+        if self._hook is not None:
+            self._hook(notification)
+        if self._http is not None and self._forward_url is not None:
+            response = self._http.post(
+                self._forward_url,
+                content=notification.body,
+                headers={
+                    "Content-Type": "application/json",
+                    "notify-signature": sign(self._signing_key, notification.body),
+                    "X-Kard-Notification-Id": notification.id,
+                    "X-Kard-Notification-Type": notification.type,
+                },
+            )
+            response.raise_for_status()
+
+
+def load_hook(reference: str) -> Hook:
+    """Import `package.module:function`; raise ValueError naming what is missing."""
+    module_name, _, attribute = reference.partition(":")
+    try:
+        hook = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise ValueError(f"cannot import {reference}: {error}") from None
+    if not callable(hook):
+        raise ValueError(f"{reference} is not callable")
+    return hook

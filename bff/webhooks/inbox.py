@@ -1,0 +1,145 @@
+"""The durable webhook inbox: every notification once by `data.id`, kept until it is handed on.
+
+SQLite (WAL) in `BFF_STATE_DIR` by default, Redis with `REDIS_URL`; several processes may share
+one. A worker leases a pending notification before handing it on, so no two hand on the same one
+at once; a lease a dead process leaves behind runs out and the notification is tried again.
+A notification's ID is remembered for `RETENTION_SECONDS`, far longer than Kard retries for.
+"""
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+RETENTION_SECONDS = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A stored notification not yet handed on."""
+
+    id: str
+    type: str
+    body: bytes
+    attempts: int
+
+
+class Inbox(Protocol):
+    """What the webhook endpoint, the dispatcher and the CLI need from an inbox."""
+
+    def add(
+        self, notification_id: str, kind: str, body: bytes, *, now: float, pending: bool
+    ) -> bool:
+        """Store a notification (to hand on if `pending`); False if its ID was seen before."""
+
+    def lease(self, owner: str, *, now: float, seconds: float) -> Pending | None:
+        """Lease the most overdue pending notification no one holds, or None."""
+
+    def handled(self, notification_id: str, *, now: float) -> None:
+        """Mark a notification handed on."""
+
+    def retry_later(self, notification_id: str, *, at: float, error: str) -> None:
+        """Release a notification that could not be handed on; it is due again at `at`."""
+
+    def status(self, *, now: float) -> dict[str, Any]:
+        """Pending count, oldest pending age, last error."""
+
+
+def open_inbox(state_dir: Path, redis_url: str | None) -> Inbox:
+    """The configured inbox: Redis when `REDIS_URL` is set, else SQLite in the state folder."""
+    if redis_url:
+        from bff.webhooks.redis_inbox import RedisInbox
+
+        return RedisInbox(redis_url)
+    return SqliteInbox(state_dir / "webhooks.sqlite3")
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS notifications (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    body BLOB NOT NULL,
+    received_at REAL NOT NULL,
+    handled_at REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due_at REAL NOT NULL,
+    lease_until REAL NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS notifications_pending ON notifications (due_at) WHERE handled_at IS NULL;
+CREATE INDEX IF NOT EXISTS notifications_received ON notifications (received_at);
+"""
+
+LEASE = """
+UPDATE notifications SET lease_until = :until, attempts = attempts + 1
+WHERE id = (
+    SELECT id FROM notifications
+    WHERE handled_at IS NULL AND due_at <= :now AND lease_until < :now
+    ORDER BY due_at LIMIT 1
+)
+RETURNING id, type, body, attempts
+"""
+
+
+class SqliteInbox:
+    """Notifications in one SQLite file; each statement is its own transaction."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()  # one connection, shared by the threads of a process
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # a 200 means the notification is on disk
+            self._db.executescript(SCHEMA)
+
+    def add(
+        self, notification_id: str, kind: str, body: bytes, *, now: float, pending: bool
+    ) -> bool:
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM notifications WHERE received_at < ? AND handled_at IS NOT NULL",
+                (now - RETENTION_SECONDS,),
+            )
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO notifications (id, type, body, received_at, handled_at,"
+                " due_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (notification_id, kind, body, now, None if pending else now, now),
+            )
+            return cursor.rowcount == 1
+
+    def lease(self, owner: str, *, now: float, seconds: float) -> Pending | None:
+        rows = self._execute(LEASE, {"until": now + seconds, "now": now})
+        return Pending(*rows[0]) if rows else None
+
+    def handled(self, notification_id: str, *, now: float) -> None:
+        self._execute(
+            "UPDATE notifications SET handled_at = ?, last_error = NULL WHERE id = ?",
+            (now, notification_id),
+        )
+
+    def retry_later(self, notification_id: str, *, at: float, error: str) -> None:
+        self._execute(
+            "UPDATE notifications SET due_at = ?, lease_until = 0, last_error = ? WHERE id = ?",
+            (at, error, notification_id),
+        )
+
+    def status(self, *, now: float) -> dict[str, Any]:
+        ((pending, oldest),) = self._execute(
+            "SELECT COUNT(*), MIN(received_at) FROM notifications WHERE handled_at IS NULL"
+        )
+        last_error = self._execute(
+            "SELECT last_error FROM notifications WHERE handled_at IS NULL"
+            " ORDER BY due_at DESC LIMIT 1"
+        )
+        return {
+            "backend": "sqlite",
+            "pending": pending,
+            "oldestAgeSeconds": round(now - oldest, 1) if oldest is not None else None,
+            "lastError": last_error[0][0] if last_error else None,
+        }
+
+    def _execute(self, sql: str, parameters: Any = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, parameters).fetchall()

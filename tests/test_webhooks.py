@@ -1,0 +1,414 @@
+"""Kard's notification webhook: signatures, rotation, parsing, once per ID, and handing on."""
+
+import copy
+import json
+import time
+
+import pytest
+from flask import Flask, request
+
+from bff import create_app
+from bff.extensions import dispatcher
+from bff.settings import ConfigError
+from bff.webhooks.signature import sign
+from tests import webhook_hooks
+from tests.servers import serve
+
+KEY = "whsec-current-0123456789"
+OLD_KEY = "whsec-previous-9876543210"
+URL = "/webhooks/kard"
+REWARD = {
+    "message": "You earned $5 at Old Navy",
+    "name": "Old Navy",
+    "attributionUrl": "https://attribution.getkard.com/n/abc",
+}
+COMMISSION = {"type": "cents", "value": 500}
+USER_TXN = {
+    "user": {"data": {"type": "user", "id": "user-1"}},
+    "transaction": {"data": {"type": "transaction", "id": "txn-1"}},
+}
+USER_OFFER_TXN = {**USER_TXN, "offer": {"data": {"type": "standardOffer", "id": "offer-1"}}}
+FAILED = {
+    "message": "Your purchase did not qualify",
+    "reason": "Ineligible MCC",
+    "name": "Old Navy",
+}
+EXAMPLES = {
+    "earnedRewardApproved": (REWARD, USER_TXN),
+    "earnedRewardSettled": ({**REWARD, "commissionEarned": COMMISSION}, USER_TXN),
+    "validTransaction": (
+        {**REWARD, "commissionEarned": {"issuer": COMMISSION, "user": COMMISSION}},
+        USER_OFFER_TXN,
+    ),
+    "failedTransaction": (FAILED, USER_OFFER_TXN),
+    "clawback": (FAILED, USER_OFFER_TXN),
+    "auditUpdate": (
+        {
+            "status": "CLOSED",
+            "auditCode": 3006,
+            "merchantName": "Old Navy",
+            "auditDescription": "No cashback",
+            "transactionId": "txn-1",
+            "resolutionCode": 5004,
+            "resolutionDescription": "Reward dispute resolved",
+            "resolutionTimeStamp": "2026-11-20T10:00:00Z",
+        },
+        {"user": USER_TXN["user"], "audit": {"data": {"type": "audit", "id": "audit-1"}}},
+    ),
+    "fileProcessingResult": (
+        {
+            "fileName": "historical_transactions_2024-10-15.jsonl",
+            "sentAt": "2025-03-09T21:56:23Z",
+            "lastModified": "2025-03-19T21:56:23Z",
+            "downloadUrl": "https://s3.amazonaws.com/kard-results/xyz789/results.json?X-Amz-Signature=1",
+        },
+        None,
+    ),
+}
+
+
+def payload(kind: str = "earnedRewardApproved", notification_id: str = "n-1") -> dict:
+    attributes, relationships = copy.deepcopy(EXAMPLES[kind])
+    data = {"type": kind, "id": notification_id, "attributes": attributes}
+    if relationships is not None:
+        data["relationships"] = relationships
+    return {"data": data, "meta": {"issuerId": "org-sandbox", "issuerName": "Sandbox Issuer"}}
+
+
+def compact(document: dict) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_hook():
+    webhook_hooks.reset()
+    yield
+    webhook_hooks.reset()
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    apps = []
+
+    def make(**config):
+        environment = {
+            "KARD_WEBHOOK_KEY": KEY,
+            "BFF_WEBHOOK_HOOK": "tests.webhook_hooks:record",
+            "BFF_STATE_DIR": str(tmp_path),
+            **config,
+        }
+        app = create_app({name: value for name, value in environment.items() if value})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:  # no thread of this test hands anything on during the next
+        if "dispatcher" in app.extensions:
+            dispatcher(app).stop_worker()
+
+
+@pytest.fixture
+def client(make_app):
+    return make_app().test_client()
+
+
+def post(client, body: bytes, signature: str | None, header: str = "notify-signature"):
+    headers = {"Content-Type": "application/json"}
+    if signature is not None:
+        headers[header] = signature
+    return client.post(URL, data=body, headers=headers)
+
+
+def wait_for(condition, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out; received {received_ids()}"
+        time.sleep(0.02)
+
+
+def received_ids() -> list[str]:
+    return [notification.id for notification in webhook_hooks.received]
+
+
+def test_a_correctly_signed_notification_is_accepted_and_handed_to_the_hook(client):
+    body = compact(payload())
+    response = post(client, body, sign(KEY, body))
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "data": {"id": "n-1", "type": "earnedRewardApproved", "duplicate": False}
+    }
+    wait_for(lambda: received_ids() == ["n-1"])
+    notification = webhook_hooks.received[0]
+    assert notification.user_id == "user-1"
+    assert notification.related == {"user": "user-1", "transaction": "txn-1"}
+    assert notification.attributes["message"] == "You earned $5 at Old Navy"
+    assert notification.body == body
+
+
+@pytest.mark.parametrize("header", ["Notify-Signature", "NOTIFY-SIGNATURE", "notify-signature"])
+def test_the_signature_header_name_is_case_insensitive(client, header):
+    body = compact(payload())
+    assert post(client, body, sign(KEY, body), header=header).status_code == 200
+
+
+def test_a_bad_signature_is_refused_with_401_naming_the_header(client):
+    body = compact(payload())
+    response = post(client, body, sign("some-other-key", body))
+    assert response.status_code == 401
+    (error,) = response.get_json()["errors"]
+    assert error["source"] == {"header": "notify-signature"}
+    assert "does not match" in error["detail"]
+    assert "WWW-Authenticate" not in response.headers
+
+
+def test_a_signature_over_a_changed_body_is_refused(client):
+    body = compact(payload())
+    tampered = body.replace(b"$5", b"$500")
+    assert post(client, tampered, sign(KEY, body)).status_code == 401
+    assert received_ids() == []
+
+
+@pytest.mark.parametrize("signature", [None, "", "   "])
+def test_a_missing_signature_is_refused_with_401(client, signature):
+    body = compact(payload())
+    response = post(client, body, signature)
+    assert response.status_code == 401
+    assert response.get_json()["errors"][0]["detail"] == "The notify-signature header is missing."
+
+
+def test_without_a_webhook_key_the_endpoint_answers_503(make_app):
+    client = make_app(KARD_WEBHOOK_KEY="").test_client()
+    body = compact(payload())
+    response = post(client, body, sign(KEY, body))
+    assert response.status_code == 503
+    assert "KARD_WEBHOOK_KEY" in response.get_json()["errors"][0]["detail"]
+    assert response.headers["Retry-After"]
+
+
+def test_while_a_key_is_rotated_both_keys_are_accepted(make_app):
+    client = make_app(KARD_WEBHOOK_KEY=f"{KEY}, {OLD_KEY}").test_client()
+    first, second, third = (compact(payload(notification_id=f"n-{i}")) for i in range(3))
+    assert post(client, first, sign(KEY, first)).status_code == 200
+    assert post(client, second, sign(OLD_KEY, second)).status_code == 200
+    assert post(client, third, sign("retired-key-000000", third)).status_code == 401
+
+
+def test_a_duplicate_notification_id_is_processed_once(client):
+    body = compact(payload(notification_id="dup-1"))
+    first = post(client, body, sign(KEY, body))
+    second = post(client, body, sign(KEY, body))
+    assert first.get_json()["data"]["duplicate"] is False
+    assert second.status_code == 200
+    assert second.get_json()["data"]["duplicate"] is True
+    wait_for(lambda: received_ids() == ["dup-1"])
+    time.sleep(0.3)
+    assert received_ids() == ["dup-1"]
+
+
+def test_the_id_is_remembered_across_restarts(make_app):
+    body = compact(payload(notification_id="durable-1"))
+    assert post(make_app().test_client(), body, sign(KEY, body)).get_json()["data"] == {
+        "id": "durable-1",
+        "type": "earnedRewardApproved",
+        "duplicate": False,
+    }
+    again = post(make_app().test_client(), body, sign(KEY, body))
+    assert again.get_json()["data"]["duplicate"] is True
+
+
+def test_the_raw_body_is_what_is_verified_even_when_reserialized_json_would_differ(client):
+    # Spacing, key order, escapes and a float that JSON.stringify would all write differently.
+    body = (
+        b'{ "meta": {"issuerName": "Caf\\u00e9 Bank", "issuerId": "org-sandbox"},\n'
+        b'  "data": {"id": "raw-1", "type": "earnedRewardApproved", "score": 1.0,\n'
+        b'    "attributes": {"message": "You earned \\u20ac5", "name": "Old Navy",'
+        b' "attributionUrl": "https://attribution.getkard.com/n/abc"},\n'
+        b'    "relationships": {"user": {"data": {"type": "user", "id": "user-1"}},'
+        b' "transaction": {"data": {"type": "transaction", "id": "txn-1"}}}}}'
+    )
+    reserialized = json.dumps(json.loads(body), separators=(",", ":")).encode()
+    assert reserialized != body
+    response = post(client, body, sign(KEY, body))
+    assert response.status_code == 200
+    wait_for(lambda: received_ids() == ["raw-1"])
+    assert webhook_hooks.received[0].body == body  # handed on byte for byte
+
+
+def test_a_digest_of_the_compact_reserialization_is_accepted_as_kards_node_recipe_computes_it(
+    client,
+):
+    body = b'{"data": {"id": "node-1", "type": "earnedRewardApproved", "attributes": ' + (
+        json.dumps(REWARD).encode() + b', "relationships": ' + json.dumps(USER_TXN).encode() + b"}}"
+    )
+    node_stringify = json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False)
+    assert post(client, body, sign(KEY, node_stringify.encode())).status_code == 200
+    pretty = json.dumps(json.loads(body), indent=2, sort_keys=True).encode()
+    assert post(client, body, sign(KEY, pretty)).status_code == 401
+
+
+@pytest.mark.parametrize("kind", sorted(EXAMPLES))
+def test_every_documented_type_is_parsed(client, kind):
+    document = payload(kind, notification_id=f"{kind}-1")
+    body = compact(document)
+    response = post(client, body, sign(KEY, body))
+    assert response.status_code == 200, response.get_json()
+    wait_for(lambda: received_ids() == [f"{kind}-1"])
+    notification = webhook_hooks.received[0]
+    assert notification.type == kind and notification.documented
+    assert notification.attributes == EXAMPLES[kind][0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "remove", "pointer"),
+    [
+        ("earnedRewardSettled", "commissionEarned", "/data/attributes/commissionEarned"),
+        ("failedTransaction", "reason", "/data/attributes/reason"),
+        ("fileProcessingResult", "downloadUrl", "/data/attributes/downloadUrl"),
+        ("auditUpdate", "status", "/data/attributes/status"),
+    ],
+)
+def test_a_signed_payload_missing_a_documented_field_gets_422_with_a_pointer(
+    client, kind, remove, pointer
+):
+    document = payload(kind)
+    document["data"]["attributes"] = {
+        key: value for key, value in document["data"]["attributes"].items() if key != remove
+    }
+    body = compact(document)
+    response = post(client, body, sign(KEY, body))
+    assert response.status_code == 422
+    assert pointer in [error["source"]["pointer"] for error in response.get_json()["errors"]]
+    assert received_ids() == []
+
+
+def test_a_missing_relationship_and_a_bad_commission_are_pointed_at(client):
+    document = payload("validTransaction")
+    del document["data"]["relationships"]["offer"]
+    document["data"]["attributes"]["commissionEarned"]["user"] = {"type": "dollars", "value": 5}
+    body = compact(document)
+    errors = post(client, body, sign(KEY, body)).get_json()["errors"]
+    assert {error["source"]["pointer"] for error in errors} == {
+        "/data/relationships/offer",
+        "/data/attributes/commissionEarned/user/type",
+    }
+
+
+def test_a_type_kard_adds_later_is_accepted_and_handed_on(client):
+    body = compact({"data": {"type": "payoutReconciliationFile", "id": "new-1", "attributes": {}}})
+    assert post(client, body, sign(KEY, body)).status_code == 200
+    wait_for(lambda: received_ids() == ["new-1"])
+    assert not webhook_hooks.received[0].documented
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"not json", 400),
+        (b"[1, 2]", 422),
+        (b'{"data": {"type": "clawback"}}', 422),
+        (b"[" * 100_000, 400),
+        (b'{"data": "x"}', 422),
+    ],
+)
+def test_signed_garbage_gets_a_clear_error_not_a_500(client, body, status):
+    response = post(client, body, sign(KEY, body))
+    assert response.status_code == status
+    assert response.get_json()["errors"]
+
+
+def test_a_body_over_one_megabyte_gets_413(client):
+    body = b'{"data": "' + b"x" * 1_100_000 + b'"}'
+    assert post(client, body, sign(KEY, body)).status_code == 413
+
+
+def test_a_failing_hook_is_retried_until_it_takes_the_notification(make_app):
+    webhook_hooks.reset(failures=1)
+    client = make_app(BFF_WEBHOOK_HOOK="tests.webhook_hooks:flaky").test_client()
+    body = compact(payload(notification_id="retry-1"))
+    assert post(client, body, sign(KEY, body)).status_code == 200  # answered before the hook
+    wait_for(lambda: received_ids() == ["retry-1"], timeout=15)
+
+
+def test_what_a_stopped_process_left_is_handed_on_by_the_next(make_app):
+    webhook_hooks.reset(failures=1_000)
+    first = make_app(BFF_WEBHOOK_HOOK="tests.webhook_hooks:flaky")
+    body = compact(payload(notification_id="left-1"))
+    assert post(first.test_client(), body, sign(KEY, body)).status_code == 200
+    wait_for(lambda: dispatcher(first).inbox.status(now=time.time())["lastError"] is not None)
+    dispatcher(first).stop_worker()  # the process stops
+    webhook_hooks.reset()
+    second = make_app()
+    with second.app_context():
+        dispatcher(second).inbox.retry_later("left-1", at=0, error="")  # skip the backoff
+    dispatcher(second).ensure_worker()
+    wait_for(lambda: received_ids() == ["left-1"])
+
+
+def test_notifications_are_forwarded_signed_with_the_current_key(make_app):
+    forwarded = []
+    failures = {"count": 1}
+    receiver = Flask(__name__)
+
+    @receiver.post("/kard-events")
+    def take():
+        if failures["count"]:
+            failures["count"] -= 1
+            return "down", 503
+        forwarded.append((request.get_data(), dict(request.headers)))
+        return "", 204
+
+    with serve(receiver) as receiver_url:
+        app = make_app(
+            BFF_WEBHOOK_HOOK="",
+            BFF_WEBHOOK_FORWARD_URL=f"{receiver_url}/kard-events",
+            KARD_WEBHOOK_KEY=f"{KEY},{OLD_KEY}",
+        )
+        body = compact(payload("clawback", notification_id="fwd-1"))
+        assert post(app.test_client(), body, sign(OLD_KEY, body)).status_code == 200
+        wait_for(lambda: len(forwarded) == 1, timeout=15)
+    forwarded_body, headers = forwarded[0]
+    assert forwarded_body == body
+    assert headers["Notify-Signature"] == sign(KEY, body)
+    assert headers["X-Kard-Notification-Id"] == "fwd-1"
+    assert headers["X-Kard-Notification-Type"] == "clawback"
+
+
+def test_with_nothing_to_hand_on_to_notifications_are_only_deduplicated(make_app):
+    app = make_app(BFF_WEBHOOK_HOOK="")
+    body = compact(payload(notification_id="plain-1"))
+    assert post(app.test_client(), body, sign(KEY, body)).get_json()["data"]["duplicate"] is False
+    assert post(app.test_client(), body, sign(KEY, body)).get_json()["data"]["duplicate"] is True
+    assert dispatcher(app).inbox.status(now=time.time())["pending"] == 0
+
+
+def test_redis_keeps_ids_and_hands_on_once_across_instances(make_app, clean_redis):
+    one, two = make_app(REDIS_URL=clean_redis), make_app(REDIS_URL=clean_redis)
+    body = compact(payload(notification_id="redis-1"))
+    answers = [
+        post(app.test_client(), body, sign(KEY, body)).get_json()["data"]["duplicate"]
+        for app in (one, two, one)
+    ]
+    assert answers == [False, True, True]
+    wait_for(lambda: received_ids() == ["redis-1"])
+    time.sleep(0.3)
+    assert received_ids() == ["redis-1"]
+    assert dispatcher(two).inbox.status(now=time.time())["pending"] == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("not a reference", "BFF_WEBHOOK_HOOK must name a function"),
+        ("tests.no_such_module:record", "BFF_WEBHOOK_HOOK: cannot import"),
+        ("tests.webhook_hooks:missing", "BFF_WEBHOOK_HOOK: cannot import"),
+        ("tests.webhook_hooks:not_callable", "is not callable"),
+    ],
+)
+def test_a_bad_hook_stops_start_up_with_one_line(make_app, value, message):
+    with pytest.raises(ConfigError, match=message):
+        make_app(BFF_WEBHOOK_HOOK=value)
+
+
+def test_the_forward_url_must_be_http(make_app):
+    with pytest.raises(ConfigError, match="BFF_WEBHOOK_FORWARD_URL"):
+        make_app(BFF_WEBHOOK_FORWARD_URL="ftp://example.com/x")
