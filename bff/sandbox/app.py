@@ -3,7 +3,14 @@
 from flask import Flask
 
 # Importing the route modules registers their views on the blueprint.
-from bff.sandbox import api, control, webview_api  # noqa: F401
+from bff.sandbox import (  # noqa: F401
+    api,
+    control,
+    notifications_api,
+    storage,
+    transactions_api,
+    webview_api,
+)
 from bff.sandbox.blueprint import EXTENSION, bp
 from bff.sandbox.simulator import Simulator
 

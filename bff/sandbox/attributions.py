@@ -23,19 +23,10 @@ def validated_events(body: Any) -> list[dict[str, Any]]:
 
 
 def _check_event(errors: BodyErrors, pointer: str, event: Any) -> None:
-    if not errors.require(event, pointer, lambda e: isinstance(e, dict), "must be an object"):
+    attributes = errors.resource(event, pointer, ATTRIBUTION_MEDIUMS)
+    if attributes is None:
         return
-    kind = event.get("type")
-    known = errors.require(
-        kind,
-        f"{pointer}/type",
-        lambda k: k in ATTRIBUTION_MEDIUMS,
-        f"type must be one of {', '.join(ATTRIBUTION_MEDIUMS)}",
-    )
-    attributes = event.get("attributes")
     here = f"{pointer}/attributes"
-    if not errors.require(attributes, here, lambda a: isinstance(a, dict), "must be an object"):
-        return
     errors.require(
         attributes.get("entityId"), f"{here}/entityId", non_empty_string, "required string"
     )
@@ -45,7 +36,8 @@ def _check_event(errors: BodyErrors, pointer: str, event: Any) -> None:
         lambda code: code in EVENT_CODES,
         f"eventCode must be one of {', '.join(EVENT_CODES)}",
     )
-    if known:
+    kind = event.get("type")
+    if isinstance(kind, str) and kind in ATTRIBUTION_MEDIUMS:
         mediums = ATTRIBUTION_MEDIUMS[kind]
         errors.require(
             attributes.get("medium"),

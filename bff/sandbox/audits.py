@@ -16,16 +16,10 @@ def validated_audits(body: Any) -> list[dict[str, Any]]:
     data = data_array(body)
     errors = BodyErrors()
     for index, item in enumerate(data):
-        pointer = f"/data/{index}"
-        if not errors.require(item, pointer, lambda i: isinstance(i, dict), "must be an object"):
+        attributes = errors.resource(item, f"/data/{index}", ("audit",))
+        if attributes is None:
             continue
-        errors.require(
-            item.get("type"), f"{pointer}/type", lambda t: t == "audit", "type must be audit"
-        )
-        attributes = item.get("attributes")
-        here = f"{pointer}/attributes"
-        if not errors.require(attributes, here, lambda a: isinstance(a, dict), "must be an object"):
-            continue
+        here = f"/data/{index}/attributes"
         errors.require(
             attributes.get("auditCode"),
             f"{here}/auditCode",

@@ -14,6 +14,7 @@ from bff.sandbox.calls import Call
 from bff.sandbox.errors import KardError, error_object
 from bff.sandbox.faults import Fault
 from bff.sandbox.params import QueryArgs
+from bff.sandbox.s3 import PATH_PREFIX as STORAGE_PREFIX
 from bff.sandbox.simulator import Simulator
 
 EXTENSION = "kard_simulator"
@@ -34,9 +35,19 @@ def simulator() -> Simulator:
     return current_app.extensions[EXTENSION]
 
 
+def mount_prefix() -> str:
+    """Return the path the simulator is mounted under ("" at the root of its own app)."""
+    return current_app.extensions.get(_PREFIX_EXTENSION, "")
+
+
 def relative_path() -> str:
     """Return the request path relative to the simulator root."""
-    return request.path.removeprefix(current_app.extensions.get(_PREFIX_EXTENSION, "")) or "/"
+    return request.path.removeprefix(mount_prefix()) or "/"
+
+
+def root_url() -> str:
+    """Return the absolute URL of the simulator root, as the client reached it."""
+    return request.url_root.rstrip("/") + mount_prefix()
 
 
 def json_response(
@@ -69,7 +80,8 @@ def _log_and_inject() -> Response | None:
         method=request.method,
         path=path,
         query=QueryArgs.parse(request.query_string.decode("utf-8", "replace")).pairs,
-        json=request.get_json(silent=True),
+        # File bodies (up to 5 GB) are streamed by their view, never read here.
+        json=None if path.startswith(STORAGE_PREFIX) else request.get_json(silent=True),
         headers=dict(request.headers),
     )
     sim.record_call(call)
@@ -134,7 +146,7 @@ def _allowed_methods() -> list[str]:
     """Return the methods another route of this app accepts for the request path."""
     adapter = current_app.create_url_adapter(request)
     allowed = []
-    for method in ("GET", "POST", "DELETE"):
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         try:
             endpoint, _ = adapter.match(method=method)
         except HTTPException:

@@ -60,6 +60,34 @@ def list_calls() -> Response:
     return json_response({"data": [call.to_json() for call in simulator().calls]})
 
 
+@bp.post(f"{CONTROL_PREFIX}expire-upload-urls")
+def expire_upload_urls() -> Response:
+    """Expire every presigned upload URL issued so far."""
+    simulator().expire_upload_urls()
+    return _no_content()
+
+
+@bp.get(f"{CONTROL_PREFIX}uploads")
+def list_uploads() -> Response:
+    """List the files PUT to upload URLs, oldest first, with their processing state."""
+    return json_response({"data": [file.to_json() for file in simulator().uploads.files]})
+
+
+@bp.get(f"{CONTROL_PREFIX}webhooks")
+def list_webhooks() -> Response:
+    """List the webhooks sent (or found nowhere to go), oldest first."""
+    return json_response({"data": [delivery.to_json() for delivery in simulator().webhooks]})
+
+
+@bp.get(f"{CONTROL_PREFIX}historical-transactions")
+def list_historical_transactions() -> Response:
+    """List the historical transaction records accepted for `userId`, oldest first."""
+    user_id = request.args.get("userId")
+    if not user_id:
+        raise KardError(400, "userId is required", parameter="userId")
+    return json_response({"data": simulator().historical_transactions(user_id)})
+
+
 @bp.post(f"{CONTROL_PREFIX}reset")
 def reset() -> Response:
     """Reset the simulator to a fresh state."""

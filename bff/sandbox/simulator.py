@@ -1,9 +1,14 @@
 """The Simulator: all state of the embedded Kard API, safe to share across server threads."""
 
 import secrets
+import shutil
+import tempfile
 import time
+import uuid
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bff.sandbox.auth import TokenStore, WebViewSigner
@@ -11,10 +16,27 @@ from bff.sandbox.calls import Call, CallLog
 from bff.sandbox.catalog import Offer
 from bff.sandbox.components import OfferState
 from bff.sandbox.faults import FaultInjector
+from bff.sandbox.historical import HistoricalStore
+from bff.sandbox.ingest import ingest
 from bff.sandbox.inventory import Catalog
+from bff.sandbox.legacy_uploads import LegacyUploads
 from bff.sandbox.resources import Viewer
 from bff.sandbox.rewards import Reward, earned_rewards
+from bff.sandbox.s3 import PresignedUrls
 from bff.sandbox.state import UserStore
+from bff.sandbox.subscriptions import SubscriptionStore
+from bff.sandbox.uploads import (
+    FILE_PROCESSING_RESULT,
+    RESULTS_BUCKET,
+    UPLOADS_BUCKET,
+    ReceivedFile,
+    Uploads,
+    notification,
+    results_resource,
+)
+from bff.sandbox.webhooks import Delivery, Notifier, Target
+
+DEFAULT_WEBHOOK_KEY = "sandbox-webhook-key"
 
 
 class Simulator:
@@ -27,6 +49,9 @@ class Simulator:
         access_token_ttl: int = 3600,
         webview_token_ttl: int = 3600,
         signing_key: str | bytes | None = None,
+        upload_url_ttl: int = 900,
+        results_url_ttl: int = 1800,
+        webhook_key: str | bytes = DEFAULT_WEBHOOK_KEY,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.organization_id = organization_id
@@ -41,6 +66,46 @@ class Simulator:
         self.catalog = Catalog.build(self.anchor.date())
         self.users = UserStore()
         self._calls = CallLog()
+        # Uploaded files, results and accepted historical records live on disk, not in memory.
+        self.workdir = Path(tempfile.mkdtemp(prefix="kard-simulator-"))
+        self.history = HistoricalStore(self.workdir)
+        weakref.finalize(self, _remove, self.history, self.workdir)
+        self.upload_urls = PresignedUrls(UPLOADS_BUCKET, upload_url_ttl, clock)
+        self.results_urls = PresignedUrls(RESULTS_BUCKET, results_url_ttl, clock)
+        self.uploads = Uploads(self._process_file)
+        self.legacy_uploads = LegacyUploads()
+        self.subscriptions = SubscriptionStore()
+        self.notifier = Notifier(webhook_key)
+
+    @property
+    def webhook_key(self) -> str | bytes:
+        """The key webhooks are signed with (`notify-signature`); settable."""
+        return self.notifier.key
+
+    @webhook_key.setter
+    def webhook_key(self, key: str | bytes) -> None:
+        self.notifier.key = key
+
+    @property
+    def webhooks(self) -> list[Delivery]:
+        """Return every webhook sent (or found nowhere to go) so far, oldest first."""
+        return self.notifier.deliveries
+
+    def expire_upload_urls(self) -> None:
+        """Expire every presigned upload URL issued so far."""
+        self.upload_urls.expire_all()
+
+    def wait_for_uploads(self, timeout: float = 30.0) -> None:
+        """Return once every uploaded file is processed (its webhook sent); TimeoutError if not."""
+        self.uploads.wait(timeout)
+
+    def historical_transactions(self, user_id: str) -> list[dict[str, Any]]:
+        """Return the historical transaction records accepted for the user, oldest first."""
+        return self.history.records(user_id)
+
+    def results_path(self, file_id: str) -> Path:
+        """Return where the results document of an uploaded file is kept."""
+        return self.workdir / f"{file_id}.results.json"
 
     @property
     def calls(self) -> list[Call]:
@@ -88,8 +153,55 @@ class Simulator:
         return Viewer(organization_id, user_id, requested, state_of, self.now())
 
     def reset(self) -> None:
-        """Clear faults, calls, issued tokens and per-user state (the catalog stays)."""
+        """Clear faults, calls, issued tokens, per-user state, uploads and their results,
+        historical records, subscriptions and the webhook log (the catalog stays)."""
         self.faults.clear()
         self._calls.clear()
         self.tokens.expire_all()
         self.users.clear()
+        self.uploads.clear()
+        for results in self.workdir.glob("*.results.json"):
+            results.unlink(missing_ok=True)
+        self.legacy_uploads.clear()
+        self.history.clear()
+        self.subscriptions.clear()
+        self.notifier.clear()
+
+    def _process_file(self, file: ReceivedFile) -> None:
+        """Ingest an uploaded file, publish its results, and send the fileProcessingResult."""
+        session = file.session
+        result_id = str(uuid.uuid4())
+        results = self.results_path(session.id)
+        partial = results.with_suffix(".partial")
+
+        def store(rows: list[tuple[str, str, str]]) -> int:
+            return self.history.add(rows, file.check_current)
+
+        try:
+            with partial.open("wb") as out:
+                resource = results_resource(session, result_id)
+                ingest(file.body, session.file_type, out, resource, store, self.now(), file.outcome)
+            file.check_current()
+            partial.replace(results)
+        finally:
+            partial.unlink(missing_ok=True)
+        file.processed_at = self.now()
+        file.results_url = self.results_urls.url(file.root_url, "GET", f"{session.id}/results.json")
+        payload = notification(file, result_id, file.processed_at, file.results_url)
+        file.check_current()
+        self.notifier.send(FILE_PROCESSING_RESULT, self._webhook_targets(file), payload)
+
+    def _webhook_targets(self, file: ReceivedFile) -> list[Target]:
+        """Send to the organization's subscribed URLs; else to the host app's own endpoint."""
+        organization_id = file.session.organization_id
+        urls = self.subscriptions.webhook_urls(organization_id, FILE_PROCESSING_RESULT)
+        if urls:
+            return [Target(url) for url in urls]
+        if file.fallback_url is not None:
+            return [Target.in_process(file.fallback_url, file.host_app)]
+        return []
+
+
+def _remove(history: HistoricalStore, workdir: Path) -> None:
+    history.close()
+    shutil.rmtree(workdir, ignore_errors=True)

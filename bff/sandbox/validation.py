@@ -1,6 +1,6 @@
 """Validate JSON request bodies, collecting JSON:API errors with pointers into the document."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,31 @@ class BodyErrors:
         if not ok:
             self.add(pointer, detail)
         return ok
+
+    def resource(self, item: Any, pointer: str, types: Collection[str]) -> dict[str, Any] | None:
+        """Check a JSON:API resource object: an object of one of `types` with an `attributes`
+        object. Return its attributes (even when the type is wrong), or None when unusable."""
+        if not self.require(item, pointer, _is_object, "must be an object"):
+            return None
+        self.require(
+            item.get("type"),
+            f"{pointer}/type",
+            lambda t: isinstance(t, str) and t in types,
+            f"type must be {_one_of(types)}",
+        )
+        attributes = item.get("attributes")
+        if not self.require(attributes, f"{pointer}/attributes", _is_object, "must be an object"):
+            return None
+        return attributes
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _one_of(types: Collection[str]) -> str:
+    names = list(types)
+    return names[0] if len(names) == 1 else f"one of {', '.join(names)}"
 
 
 def data_array(body: Any, *, maximum: int | None = None) -> list[Any]:
