@@ -3,7 +3,10 @@
 import json
 import logging
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urljoin
@@ -13,7 +16,11 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from bff import extensions, themes
-from bff.errors import BffError
+from bff.errors import BffError, UpstreamError, UpstreamRejected
+from bff.history import bulk, legacy, report
+from bff.history import results as upload_results
+from bff.history.jsonl import Problem
+from bff.history.manifest import Manifest
 from bff.middleware import RequestIdFilter
 from bff.settings import ConfigError
 from bff.timestamps import utc_timestamp
@@ -49,8 +56,13 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         workers=workers,
         threads=threads,
         # Each worker delivers what the outbox holds, including what earlier runs left there.
-        post_worker_init=lambda worker: extensions.delivery(app).ensure_worker(),
+        post_worker_init=lambda worker: _start_workers(app),
     ).run()
+
+
+def _start_workers(app: Flask) -> None:
+    extensions.delivery(app).ensure_worker()
+    extensions.dispatcher(app).ensure_worker()
 
 
 @main.command()
@@ -147,6 +159,158 @@ def outbox_drain() -> None:
     click.echo(json.dumps({"tried": tried, "left": left["depth"], "lastError": left["lastError"]}))
 
 
+@main.group()
+def history() -> None:
+    """Upload historical transactions to Kard, and map a results file's errors to lines."""
+
+
+@history.command("upload")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--skip-invalid", is_flag=True, help="Leave invalid lines out instead of refusing the file."
+)
+@click.option(
+    "--legacy",
+    "legacy_user",
+    metavar="USER_ID",
+    help="Send to an upload session of USER_ID (Kard's deprecated per-user API).",
+)
+@click.option(
+    "--gzip/--no-gzip",
+    "compress",
+    default=True,
+    show_default=True,
+    help="Compress each file before uploading it (bulk flow).",
+)
+def history_upload(
+    files: tuple[Path, ...], skip_invalid: bool, legacy_user: str | None, compress: bool
+) -> None:
+    """Check JSONL files, then upload them to Kard.
+
+    Every line of every FILE is checked first; a file with invalid lines is refused (exit 1,
+    nothing uploaded) unless --skip-invalid. Kard's failures exit 2.
+    """
+    app = _build_app()
+    with app.app_context(), _failing_on_kard_errors():
+        if legacy_user is None:
+            code = _upload_bulk(list(files), skip_invalid=skip_invalid, compress=compress)
+        else:
+            code = _upload_legacy(list(files), legacy_user, skip_invalid=skip_invalid)
+    sys.exit(code)
+
+
+@history.command("results")
+@click.argument("url_or_file")
+@click.option(
+    "--source",
+    "original",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The uploaded JSONL file (default: found in the upload manifest).",
+)
+def history_results(url_or_file: str, original: Path | None) -> None:
+    """Map a results file's errors to lines.
+
+    URL_OR_FILE is the fileProcessingResult webhook's downloadUrl, or a saved results file.
+    Each error is printed as FILE:LINE: MESSAGE (? when the line is not found). Exit 0 when
+    there are no errors, 1 when there are, 2 when the results cannot be read.
+    """
+    app = _build_app()
+    with app.app_context(), _failing_on_kard_errors():
+        try:
+            found = upload_results.load(url_or_file, extensions.kard().get_presigned)
+        except upload_results.ResultsUnreadable as error:
+            _fail(f"cannot read the results: {error}", code=2)
+        if original is None:
+            original = upload_results.original(found, Manifest(extensions.settings().state_dir))
+            if original is not None and not original.is_file():
+                click.echo(f"kard-bff: the uploaded file {original} is gone", err=True)
+                original = None
+        errors = upload_results.map_to_lines(found, original)
+    label = str(original or found.file_name or "?")
+    for error in errors:
+        click.echo(report.problem_line(label, Problem(error.line or 0, "", error.message)))
+    unmapped = sum(error.line is None for error in errors)
+    click.echo(report.results_summary(label, len(errors), unmapped), err=True)
+    sys.exit(1 if errors else 0)
+
+
+def _upload_bulk(files: list[Path], *, skip_invalid: bool, compress: bool) -> int:
+    with tempfile.TemporaryDirectory(prefix="kard-bff-history-") as work_dir:
+        with _progress("checking", sum(file.stat().st_size for file in files)) as progress:
+            prepared = bulk.prepare(
+                files,
+                Path(work_dir),
+                compress=compress,
+                skip_invalid=skip_invalid,
+                progress=progress,
+            )
+        for file in prepared:
+            _echo_lines(report.problem_lines(file.scan))
+        if not skip_invalid and any(file.scan.invalid for file in prepared):
+            click.echo(f"kard-bff: {report.refusal([file.scan for file in prepared])}", err=True)
+            return 1
+        manifest = Manifest(extensions.settings().state_dir)
+        try:
+            with _progress("uploading", sum(file.scan.bytes_out for file in prepared)) as progress:
+                bulk.upload(extensions.kard(), prepared, manifest, progress=progress)
+        finally:
+            # Also after a failure: say which files did go.
+            done = [file for file in prepared if file.upload_id or not file.scan.valid]
+            _echo_lines([report.bulk_summary(file) for file in done])
+    return 0
+
+
+def _upload_legacy(files: list[Path], user_id: str, *, skip_invalid: bool) -> int:
+    click.echo(f"kard-bff: {report.DEPRECATION_NOTE}", err=True)
+    with _progress("checking", sum(file.stat().st_size for file in files)) as progress:
+        scans = [legacy.check(file, user_id, progress=progress) for file in files]
+    for scan in scans:
+        _echo_lines(report.problem_lines(scan))
+    if not skip_invalid and any(scan.invalid for scan in scans):
+        click.echo(f"kard-bff: {report.refusal(scans)}", err=True)
+        return 1
+    refused = 0
+    for scan in scans:
+        sent = legacy.send(extensions.kard(), scan.source, user_id) if scan.valid else None
+        click.echo(report.legacy_summary(scan, sent))
+        if sent is not None:
+            refused += len(sent.refused)
+            _echo_lines([report.problem_line(str(scan.source), p) for p in sent.refused])
+    return 1 if refused else 0
+
+
+@contextmanager
+def _failing_on_kard_errors() -> Iterator[None]:
+    """Kard's failures, and files that cannot be read, as one line and exit code 2."""
+    try:
+        yield
+    except UpstreamError as error:
+        first = error.errors[0]
+        said = f"{first.get('title') or error.title}: {first.get('detail') or ''}".rstrip(": ")
+        if isinstance(error, UpstreamRejected):
+            said = f"Kard refused the request ({error.status}): {said}"
+        _fail(said, code=2)
+    except OSError as error:
+        _fail(f"{error.filename or 'file'}: {error.strerror or error}", code=2)
+
+
+@contextmanager
+def _progress(label: str, length: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar in bytes, on stderr when it is a terminal; otherwise none."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _echo_lines(lines: list[str]) -> None:
+    if lines:
+        click.echo("\n".join(lines))
+
+
 def _encoded_theme(file: Path) -> str:
     try:
         raw = json.loads(file.read_text(encoding="utf-8"))
@@ -169,12 +333,12 @@ def _webview_token(user_id: str) -> WebViewToken:
         _fail(f"Kard did not give a WebView token: {error.errors[0]['detail']}")
 
 
-def _fail(message: str, error: themes.ThemeError | None = None) -> NoReturn:
+def _fail(message: str, error: themes.ThemeError | None = None, *, code: int = 1) -> NoReturn:
     lines = [f"kard-bff: {message}"]
     if error is not None:
         lines += [f"  {problem.pointer or '/'}: {problem.detail}" for problem in error.problems]
     click.echo("\n".join(lines), err=True)
-    sys.exit(1)
+    sys.exit(code)
 
 
 def _build_app() -> Flask:

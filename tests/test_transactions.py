@@ -171,6 +171,7 @@ def test_core_transactions_are_always_settled_and_list_last_fours():
         ({}, ["/type", "/id", "/attributes"]),
         ({"type": "incomingTransaction", "id": "x", "attributes": {}}, ["/type"]),
         ({"type": "historicalTransaction", "id": "", "attributes": []}, ["/id", "/attributes"]),
+        ({"type": ["historicalTransaction"], "id": "x", "attributes": {}}, ["/type"]),
     ],
 )
 def test_the_record_envelope_is_checked(record, expected):
@@ -206,3 +207,8 @@ def test_an_upload_part_item_needs_a_merchant_name_and_a_us_state_but_no_merchan
 
 def test_an_upload_part_item_is_a_historical_transaction():
     assert pointers(part_item_errors(CORE)) == ["/type"]
+
+
+def test_an_upload_part_item_with_a_status_of_the_wrong_json_type_is_an_error_not_a_crash():
+    problems = part_item_errors(changed(HISTORICAL, status=["SETTLED"]))
+    assert pointers(problems) == ["/attributes/status"]

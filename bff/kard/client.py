@@ -9,12 +9,16 @@ into `bff.errors` types, so callers never see httpx.
 import email.utils
 import functools
 import logging
+import os
 import random
+import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import quote
 
 import httpx
@@ -30,20 +34,32 @@ from bff.errors import (
     UpstreamUnavailable,
 )
 from bff.kard.tokens import AccessTokens
+from bff.kard.transactions import MAX_PART_ITEMS
 
 log = logging.getLogger(__name__)
 
 Params = Sequence[tuple[str, str]]
+Progress = Callable[[int], None]
 
 MAX_ATTEMPTS = 3
 # The longest Retry-After worth waiting out inside an app's request; longer goes back as a 503.
 MAX_RETRY_WAIT = 2.0
 RETRYABLE_GET_STATUSES = frozenset({429, 502, 503, 504})
 PASSED_THROUGH_STATUSES = frozenset({400, 404, 409})
+MAX_UPLOAD_URLS = 10  # presigned URLs per Create Bulk Transactions Upload URL request
+UPLOAD_CHUNK_BYTES = 1 << 20
+# S3 answers an expired presigned URL with 403 and this XML error.
+_EXPIRED = re.compile(rb"<Code>AccessDenied</Code>\s*<Message>[^<]*expired", re.IGNORECASE)
 
 
 class _NothingSent(UpstreamFailed):
     """Kard could not be reached and the request never left, so any method may be retried."""
+
+
+class PresignedUrlExpired(UpstreamAuthFailed):
+    """Kard's storage refused a presigned URL because it has expired: ask Kard for a new one."""
+
+    title = "Presigned URL expired"
 
 
 @dataclass(frozen=True)
@@ -85,10 +101,17 @@ class KardClient:
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
         self.tokens = AccessTokens(self._fetch_token, clock=clock)
+        # Kard's storage (presigned S3 URLs) gets its own client, without Kard's headers, over
+        # the same transport; built on first use, since most processes never upload a file.
+        self._transport = transport
+        self._storage_http: httpx.Client | None = None
+        self._storage_lock = threading.Lock()
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
         self._http.close()
+        if self._storage_http is not None:
+            self._storage_http.close()
 
     # Kard's endpoints, for one user. Views call these; none of them builds a URL itself.
 
@@ -122,6 +145,82 @@ class KardClient:
         """Mint a WebView token (a JWT naming the user and the issuer): it, and seconds it lives."""
         path = f"/v2/auth/issuers/{_segment(self.organization_id)}/users/{_segment(user_id)}/token"
         return _token_answer(self.call("POST", path).body, "WebView token")
+
+    # Historical transactions: the bulk file flow, and the deprecated per-user upload session.
+
+    def create_upload_urls(self, filenames: list[str]) -> list[dict[str, Any]]:
+        """Create Bulk Transactions Upload URL: one presigned PUT URL per file name (at most 10).
+
+        Returns Kard's `data` items, in the order of `filenames`, each with an `id` and
+        `attributes.url` and `attributes.expiresIn`.
+        """
+        if not 1 <= len(filenames) <= MAX_UPLOAD_URLS:
+            raise ValueError(f"ask for 1 to {MAX_UPLOAD_URLS} upload URLs, not {len(filenames)}")
+        files = [
+            {"type": "historicalTransactionsFile", "attributes": {"filename": name}}
+            for name in filenames
+        ]
+        path = f"/v2/issuers/{_segment(self.organization_id)}/transactions/uploads"
+        answer = self.call("POST", path, json={"data": files}).body
+        items = answer.get("data") if isinstance(answer, dict) else None
+        if (
+            not isinstance(items, list)
+            or len(items) != len(filenames)
+            or not all(_is_upload_url(item) for item in items)
+        ):
+            raise UpstreamFailed("Kard's upload URL answer could not be read.")
+        return items
+
+    def create_legacy_upload(self, user_id: str) -> str:
+        """Create Upload (deprecated): start a per-user upload session; return its upload ID."""
+        body = {"data": {"type": "historicalTransactionStart", "attributes": {}}}
+        answer = self.call("POST", self._user_path(user_id, "uploads"), json=body).body
+        upload_id = _get(answer, "data", "id")
+        if not isinstance(upload_id, str) or not upload_id:
+            raise UpstreamFailed("Kard's upload answer could not be read.")
+        return upload_id
+
+    def add_upload_part(
+        self, user_id: str, upload_id: str, items: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Add Upload Part (deprecated): send up to 500 transactions; return Kard's 200 or 207
+        document (a 207 lists the refused items in `errors`, each with the item's `id`)."""
+        if not 1 <= len(items) <= MAX_PART_ITEMS:
+            raise ValueError(f"send 1 to {MAX_PART_ITEMS} items per part, not {len(items)}")
+        path = self._user_path(user_id, "uploads", upload_id, "parts")
+        answer = self.call("PUT", path, json={"data": items}).body
+        if not isinstance(answer, dict):
+            raise UpstreamFailed("Kard's upload part answer could not be read.")
+        return answer
+
+    def complete_upload(self, user_id: str, upload_id: str) -> None:
+        """Update Upload (deprecated): mark the per-user upload session complete."""
+        body = {
+            "data": {"type": "historicalTransactionComplete", "attributes": {}, "id": upload_id}
+        }
+        self.call("PUT", self._user_path(user_id, "uploads", upload_id), json=body)
+
+    def put_presigned(
+        self, url: str, file: Path, content_type: str, progress: Progress | None = None
+    ) -> None:
+        """PUT a file to a presigned storage URL, streamed from disk with its Content-Length.
+
+        No Kard credentials go with it: the URL's signature is the authorization. Raises
+        `PresignedUrlExpired` when the URL has expired; `progress` is told each chunk's size.
+        """
+        with file.open("rb") as body:
+            size = os.fstat(body.fileno()).st_size
+            headers = {"Content-Type": content_type, "Content-Length": str(size)}
+            response = self._storage_send(
+                "PUT", url, content=_chunks(body, progress), headers=headers
+            )
+        _storage_result(response, "upload")
+
+    def get_presigned(self, url: str) -> bytes:
+        """GET the body behind a presigned storage URL (a results file), without Kard's token."""
+        response = self._storage_send("GET", url)
+        _storage_result(response, "download")
+        return response.content
 
     def user_prefix(self, user_id: str) -> str:
         """The path under which Kard serves everything about one user."""
@@ -187,6 +286,29 @@ class KardClient:
             log.log(level, "kard %s %s -> %s in %.0f ms", method, _route(path), status, elapsed_ms)
         return response
 
+    def _storage_send(self, method: str, url: str, **options: Any) -> httpx.Response:
+        with self._storage_lock:
+            if self._storage_http is None:
+                self._storage_http = httpx.Client(
+                    timeout=self._timeout,
+                    transport=self._transport,
+                    headers={"User-Agent": "kard-bff"},
+                )
+        started = time.perf_counter()
+        with self._translate_transport_errors():
+            response = self._storage_http.request(method, url, **options)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        # The URL's query is its signature: log the host only.
+        log.log(
+            _log_level(response.status_code),
+            "kard storage %s %s -> %s in %.0f ms",
+            method,
+            httpx.URL(url).host,
+            response.status_code,
+            elapsed_ms,
+        )
+        return response
+
     def _fetch_token(self) -> tuple[str, float]:
         """Ask Kard's token endpoint for a client-credentials access token."""
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -245,6 +367,44 @@ class KardClient:
                 retry_after=_valid_retry_after(response.headers.get("Retry-After")),
             )
         raise UpstreamFailed(f"Kard answered {status}.")
+
+
+def _is_upload_url(item: Any) -> bool:
+    url = _get(item, "attributes", "url")
+    return isinstance(_get(item, "id"), str) and isinstance(url, str) and url.startswith("http")
+
+
+def _get(document: Any, *keys: str) -> Any:
+    """The value at `keys` in nested objects, or None where one is missing or not an object."""
+    for key in keys:
+        if not isinstance(document, dict):
+            return None
+        document = document.get(key)
+    return document
+
+
+def _chunks(body: IO[bytes], progress: Progress | None) -> Iterator[bytes]:
+    while chunk := body.read(UPLOAD_CHUNK_BYTES):
+        yield chunk
+        if progress is not None:
+            progress(len(chunk))
+
+
+def _storage_result(response: httpx.Response, what: str) -> None:
+    """Return when storage said yes; otherwise raise, with an expired URL told apart."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    if status == 403 and _EXPIRED.search(response.content):
+        raise PresignedUrlExpired(f"The presigned {what} URL has expired.")
+    if status == 403:
+        raise UpstreamAuthFailed(f"Kard's storage refused the presigned {what} URL.")
+    if status in (429, 503):
+        raise UpstreamUnavailable(
+            "Kard's storage is busy or unavailable; try again later.",
+            retry_after=_valid_retry_after(response.headers.get("Retry-After")),
+        )
+    raise UpstreamFailed(f"Kard's storage answered {status} to the {what}.")
 
 
 def _query_string(params: Params) -> str:

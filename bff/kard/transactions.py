@@ -138,7 +138,8 @@ def part_item_errors(item: Any) -> list[Problem]:
     problems = _record_errors(item, {"historicalTransaction": PART_ATTRIBUTES})
     attributes = item.get("attributes") if isinstance(item, dict) else None
     if isinstance(attributes, dict):
-        date = DATE_FOR_STATUS.get(attributes.get("status"))
+        status = attributes.get("status")
+        date = DATE_FOR_STATUS.get(status) if isinstance(status, str) else None
         if date and date not in attributes:
             problems.append(
                 (f"/attributes/{date}", f"is required when status is {attributes['status']}")
@@ -150,7 +151,8 @@ def _record_errors(record: Any, tables: dict[str, dict[str, Field]]) -> list[Pro
     if not isinstance(record, dict):
         return [("", "must be a JSON object")]
     problems: list[Problem] = []
-    table = tables.get(record.get("type"))
+    record_type = record.get("type")
+    table = tables.get(record_type) if isinstance(record_type, str) else None
     if table is None:
         problems.append(("/type", f"must be one of {', '.join(tables)}"))
     if non_empty(record.get("id")) is not None:
