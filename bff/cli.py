@@ -160,6 +160,19 @@ def outbox_drain() -> None:
 
 
 @main.group()
+def webhooks() -> None:
+    """Watch Kard's notifications on their way to the issuer's hook or forward URL."""
+
+
+@webhooks.command("status")
+def webhooks_status() -> None:
+    """Print how many notifications wait to be handed on, the oldest's age, and the last error."""
+    app = _build_app()
+    status = extensions.dispatcher(app).inbox.status(now=time.time())
+    click.echo(json.dumps(status, indent=2))
+
+
+@main.group()
 def history() -> None:
     """Upload historical transactions to Kard, and map a results file's errors to lines."""
 

@@ -5,9 +5,11 @@ import json
 import time
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask, request
 
 from bff import create_app
+from bff.cli import main
 from bff.extensions import dispatcher
 from bff.settings import ConfigError
 from bff.webhooks.signature import sign
@@ -327,6 +329,24 @@ def test_a_failing_hook_is_retried_until_it_takes_the_notification(make_app):
     body = compact(payload(notification_id="retry-1"))
     assert post(client, body, sign(KEY, body)).status_code == 200  # answered before the hook
     wait_for(lambda: received_ids() == ["retry-1"], timeout=15)
+
+
+def test_webhooks_status_shows_what_waits_and_why(make_app, tmp_path):
+    webhook_hooks.reset(failures=1_000)
+    app = make_app(BFF_WEBHOOK_HOOK="tests.webhook_hooks:flaky")
+    body = compact(payload(notification_id="stuck-1"))
+    assert post(app.test_client(), body, sign(KEY, body)).status_code == 200
+    wait_for(lambda: dispatcher(app).inbox.status(now=time.time())["lastError"] is not None)
+    dispatcher(app).stop_worker()
+
+    result = CliRunner().invoke(
+        main, ["webhooks", "status"], env={"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.output)
+    assert (status["backend"], status["pending"]) == ("sqlite", 1)
+    assert status["oldestAgeSeconds"] >= 0
+    assert status["lastError"].startswith("RuntimeError")
 
 
 def test_what_a_stopped_process_left_is_handed_on_by_the_next(make_app):
