@@ -1,7 +1,8 @@
 """Benchmark `kard-bff history upload` on a 1,000,000-line JSONL file of historical transactions.
 
-What is measured, in one run, each step in its own child process (wall time, CPU, and peak RSS
-from `os.wait4`'s rusage of that child alone):
+What is measured, in one run, each step in its own child process (wall time and CPU from
+`os.wait4`'s rusage of that child alone; peak RSS as the child's own `VmHWM`, since after fork and
+exec `ru_maxrss` still counts the parent's pages at the fork):
 
 - **read**: read the file line by line, nothing else: the I/O floor.
 - **read + parse**: the same, plus `orjson.loads` of every line: the baseline any checker pays.
@@ -21,6 +22,7 @@ directory (realistic records, 80% `historicalTransaction` and 20% `coreHistorica
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import json
 import os
@@ -229,25 +231,48 @@ STEPS = {
 }
 
 
-def run_child(step: str, command: list[str], lines: int, env: dict | None = None) -> Row:
-    """Run one child to its end; its wall time, CPU and peak RSS (its rusage alone)."""
-    started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    output = child.stdout.read() if child.stdout else ""
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
+def run_child(step: str, arguments: list[str], lines: int, env: dict | None = None) -> Row:
+    """Run `python bench/history.py ARGUMENTS` to its end; its wall time, CPU and peak RSS."""
+    command = [sys.executable, str(Path(__file__).resolve()), *arguments]
+    with tempfile.NamedTemporaryFile("r", prefix="kard-bff-bench-peak-") as peak:
+        env = {**(env or os.environ), PEAK_FILE: peak.name}
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        output = child.stdout.read() if child.stdout else ""
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        peak_rss_mib = float(peak.read() or "nan")
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise RuntimeError(f"{step} exited with {child.returncode}:\n{output}")
     if step in STEPS:
         assert int(output.strip()) == lines, output
-    row = Row(step, lines, seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    row = Row(step, lines, seconds, usage.ru_utime + usage.ru_stime, peak_rss_mib)
     print(f"  {step:<22} {seconds:7.2f} s  {row.peak_rss_mib:7.1f} MiB", flush=True)
     row_outputs[step] = output
     return row
 
 
 row_outputs: dict[str, str] = {}
+PEAK_FILE = "KARD_BFF_BENCH_PEAK_FILE"
+
+
+def _report_own_peak() -> None:
+    """Write this process's peak RSS in MiB (`VmHWM`, its own pages only) where the parent said."""
+    status = Path("/proc/self/status").read_text()
+    kib = int(status.split("VmHWM:")[1].split()[0])
+    Path(os.environ[PEAK_FILE]).write_text(f"{kib / 1024:.1f}")
+
+
+def child_main(arguments: list[str]) -> int:
+    """A measured child: `--step NAME FILE`, or `--cli ARGS...` for `kard-bff ARGS...`."""
+    atexit.register(_report_own_peak)
+    if arguments[0] == "--step":
+        print(STEPS[arguments[1]](Path(arguments[2])))
+        return 0
+    from bff.cli import main as kard_bff
+
+    return kard_bff(arguments[1:], prog_name="kard-bff")
 
 
 # The simulator, in its own process group.
@@ -328,9 +353,8 @@ def format_table(rows: list[Row], baseline: Row) -> list[str]:
 
 def main() -> int:
     """Generate the file, run every step, print the table and save the results."""
-    if len(sys.argv) == 4 and sys.argv[1] == "--step":
-        print(STEPS[sys.argv[2]](Path(sys.argv[3])))
-        return 0
+    if PEAK_FILE in os.environ:
+        return child_main(sys.argv[1:])
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     with tempfile.TemporaryDirectory(prefix="kard-bff-bench-history-") as tmp:
@@ -342,8 +366,7 @@ def main() -> int:
         size = source.stat().st_size
         print(f"  {size / 2**20:,.1f} MiB in {time.perf_counter() - started:.1f} s", flush=True)
         print("measuring (each step in its own process)", flush=True)
-        me = [sys.executable, str(Path(__file__).resolve()), "--step"]
-        rows = [run_child(step, [*me, step, str(source)], LINES) for step in STEPS]
+        rows = [run_child(step, ["--step", step, str(source)], LINES) for step in STEPS]
         with simulator(directory / "simulator.log") as url:
             env = {
                 **os.environ,
@@ -351,7 +374,7 @@ def main() -> int:
                 "KARD_API_URL": url,
                 "BFF_STATE_DIR": str(directory / "state"),
             }
-            command = [str(BIN / "kard-bff"), "history", "upload", str(source)]
+            command = ["--cli", "history", "upload", str(source)]
             rows.append(run_child("history upload", command, LINES, env))
             summary = row_outputs["history upload"].strip().splitlines()[-1]
             upload_id = summary.rsplit("upload ", 1)[1].split()[0]
