@@ -1,6 +1,11 @@
 """`kard-bff history upload` and `history results` against the Kard simulator over real HTTP."""
 
 import gzip
+import os
+import pty
+import subprocess
+import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -119,6 +124,34 @@ def test_skip_invalid_uploads_the_valid_lines_gzipped(simulator, history, tmp_pa
     (entry,) = Manifest(tmp_path).entries()
     assert (entry.file_name, entry.upload_id) == ("march.jsonl.gz", upload.session.id)
     assert entry.source == str(source.resolve())
+
+
+def test_a_terminal_sees_progress_bars_and_a_pipe_does_not(simulator, kard_url, tmp_path):
+    source = write(tmp_path / "tty.jsonl", *(line(n) for n in range(1, 2001)))
+    env = {**os.environ, "KARD_ENV": "sandbox", "KARD_API_URL": kard_url}
+    env |= {"BFF_STATE_DIR": str(tmp_path), "COLUMNS": "100"}
+    command = [sys.executable, "-m", "bff.cli", "history", "upload", str(source)]
+    terminal, stderr = pty.openpty()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    os.close(stderr)
+    progress = b"".join(_read_until_closed(terminal)).decode()
+    assert process.wait(timeout=60) == 0
+    assert "checking" in progress and "uploading" in progress and "100%" in progress
+    piped = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert piped.returncode == 0
+    assert piped.stderr == ""
+
+
+def _read_until_closed(terminal: int) -> Iterator[bytes]:
+    """What is written to a pseudo-terminal until its other end closes (read as it comes, so the
+    writer never blocks on a full buffer)."""
+    try:
+        while chunk := os.read(terminal, 1 << 16):
+            yield chunk
+    except OSError:  # EIO: every writer has closed it
+        pass
+    finally:
+        os.close(terminal)
 
 
 def test_no_gzip_sends_the_plain_file(simulator, history, tmp_path):
