@@ -896,3 +896,19 @@ def test_reset_clears_user_state(api: httpx.Client, simulator: Simulator) -> Non
     token = api.post("/v2/auth/token", json={"client_id": "c", "client_secret": "s"}).json()
     api.headers["Authorization"] = f"Bearer {token['access_token']}"
     assert needs_activation(find_offer(api, lambda o: o["id"] == offer["id"], **CTA_MODE))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v2/issuers/org-sandbox/transactions/uploads",
+        "/v2/issuers/org-sandbox/subscriptions",
+        "/v2/issuers/org-sandbox/users/u1/attributions",
+        "/v2/issuers/org-sandbox/users/u1/audits",
+    ],
+)
+def test_json_nested_too_deep_is_a_400_not_a_crash(api: httpx.Client, path: str) -> None:
+    body = b'{"data": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = api.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["source"] == {"pointer": "/data"}

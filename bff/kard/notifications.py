@@ -127,7 +127,8 @@ def parse_notification(payload: Any, body: bytes) -> Notification:
         data, {"type": Field(non_empty, True), "id": Field(non_empty, True)}, "/data", problems
     )
     attributes = data.get("attributes", {})
-    table, relationships = TYPES.get(data.get("type"), ({}, ()))
+    kind = data.get("type")
+    table, relationships = TYPES.get(kind, ({}, ())) if isinstance(kind, str) else ({}, ())
     if mapping(attributes) is not None:
         problems.append(("/data/attributes", "must be an object"))
     else:

@@ -2,6 +2,8 @@
 
 from flask import Flask
 
+from bff.jsonio import OrjsonProvider
+
 # Importing the route modules registers their views on the blueprint.
 from bff.sandbox import (  # noqa: F401
     api,
@@ -25,6 +27,8 @@ def init_app(app: Flask, simulator: Simulator | None = None) -> Simulator:
 def create_simulator_app(simulator: Simulator | None = None) -> Flask:
     """Build a standalone Flask app serving the simulator at its root ("/v2/...")."""
     app = Flask(__name__, static_folder=None)
+    # As when mounted in the BFF: orjson refuses JSON nested too deep with an error, not a crash.
+    app.json = OrjsonProvider(app)
     _mount(app, simulator, "")
     return app
 
