@@ -72,7 +72,7 @@ def check_event(raw: Any, pointer: str, now: datetime) -> tuple[dict[str, Any] |
         return None, [_error(pointer, "Each event must be an object with type and attributes.")]
     errors = _unknown_keys(raw, EVENT_KEYS, pointer)
     kind = raw.get("type")
-    if kind not in ATTRIBUTION_MEDIUMS:
+    if not isinstance(kind, str) or kind not in ATTRIBUTION_MEDIUMS:
         allowed = ", ".join(ATTRIBUTION_MEDIUMS)
         errors.append(_error(f"{pointer}/type", f"type must be one of {allowed}."))
         kind = None

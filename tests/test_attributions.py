@@ -7,6 +7,7 @@ import pytest
 
 from bff import create_app
 from bff.extensions import delivery
+from tests.json_documents import wrong_types_everywhere
 
 USER = "sandbox-demo-new-customer"
 ATTRIBUTIONS = r"/attributions$"
@@ -128,6 +129,13 @@ def test_a_batch_needs_a_data_list(client, as_user, body):
     response = client.post("/api/v1/attributions", headers=as_user(USER), json=body)
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["source"] == {"pointer": "/data"}
+
+
+def test_any_value_of_the_wrong_json_type_anywhere_is_an_error_never_a_500(client, as_user):
+    batch = {"data": [_event(1, state={"rank": 1, "filters": [{"name": "a", "value": "b"}]})]}
+    for changed in wrong_types_everywhere(batch):
+        response = client.post("/api/v1/attributions", json=changed, headers=as_user(USER))
+        assert response.status_code in (202, 400, 422), (changed, response.get_data())
 
 
 def test_only_the_session_user(client, as_user, simulator):

@@ -4,6 +4,7 @@ import pytest
 from kard.transactions.types import GetEarnedRewardsResponse
 
 from bff import create_app
+from tests.json_documents import wrong_types_everywhere
 
 USER = "sandbox-demo-new-customer"
 
@@ -98,6 +99,12 @@ def test_bad_audits_are_422_with_pointers(client, as_user, simulator, body, poin
     assert response.status_code == 422
     assert [error["source"]["pointer"] for error in response.get_json()["errors"]] == pointers
     assert simulator.calls_to(r"/audits$") == []
+
+
+def test_any_audit_value_of_the_wrong_json_type_is_an_error_never_a_500(client, as_user):
+    for changed in wrong_types_everywhere({"data": [_audit("txn-fuzz")]}):
+        response = client.post("/api/v1/audits", json=changed, headers=as_user(USER))
+        assert response.status_code in (201, 409, 400, 422), (changed, response.get_data())
 
 
 def test_rewards_and_audits_need_a_session(client):
