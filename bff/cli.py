@@ -241,7 +241,9 @@ def history_results(url_or_file: str, original: Path | None) -> None:
                 click.echo(f"kard-bff: the uploaded file {original} is gone", err=True)
                 original = None
         errors = upload_results.map_to_lines(found, original)
-    label = str(original or found.file_name or "?")
+    # Never the URL itself: its query is a credential.
+    named = "results" if upload_results.is_url(url_or_file) else url_or_file
+    label = str(original or found.file_name or named)
     for error in errors:
         click.echo(report.problem_line(label, Problem(error.line or 0, "", error.message)))
     unmapped = sum(error.line is None for error in errors)

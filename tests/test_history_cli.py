@@ -375,6 +375,13 @@ def test_clean_results_exit_0(history, tmp_path):
     assert "no errors" in result.stderr
 
 
+def test_results_without_a_file_name_are_labelled_by_their_path(history, tmp_path):
+    (tmp_path / "bare.json").write_bytes(b'{"errors": [{"detail": "Invalid request: .x y"}]}')
+    result = history("results", str(tmp_path / "bare.json"))
+    assert result.exit_code == 1
+    assert result.stdout == f"{tmp_path / 'bare.json'}:?: Invalid request: .x y\n"
+
+
 @pytest.mark.parametrize("content", [b"nope", b'{"data": {}}'])
 def test_unreadable_results_exit_2(history, tmp_path, content):
     (tmp_path / "results.json").write_bytes(content)
