@@ -13,6 +13,8 @@ exec `ru_maxrss` still counts the parent's pages at the fork):
   simulator (`kard-bff sandbox`) in another process: the pass above, the presigned URL request
   and the streamed PUT of the gzip file. Then the simulator's own processing of the file is
   timed until its results file is written (Kard's side: not ours, shown for scale).
+- **history results**: `kard-bff history results` of a results document in which Kard refused
+  every line (the worst case: an error per line, each echoing its line), mapped back to the file.
 
 The differences between rows are each stage's cost (every row also pays ~0.4 s of process
 start-up and imports). The file is generated first in a temporary
@@ -169,6 +171,25 @@ def _record(rng: random.Random, number: int, when: datetime) -> dict:
     }
 
 
+def refuse_every_line(source: Path, target: Path) -> None:
+    """Write the results Kard would send if it refused every line, the worst case for `history
+    results`: one error per line, naming its record and echoing its text."""
+    attributes = {"fileType": "historicalTransactionsFile", "fileName": "x.jsonl.gz", "fileId": "x"}
+    data = {"type": "fileProcessingResult", "id": "bench", "attributes": attributes}
+    with source.open("rb") as lines, target.open("wb") as out:
+        out.write(orjson.dumps({"data": data})[:-1] + b',"errors":[')
+        for number, line in enumerate(lines):
+            text = line.rstrip(b"\n")
+            error = {
+                "status": "400",
+                "title": "Invalid Request",
+                "id": orjson.loads(text)["id"],
+                "detail": "Invalid request: .attributes.currency must be USD | " + text.decode(),
+            }
+            out.write((b"," if number else b"") + orjson.dumps(error))
+        out.write(b"]}")
+
+
 # The steps, each run in a child: `python bench/history.py --step NAME FILE`.
 
 
@@ -231,29 +252,42 @@ STEPS = {
 }
 
 
-def run_child(step: str, arguments: list[str], lines: int, env: dict | None = None) -> Row:
-    """Run `python bench/history.py ARGUMENTS` to its end; its wall time, CPU and peak RSS."""
+def run_child(
+    step: str, arguments: list[str], lines: int, env: dict | None = None, *, exit_code: int = 0
+) -> Row:
+    """Run `python bench/history.py ARGUMENTS` to its end; its wall time, CPU and peak RSS.
+
+    Its output goes to files (`history results` prints a line per error); the first MiB of its
+    standard output and error is kept in `row_outputs`."""
     command = [sys.executable, str(Path(__file__).resolve()), *arguments]
-    with tempfile.NamedTemporaryFile("r", prefix="kard-bff-bench-peak-") as peak:
+    with (
+        tempfile.NamedTemporaryFile("r", prefix="kard-bff-bench-peak-") as peak,
+        tempfile.TemporaryFile("w+") as stdout,
+        tempfile.TemporaryFile("w+") as stderr,
+    ):
         env = {**(env or os.environ), PEAK_FILE: peak.name}
         started = time.perf_counter()
-        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-        output = child.stdout.read() if child.stdout else ""
+        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=stdout, stderr=stderr)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         peak_rss_mib = float(peak.read() or "nan")
+        stdout.seek(0)
+        stderr.seek(0)
+        output, errors = stdout.read(1 << 20), stderr.read(1 << 20)
     child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise RuntimeError(f"{step} exited with {child.returncode}:\n{output}")
+    if child.returncode != exit_code:
+        raise RuntimeError(f"{step} exited with {child.returncode}:\n{output}\n{errors}")
     if step in STEPS:
         assert int(output.strip()) == lines, output
     row = Row(step, lines, seconds, usage.ru_utime + usage.ru_stime, peak_rss_mib)
     print(f"  {step:<22} {seconds:7.2f} s  {row.peak_rss_mib:7.1f} MiB", flush=True)
     row_outputs[step] = output
+    row_errors[step] = errors
     return row
 
 
 row_outputs: dict[str, str] = {}
+row_errors: dict[str, str] = {}
 PEAK_FILE = "KARD_BFF_BENCH_PEAK_FILE"
 
 
@@ -380,6 +414,12 @@ def main() -> int:
             upload_id = summary.rsplit("upload ", 1)[1].split()[0]
             processing_s, processed = wait_processed(url, upload_id)
             print(f"  simulator processed it in {processing_s:.1f} s", flush=True)
+            results = directory / "results.json"
+            refuse_every_line(source, results)
+            command = ["--cli", "history", "results", str(results), "--source", str(source)]
+            rows.append(run_child("history results", command, LINES, env, exit_code=1))
+            assert row_outputs["history results"].startswith(f"{source}:1: Invalid request")
+            assert f": {LINES} lines refused by Kard\n" in row_errors["history results"]
     gzipped = int(summary.split(" bytes, ")[1].split(" gzipped")[0])
     by_step = {row.step: row for row in rows}
     report = [

@@ -232,7 +232,7 @@ def history_results(url_or_file: str, original: Path | None) -> None:
     app = _build_app()
     with app.app_context(), _failing_on_kard_errors():
         try:
-            found = upload_results.load(url_or_file, extensions.kard().get_presigned)
+            found = upload_results.load(url_or_file, extensions.kard().download_presigned)
         except upload_results.ResultsUnreadable as error:
             _fail(f"cannot read the results: {error}", code=2)
         if original is None:

@@ -1,6 +1,7 @@
 """bff/history on its own: line checks, gzip, the manifest, results mapping, 207 mapping."""
 
 import gzip
+import io
 from pathlib import Path
 from typing import Any
 
@@ -243,6 +244,25 @@ def test_an_invalid_json_line_is_found_by_its_text(tmp_path):
 def test_a_document_that_is_no_results_file_is_unreadable(raw):
     with pytest.raises(results.ResultsUnreadable):
         results.parse(raw)
+
+
+class _ChunksOnly(io.BytesIO):
+    """A file that fails the test if it is read whole."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        assert size is not None and 0 <= size <= 1 << 20, "the results were read whole"
+        return super().read(size)
+
+
+def test_results_are_parsed_a_chunk_at_a_time(tmp_path):
+    lines = [line(n) for n in range(1, 3001)]
+    source = write(tmp_path / "in.jsonl", *lines)
+    echoes = [f"Invalid request: .currency must be USD | {text.decode().strip()}" for text in lines]
+    document = results_document(*(error(echo) for echo in echoes))
+    assert len(document) > 1 << 20
+    parsed = results.parse(_ChunksOnly(document))
+    mapped = results.map_to_lines(parsed, source)
+    assert [error.line for error in mapped] == list(range(1, 3001))
 
 
 def test_a_clean_results_file_has_no_errors():

@@ -211,16 +211,21 @@ class KardClient:
         with file.open("rb") as body:
             size = os.fstat(body.fileno()).st_size
             headers = {"Content-Type": content_type, "Content-Length": str(size)}
-            response = self._storage_send(
-                "PUT", url, content=_chunks(body, progress), headers=headers
-            )
+            content = _chunks(body, progress)
+            with self._storage_request("PUT", url, content=content, headers=headers) as response:
+                response.read()
         _storage_result(response, "upload")
 
-    def get_presigned(self, url: str) -> bytes:
-        """GET the body behind a presigned storage URL (a results file), without Kard's token."""
-        response = self._storage_send("GET", url)
+    def download_presigned(self, url: str, out: IO[bytes]) -> None:
+        """Stream the body behind a presigned storage URL (a results file) into `out`, in
+        constant memory, without Kard's token."""
+        with self._storage_request("GET", url) as response:
+            if response.is_success:
+                for chunk in response.iter_bytes(UPLOAD_CHUNK_BYTES):
+                    out.write(chunk)
+            else:
+                response.read()
         _storage_result(response, "download")
-        return response.content
 
     def user_prefix(self, user_id: str) -> str:
         """The path under which Kard serves everything about one user."""
@@ -286,7 +291,10 @@ class KardClient:
             log.log(level, "kard %s %s -> %s in %.0f ms", method, _route(path), status, elapsed_ms)
         return response
 
-    def _storage_send(self, method: str, url: str, **options: Any) -> httpx.Response:
+    @contextmanager
+    def _storage_request(self, method: str, url: str, **options: Any) -> Iterator[httpx.Response]:
+        """A request to Kard's storage, its body streamed: transport failures, also while the
+        body is read, become `bff.errors` types."""
         with self._storage_lock:
             if self._storage_http is None:
                 self._storage_http = httpx.Client(
@@ -295,19 +303,20 @@ class KardClient:
                     headers={"User-Agent": "kard-bff"},
                 )
         started = time.perf_counter()
-        with self._translate_transport_errors():
-            response = self._storage_http.request(method, url, **options)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        # The URL's query is its signature: log the host only.
-        log.log(
-            _log_level(response.status_code),
-            "kard storage %s %s -> %s in %.0f ms",
-            method,
-            httpx.URL(url).host,
-            response.status_code,
-            elapsed_ms,
-        )
-        return response
+        with (
+            self._translate_transport_errors(),
+            self._storage_http.stream(method, url, **options) as response,
+        ):
+            # The URL's query is its signature: log the host only.
+            log.log(
+                _log_level(response.status_code),
+                "kard storage %s %s -> %s in %.0f ms",
+                method,
+                httpx.URL(url).host,
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+            )
+            yield response
 
     def _fetch_token(self) -> tuple[str, float]:
         """Ask Kard's token endpoint for a client-credentials access token."""
