@@ -40,7 +40,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 # Measure GET /api/v1/offers through kard-bff against static nginx and a minimal proxy (~2 min),
-# then `kard-bff history upload` of a 1,000,000-line file against the simulator (~3 min).
+# then `kard-bff history upload` and `history results` of a 1,000,000-line file (~3 min).
 bench: $(VENV)/.installed-dev
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	test -x /usr/sbin/nginx || (apt-get update && apt-get install -y nginx)
