@@ -12,6 +12,7 @@ from bff import create_app
 from bff.cli import main
 from bff.extensions import dispatcher
 from bff.settings import ConfigError
+from bff.webhooks.inbox import SqliteInbox
 from bff.webhooks.signature import sign
 from tests import webhook_hooks
 from tests.json_documents import wrong_types_everywhere
@@ -448,3 +449,12 @@ def test_a_bad_hook_stops_start_up_with_one_line(make_app, value, message):
 def test_the_forward_url_must_be_http(make_app):
     with pytest.raises(ConfigError, match="BFF_WEBHOOK_FORWARD_URL"):
         make_app(BFF_WEBHOOK_FORWARD_URL="ftp://example.com/x")
+
+
+def test_a_notification_id_is_remembered_for_30_days_then_forgotten(tmp_path):
+    inbox = SqliteInbox(tmp_path / "webhooks.sqlite3")
+    assert inbox.add("n-old", "clawback", b"{}", now=0, pending=False)
+    day = 24 * 3600
+    assert not inbox.add("n-old", "clawback", b"{}", now=29 * day, pending=False)
+    assert inbox.add("n-new", "clawback", b"{}", now=31 * day, pending=False)  # prunes
+    assert inbox.add("n-old", "clawback", b"{}", now=31 * day + 1, pending=False)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 RETENTION_SECONDS = 30 * 24 * 3600
+PRUNE_EVERY_SECONDS = 60  # forgetting old IDs is a write of its own: not on every notification
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class SqliteInbox:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._lock = threading.Lock()  # one connection, shared by the threads of a process
+        self._pruned_at = float("-inf")
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a 200 means the notification is on disk
@@ -98,10 +100,12 @@ class SqliteInbox:
         self, notification_id: str, kind: str, body: bytes, *, now: float, pending: bool
     ) -> bool:
         with self._lock:
-            self._db.execute(
-                "DELETE FROM notifications WHERE received_at < ? AND handled_at IS NOT NULL",
-                (now - RETENTION_SECONDS,),
-            )
+            if now - self._pruned_at >= PRUNE_EVERY_SECONDS:
+                self._db.execute(
+                    "DELETE FROM notifications WHERE received_at < ? AND handled_at IS NOT NULL",
+                    (now - RETENTION_SECONDS,),
+                )
+                self._pruned_at = now
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO notifications (id, type, body, received_at, handled_at,"
                 " due_at) VALUES (?, ?, ?, ?, ?, ?)",
