@@ -68,9 +68,16 @@ def _start_workers(app: Flask) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=9000, show_default=True, type=click.IntRange(1, 65535))
-def sandbox(host: str, port: int) -> None:
+@click.option(
+    "--webhook-key",
+    envvar="KARD_WEBHOOK_KEY",
+    show_default="sandbox-webhook-key",
+    help="Sign webhooks with this key (the first of KARD_WEBHOOK_KEY's, as the BFF expects).",
+)
+def sandbox(host: str, port: int, webhook_key: str | None) -> None:
     """Serve the Kard simulator alone, for use as KARD_API_URL."""
-    from bff.sandbox import create_simulator_app
+    from bff.sandbox import Simulator, create_simulator_app
+    from bff.sandbox.simulator import DEFAULT_WEBHOOK_KEY
 
     _configure_logging()
     click.echo(
@@ -78,7 +85,10 @@ def sandbox(host: str, port: int) -> None:
         f"(KARD_API_URL=http://{host}:{port}, token URL /v2/auth/token)",
         err=True,
     )
-    _GunicornServer(create_simulator_app(), bind=f"{host}:{port}", workers=1, threads=16).run()
+    first_key = (webhook_key or "").split(",")[0].strip()
+    simulator = Simulator(webhook_key=first_key or DEFAULT_WEBHOOK_KEY)
+    app = create_simulator_app(simulator)
+    _GunicornServer(app, bind=f"{host}:{port}", workers=1, threads=16).run()
 
 
 @main.group()

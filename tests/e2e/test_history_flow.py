@@ -163,3 +163,16 @@ def test_a_history_upload_from_refusal_to_results(
     users = {record["attributes"]["userId"] for record in records}
     accepted = [found["id"] for user in users for found in simulator.historical_transactions(user)]
     assert sorted(accepted) == sorted(records[n]["id"] for n in (0, 1, 2, 3, 5))
+
+
+def test_a_standalone_simulator_signs_with_the_first_webhook_key(env, receiver, tmp_path):
+    forward_url, received = receiver
+    keys = {**os.environ, "KARD_WEBHOOK_KEY": f"{NEW_KEY},{OLD_KEY}"}
+    with ServerProcess(["sandbox"], env=keys, health_path="/") as kard:
+        subscribe(kard.url, forward_url)
+        source = write(tmp_path / "one.jsonl", line(1))
+        uploaded = kard_bff({**env, "KARD_API_URL": kard.url}, "history", "upload", str(source))
+        assert uploaded.returncode == 0, uploaded.stderr
+        headers, body = received.get(timeout=30)
+    assert orjson.loads(body)["data"]["type"] == "fileProcessingResult"
+    assert verify(headers["Notify-Signature"], body, [NEW_KEY])
