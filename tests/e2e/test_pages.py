@@ -28,3 +28,17 @@ def test_the_index_loads_cleanly(page, live_bff):
     page.goto(live_bff + "/")
     assert page.locator("h1").inner_text() == "kard-bff"
     assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("path", "hidden"),
+    [("/theme-studio", "label.visually-hidden"), ("/embed", "#controls-title")],
+)
+def test_stylesheets_load_and_screen_reader_text_stays_off_screen(page, live_bff, path, hidden):
+    failed = []
+    page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
+    page.goto(live_bff + path)
+    page.wait_for_load_state("networkidle")
+    assert failed == []
+    box = page.locator(hidden).first.bounding_box()
+    assert box is not None and box["width"] <= 1 and box["height"] <= 1
