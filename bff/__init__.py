@@ -10,7 +10,7 @@ from bff.errors import register_error_handlers
 from bff.jsonio import OrjsonProvider
 from bff.settings import Settings, load_settings
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Attribution batches of 1,000 events fit well inside this; anything larger is refused with 413.
 MAX_BODY_BYTES = 1_000_000
 
