@@ -19,10 +19,10 @@ from bff import extensions, themes
 from bff.errors import BffError, UpstreamError, UpstreamRejected
 from bff.history import bulk, legacy, report
 from bff.history import results as upload_results
-from bff.history.jsonl import Problem
+from bff.history.jsonl import Problem, Scan
 from bff.history.manifest import Manifest
 from bff.middleware import RequestIdFilter
-from bff.settings import ConfigError
+from bff.settings import ConfigError, comma_items
 from bff.timestamps import utc_timestamp
 from bff.webview import WebViewToken, session_url
 
@@ -85,8 +85,8 @@ def sandbox(host: str, port: int, webhook_key: str | None) -> None:
         f"(KARD_API_URL=http://{host}:{port}, token URL /v2/auth/token)",
         err=True,
     )
-    first_key = (webhook_key or "").split(",")[0].strip()
-    simulator = Simulator(webhook_key=first_key or DEFAULT_WEBHOOK_KEY)
+    keys = comma_items(webhook_key or "")
+    simulator = Simulator(webhook_key=keys[0] if keys else DEFAULT_WEBHOOK_KEY)
     app = create_simulator_app(simulator)
     _GunicornServer(app, bind=f"{host}:{port}", workers=1, threads=16).run()
 
@@ -271,10 +271,7 @@ def _upload_bulk(files: list[Path], *, skip_invalid: bool, compress: bool) -> in
                 skip_invalid=skip_invalid,
                 progress=progress,
             )
-        for file in prepared:
-            _echo_lines(report.problem_lines(file.scan))
-        if not skip_invalid and any(file.scan.invalid for file in prepared):
-            click.echo(f"kard-bff: {report.refusal([file.scan for file in prepared])}", err=True)
+        if _refused([file.scan for file in prepared], skip_invalid):
             return 1
         manifest = Manifest(extensions.settings().state_dir)
         try:
@@ -291,10 +288,7 @@ def _upload_legacy(files: list[Path], user_id: str, *, skip_invalid: bool) -> in
     click.echo(f"kard-bff: {report.DEPRECATION_NOTE}", err=True)
     with _progress("checking", sum(file.stat().st_size for file in files)) as progress:
         scans = [legacy.check(file, user_id, progress=progress) for file in files]
-    for scan in scans:
-        _echo_lines(report.problem_lines(scan))
-    if not skip_invalid and any(scan.invalid for scan in scans):
-        click.echo(f"kard-bff: {report.refusal(scans)}", err=True)
+    if _refused(scans, skip_invalid):
         return 1
     refused = 0
     for scan in scans:
@@ -304,6 +298,16 @@ def _upload_legacy(files: list[Path], user_id: str, *, skip_invalid: bool) -> in
             refused += len(sent.refused)
             _echo_lines([report.problem_line(str(scan.source), p) for p in sent.refused])
     return 1 if refused else 0
+
+
+def _refused(scans: list[Scan], skip_invalid: bool) -> bool:
+    """Print every file's problems; refuse (and say so) when any has some, unless skipping."""
+    for scan in scans:
+        _echo_lines(report.problem_lines(scan))
+    if skip_invalid or not any(scan.invalid for scan in scans):
+        return False
+    click.echo(f"kard-bff: {report.refusal(scans)}", err=True)
+    return True
 
 
 @contextmanager

@@ -173,9 +173,7 @@ class _Reader:
         return value
 
     def items(self, name: str) -> tuple[str, ...]:
-        return tuple(
-            item.strip() for item in self._environ.get(name, "").split(",") if item.strip()
-        )
+        return comma_items(self._environ.get(name, ""))
 
     def reference(self, name: str) -> str | None:
         value = self.text(name)
@@ -206,6 +204,11 @@ class _Reader:
         if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
             raise ConfigError(f"{name} must be a redis://, rediss:// or unix:// URL")
         return value
+
+
+def comma_items(value: str) -> tuple[str, ...]:
+    """The non-blank items of a comma-separated setting, trimmed (`KARD_WEBHOOK_KEY=new,old`)."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
 def _when(condition: bool, reason: str) -> str | None:

@@ -167,7 +167,7 @@ def test_a_history_upload_from_refusal_to_results(
 
 def test_a_standalone_simulator_signs_with_the_first_webhook_key(env, receiver, tmp_path):
     forward_url, received = receiver
-    keys = {**os.environ, "KARD_WEBHOOK_KEY": f"{NEW_KEY},{OLD_KEY}"}
+    keys = {**os.environ, "KARD_WEBHOOK_KEY": f" ,{NEW_KEY},{OLD_KEY}"}  # read as the BFF does
     with ServerProcess(["sandbox"], env=keys, health_path="/") as kard:
         subscribe(kard.url, forward_url)
         source = write(tmp_path / "one.jsonl", line(1))
