@@ -162,7 +162,7 @@ class KardClient:
         ]
         path = f"/v2/issuers/{_segment(self.organization_id)}/transactions/uploads"
         answer = self.call("POST", path, json={"data": files}).body
-        items = answer.get("data") if isinstance(answer, dict) else None
+        items = _get(answer, "data")
         if (
             not isinstance(items, list)
             or len(items) != len(filenames)
