@@ -247,8 +247,12 @@ def start_nginx(directory: Path, offers_file: Path) -> tuple[subprocess.Popen, s
 # The two proxies under the same gunicorn settings.
 
 
-def start_kard_bff(directory: Path, upstream: str) -> tuple[subprocess.Popen, str]:
-    """Run `kard-bff serve` (its production server) against `upstream`; return it and its URL."""
+def start_kard_bff(
+    directory: Path, upstream: str, *, name: str = "kard-bff", extra: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Run `kard-bff serve` (its production server) against `upstream`; return it and its URL.
+
+    `name` names its log and state folder in `directory`; `extra` adds to its settings."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KARD_", "BFF_", "REDIS_"))}
     env |= {  # as an issuer runs it: no embedded simulator, Kard's token and API at nginx
@@ -260,11 +264,12 @@ def start_kard_bff(directory: Path, upstream: str) -> tuple[subprocess.Popen, st
         "KARD_ORGANIZATION_ID": ORG,
         "BFF_AUTH_MODE": "hs256",
         "BFF_JWT_SECRET": JWT_SECRET,
-        "BFF_STATE_DIR": str(directory / "instance"),
+        "BFF_STATE_DIR": str(directory / f"{name}-state"),
+        **(extra or {}),
     }
     command = [str(BIN / "kard-bff"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", "2", "--threads", "8"]
-    log = directory / "kard-bff.log"
+    log = directory / f"{name}.log"
     process = start(command, log=log, env=env)
     base = f"http://127.0.0.1:{port}"
     wait_ready(f"{base}/healthz", process, log)

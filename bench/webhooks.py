@@ -54,6 +54,7 @@ from bench.offers import (  # noqa: E402
     parse_wrk,
     process_tree,
     start,
+    start_kard_bff,
     stop_all,
     wait_ready,
 )
@@ -161,30 +162,10 @@ def start_minimal(directory: Path) -> Target:
     return Target("minimal receiver", f"{base}{PATH}", process.pid, deduplicates=False)
 
 
-def start_kard_bff(directory: Path, name: str, redis_url: str | None) -> Target:
-    """`kard-bff serve` as an issuer runs it; Kard itself is never called here."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KARD_", "BFF_", "REDIS_"))}
-    env |= {
-        "KARD_ENV": "production",
-        "KARD_API_URL": "http://127.0.0.1:9",
-        "KARD_AUTH_URL": "http://127.0.0.1:9/v2/auth/token",
-        "KARD_CLIENT_ID": "bench-client",
-        "KARD_CLIENT_SECRET": "bench-secret",
-        "KARD_ORGANIZATION_ID": "org-bench",
-        "BFF_AUTH_MODE": "hs256",
-        "BFF_JWT_SECRET": "bench-secret-that-is-at-least-32-bytes-long",
-        "BFF_STATE_DIR": str(directory / name),
-        "KARD_WEBHOOK_KEY": KEY,
-    }
-    if redis_url is not None:
-        env["REDIS_URL"] = redis_url
-    command = [str(BIN / "kard-bff"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", "2", "--threads", "8"]
-    log = directory / f"{name}.log"
-    process = start(command, log=log, env=env)
-    base = f"http://127.0.0.1:{port}"
-    wait_ready(f"{base}/healthz", process, log)
+def start_kard_bff_inbox(directory: Path, name: str, redis_url: str | None) -> Target:
+    """`kard-bff serve` as the offers bench runs it, with a webhook key; Kard is never called."""
+    extra = {"KARD_WEBHOOK_KEY": KEY} | ({"REDIS_URL": redis_url} if redis_url else {})
+    process, base = start_kard_bff(directory, "http://127.0.0.1:9", name=name, extra=extra)
     return Target(f"kard-bff, {name} inbox", f"{base}{PATH}", process.pid, deduplicates=True)
 
 
@@ -213,8 +194,8 @@ def receivers(directory: Path) -> Iterator[list[Target]]:
     try:
         yield [
             start_minimal(directory),
-            start_kard_bff(directory, "sqlite", None),
-            start_kard_bff(directory, "redis", start_redis(directory)),
+            start_kard_bff_inbox(directory, "sqlite", None),
+            start_kard_bff_inbox(directory, "redis", start_redis(directory)),
         ]
     finally:
         stop_all()
