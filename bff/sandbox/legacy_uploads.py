@@ -3,7 +3,6 @@
 import json
 import threading
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 from bff.kard.schema import Problem
 from bff.kard.transactions import MAX_PART_ITEMS, part_item_errors
 from bff.sandbox.errors import KardError, error_object
-from bff.sandbox.ingest import kard_problems
+from bff.sandbox.ingest import Store, kard_problems
 from bff.sandbox.validation import BodyErrors, data_array, non_empty_string
 
 START, PART, COMPLETE = (
@@ -92,7 +91,7 @@ def part_response(
     body: Any,
     upload: LegacyUpload,
     now: datetime,
-    store: Callable[[list[tuple[str, str, str]]], int],
+    store: Store,
 ) -> tuple[dict[str, Any], int]:
     """Check an Add Upload Part body, store its valid items; answer 200, 207 or raise a 400."""
     items = data_array(body, maximum=MAX_PART_ITEMS)
