@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def serve(app) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 with a free port; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serve(app, port: int = 0) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 at `port` (default: a free one); yield its base URL."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -124,7 +124,38 @@ def test_session_uses_the_default_theme(kard_url):
         "/api/v1/webview/session", headers={"Authorization": f"Bearer {token}"}
     ).get_json()
     assert session["theme"] == client.get("/api/v1/themes/high-contrast").get_json()["theme"]
-    assert session["url"].startswith("http://localhost/sandbox/webview?token=")
+    assert session["url"].startswith("http://127.0.0.1:8000/sandbox/webview?token=")
+
+
+@pytest.mark.parametrize(
+    ("config", "webview"),
+    [
+        ({}, "http://127.0.0.1:8000/sandbox/webview"),
+        ({"PORT": "8001"}, "http://127.0.0.1:8001/sandbox/webview"),
+        (
+            {"BFF_PUBLIC_URL": "https://bff.bank.example"},
+            "https://bff.bank.example/sandbox/webview",
+        ),
+        (
+            {"BFF_PUBLIC_URL": "https://bank.example/rewards/", "KARD_WEBVIEW_URL": "/wv/"},
+            "https://bank.example/rewards/wv/",
+        ),
+    ],
+)
+def test_a_webview_path_is_made_absolute_from_configuration_not_the_host(kard_url, config, webview):
+    client = create_app({"KARD_API_URL": kard_url, **config}).test_client()
+    token = client.post("/dev/session", json={"userId": "u"}).get_json()["token"]
+    for host in ("evil.example", "localhost:8000"):
+        session = client.post(
+            "/api/v1/webview/session",
+            headers={"Authorization": f"Bearer {token}", "Host": host},
+        ).get_json()
+        assert session["url"] == f"{webview}?token={session['token']}"
+    # The embed example may frame it there.
+    with client.get("/embed") as page:
+        policy = page.headers["Content-Security-Policy"]
+    origin = "/".join(webview.split("/")[:3])
+    assert f"frame-src 'self' {origin};" in policy
 
 
 def test_the_token_is_url_encoded_in_the_url():
