@@ -27,6 +27,7 @@ from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
 from bff.errors import (
+    Unauthorized,
     UpstreamAuthFailed,
     UpstreamFailed,
     UpstreamRejected,
@@ -46,6 +47,8 @@ MAX_ATTEMPTS = 3
 MAX_RETRY_WAIT = 2.0
 RETRYABLE_GET_STATUSES = frozenset({429, 502, 503, 504})
 PASSED_THROUGH_STATUSES = frozenset({400, 404, 409})
+# Where the simulator serves the stand-in WebView's API (sandbox only; Kard has no such path).
+STANDIN_WEBVIEW_PREFIX = "/_sandbox/webview/"
 MAX_UPLOAD_URLS = 10  # presigned URLs per Create Bulk Transactions Upload URL request
 UPLOAD_CHUNK_BYTES = 1 << 20
 # S3 answers an expired presigned URL with 403 and this XML error.
@@ -145,6 +148,17 @@ class KardClient:
         """Mint a WebView token (a JWT naming the user and the issuer): it, and seconds it lives."""
         path = f"/v2/auth/issuers/{_segment(self.organization_id)}/users/{_segment(user_id)}/token"
         return _token_answer(self.call("POST", path).body, "WebView token")
+
+    def standin_webview(
+        self, method: str, segments: Sequence[str], webview_token: str, params: Params | None = None
+    ) -> KardResponse:
+        """Call the simulator's API for the sandbox stand-in WebView as Kard's hosted WebView calls
+        Kard: with the user's WebView token, not the issuer's. A refused token is `Unauthorized`."""
+        path = STANDIN_WEBVIEW_PREFIX + "/".join(_segment(s) for s in segments)
+        response = self._send_with_retries(method, path, webview_token, params, None)
+        if response.status_code == 401:
+            raise Unauthorized(errors=_kard_errors(response))
+        return self._result(response)
 
     # Historical transactions: the bulk file flow, and the deprecated per-user upload session.
 
