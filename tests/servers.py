@@ -38,6 +38,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def kard_bff(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one `kard-bff` command to its end in its own process; its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "bff.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 class ServerProcess:
     """A `kard-bff` server (`serve`, `sandbox`) run as its own process, for end-to-end tests."""
 

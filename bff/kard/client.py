@@ -55,7 +55,7 @@ UPLOAD_CHUNK_BYTES = 1 << 20
 _EXPIRED = re.compile(rb"<Code>AccessDenied</Code>\s*<Message>[^<]*expired", re.IGNORECASE)
 
 
-class _NothingSent(UpstreamFailed):
+class KardUnreachable(UpstreamFailed):
     """Kard could not be reached and the request never left, so any method may be retried."""
 
 
@@ -274,7 +274,7 @@ class KardClient:
             last = attempt == MAX_ATTEMPTS
             try:
                 response = self._send(method, path, token, params, json)
-            except _NothingSent:
+            except KardUnreachable:
                 if last:
                     raise
                 self._sleep(_backoff(attempt))
@@ -364,7 +364,7 @@ class KardClient:
         try:
             yield
         except httpx.ConnectError as exc:
-            raise _NothingSent("Kard could not be reached.") from exc
+            raise KardUnreachable("Kard could not be reached.") from exc
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(f"Kard did not answer within {self._timeout:g} s.") from exc
         except httpx.TransportError as exc:
