@@ -36,7 +36,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 
 
 def register_blueprints(app: Flask, settings: Settings) -> None:
-    """Mount the endpoints; the dev session endpoint exists only in sandbox."""
+    """Mount the endpoints; the dev session and the stand-in WebView's API exist only in sandbox."""
     from bff import pages
     from bff.api import (
         attributions,
@@ -48,6 +48,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
         themes,
         webhooks,
         webview,
+        webview_standin,
     )
 
     app.register_blueprint(pages.bp)
@@ -61,3 +62,4 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(webhooks.bp)
     if settings.sandbox:
         app.register_blueprint(dev.bp)
+        app.register_blueprint(webview_standin.bp)

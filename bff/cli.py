@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import urljoin
 
 import click
 from flask import Flask
@@ -21,10 +20,11 @@ from bff.history import bulk, legacy, report
 from bff.history import results as upload_results
 from bff.history.jsonl import Problem, Scan
 from bff.history.manifest import Manifest
+from bff.kard import KardUnreachable
 from bff.middleware import RequestIdFilter
-from bff.settings import ConfigError, comma_items
+from bff.settings import ConfigError, Settings, comma_items, load_settings
 from bff.timestamps import utc_timestamp
-from bff.webview import WebViewToken, session_url
+from bff.webview import WebViewToken, absolute_webview_url, session_url
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
@@ -119,17 +119,16 @@ def decode_theme(value_or_url: str) -> None:
 @click.option("--user", "user_id", required=True, help="The Kard user ID to mint a token for.")
 @click.option(
     "--base-url",
-    default="http://127.0.0.1:8000",
-    show_default=True,
+    show_default="BFF_PUBLIC_URL",
     help="Where this BFF serves, for a KARD_WEBVIEW_URL that is a path (the sandbox stand-in).",
 )
-def theme_url(file: Path, user_id: str, base_url: str) -> None:
+def theme_url(file: Path, user_id: str, base_url: str | None) -> None:
     """Print a WebView URL for a user, with a fresh token and the theme in FILE."""
     value = _encoded_theme(file)
-    app = _build_app()
-    with app.app_context():
-        token = _webview_token(user_id)
-        webview_url = urljoin(base_url, extensions.settings().kard_webview_url)
+    settings = _settings()
+    public_url = base_url.rstrip("/") if base_url else settings.public_url
+    token = _webview_token(settings, public_url, user_id)
+    webview_url = absolute_webview_url(settings.kard_webview_url, public_url)
     click.echo(session_url(webview_url, token.token, value))
 
 
@@ -137,9 +136,8 @@ def theme_url(file: Path, user_id: str, base_url: str) -> None:
 @click.argument("user_id")
 def token(user_id: str) -> None:
     """Print a Kard WebView token for USER_ID (Kard configured from the environment)."""
-    app = _build_app()
-    with app.app_context():
-        minted = _webview_token(user_id)
+    settings = _settings()
+    minted = _webview_token(settings, settings.public_url, user_id)
     answer = {"token": minted.token, "expiresAt": utc_timestamp(minted.expires_at)}
     click.echo(json.dumps(answer, indent=2))
 
@@ -355,11 +353,24 @@ def _encoded_theme(file: Path) -> str:
         _fail(f"{file}: invalid theme", error)
 
 
-def _webview_token(user_id: str) -> WebViewToken:
+def _webview_token(settings: Settings, public_url: str | None, user_id: str) -> WebViewToken:
+    """Mint with the Kard the BFF uses: in sandbox without KARD_API_URL, the simulator of the BFF
+    serving at `public_url`, whose stand-in then accepts the token (this process has none)."""
+    embedded = settings.kard_api_url is None
+    api_url = f"{public_url}/sandbox/kard" if embedded else settings.kard_api_url
+    kard = extensions.kard_client(settings, api_url)
     try:
-        return extensions.webview_tokens().get(user_id)
+        token, expires_in = kard.webview_token(user_id)
     except BffError as error:
+        if embedded and isinstance(error, KardUnreachable):
+            _fail(
+                f"no sandbox is serving at {public_url}; start it with `make run`, "
+                "or set PORT or BFF_PUBLIC_URL to where it serves"
+            )
         _fail(f"Kard did not give a WebView token: {error.errors[0]['detail']}")
+    finally:
+        kard.close()
+    return WebViewToken(token, time.time() + expires_in)
 
 
 def _fail(message: str, error: themes.ThemeError | None = None, *, code: int = 1) -> NoReturn:
@@ -370,11 +381,22 @@ def _fail(message: str, error: themes.ThemeError | None = None, *, code: int = 1
     sys.exit(code)
 
 
+def _settings() -> Settings:
+    with _stopping_on_config_errors():
+        return load_settings()
+
+
 def _build_app() -> Flask:
     from bff import create_app
 
-    try:
+    with _stopping_on_config_errors():
         return create_app()
+
+
+@contextmanager
+def _stopping_on_config_errors() -> Iterator[None]:
+    try:
+        yield
     except ConfigError as error:
         sys.exit(f"kard-bff: configuration error: {error}")
 

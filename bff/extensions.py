@@ -36,7 +36,17 @@ def init_app(app: Flask, settings: Settings) -> None:
     api_url = settings.kard_api_url
     if api_url is None:
         api_url, transport = EMBEDDED_KARD_URL, httpx.WSGITransport(app=app)
-    app.extensions["kard"] = client = KardClient(
+    app.extensions["kard"] = client = kard_client(settings, api_url, transport)
+    app.extensions["webview_tokens"] = WebViewTokens(client.webview_token)
+    app.extensions["delivery_lock"] = threading.Lock()
+    app.extensions["webhook_hook"] = _webhook_hook(settings)
+
+
+def kard_client(
+    settings: Settings, api_url: str, transport: httpx.BaseTransport | None = None
+) -> KardClient:
+    """A Kard client at `api_url` with the credentials, issuer and timeout of `settings`."""
+    return KardClient(
         api_url=api_url,
         token_url=settings.kard_auth_url or f"{api_url}/v2/auth/token",
         client_id=settings.kard_client_id,
@@ -46,9 +56,6 @@ def init_app(app: Flask, settings: Settings) -> None:
         timeout=settings.kard_timeout,
         transport=transport,
     )
-    app.extensions["webview_tokens"] = WebViewTokens(client.webview_token)
-    app.extensions["delivery_lock"] = threading.Lock()
-    app.extensions["webhook_hook"] = _webhook_hook(settings)
 
 
 def settings() -> Settings:

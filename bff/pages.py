@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app
 
 from bff.errors import NotFound
 from bff.extensions import settings
+from bff.webview import absolute_webview_url
 
 bp = Blueprint("pages", __name__)
 
@@ -35,8 +36,9 @@ def show_theme_studio():
 @bp.get("/embed")
 def show_embed():
     """Serve the web embed example: the WebView in an iframe, with the location bridge."""
-    webview_origin = _origin(settings().kard_webview_url)
-    return _page("embed.html", frame_src=f"'self' {webview_origin}", frame_ancestors="'none'")
+    webview_url = absolute_webview_url(settings().kard_webview_url, settings().public_url)
+    frame_src = f"'self' {_origin(webview_url)}"
+    return _page("embed.html", frame_src=frame_src, frame_ancestors="'none'")
 
 
 @bp.get("/sandbox/webview")
@@ -59,4 +61,4 @@ def _page(name: str, *, frame_src: str, frame_ancestors: str) -> Response:
 
 def _origin(url: str) -> str:
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "'self'"
+    return f"{parts.scheme}://{parts.netloc}"

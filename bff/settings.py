@@ -50,6 +50,7 @@ class Settings:
     kard_organization_id: str
     kard_target_issuer: str | None
     kard_webview_url: str
+    public_url: str | None  # where apps reach this BFF; None: unknown (KARD_WEBVIEW_URL is a URL)
     kard_timeout: float
     kard_webhook_keys: tuple[str, ...]  # the first signs forwards; all verify Kard's webhooks
     webhook_forward_url: str | None
@@ -94,6 +95,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if jwt_secret is not None and len(jwt_secret.encode()) < MIN_HS256_SECRET_BYTES:
         raise ConfigError(f"BFF_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes long")
 
+    webview_url = env.webview_url("KARD_WEBVIEW_URL", default=KARD_WEBVIEW_URLS[kard_env])
     return Settings(
         kard_env=kard_env,
         kard_api_url=env.url("KARD_API_URL", default=KARD_API_URLS.get(kard_env)),
@@ -105,7 +107,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         kard_organization_id=env.text("KARD_ORGANIZATION_ID", required_when=unless_sandbox)
         or SANDBOX_ORGANIZATION_ID,
         kard_target_issuer=env.text("KARD_TARGET_ISSUER"),
-        kard_webview_url=env.webview_url("KARD_WEBVIEW_URL", default=KARD_WEBVIEW_URLS[kard_env]),
+        kard_webview_url=webview_url,
+        public_url=env.base_url(
+            "BFF_PUBLIC_URL",
+            default=f"http://127.0.0.1:{env.port('PORT', default=8000)}" if sandbox else None,
+            required_when=_when(
+                not sandbox and webview_url.startswith("/"), "KARD_WEBVIEW_URL is a path"
+            ),
+        ),
         kard_timeout=env.positive_number("KARD_TIMEOUT", default=10.0),
         kard_webhook_keys=env.items("KARD_WEBHOOK_KEY"),
         webhook_forward_url=env.url("BFF_WEBHOOK_FORWARD_URL"),
@@ -154,6 +163,14 @@ class _Reader:
             raise ConfigError(f"{name} must be an absolute http(s) URL")
         return value.rstrip("/") if value else None
 
+    def base_url(
+        self, name: str, *, default: str | None = None, required_when: str | None = None
+    ) -> str | None:
+        value = self.url(name, default=default, required_when=required_when)
+        if value is not None and not _is_base_url(value):
+            raise ConfigError(f"{name} must be an absolute http(s) URL without a query or fragment")
+        return value
+
     def webview_url(self, name: str, *, default: str) -> str:
         value = self.text(name) or default
         if not (value.startswith("/") or _is_http_url(value)):
@@ -171,6 +188,14 @@ class _Reader:
         if not 0 < value < float("inf"):
             raise ConfigError(f"{name} must be a positive number of seconds, not {raw!r}")
         return value
+
+    def port(self, name: str, *, default: int) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 65535):
+            raise ConfigError(f"{name} must be a port number from 1 to 65535, not {raw!r}")
+        return int(raw)
 
     def items(self, name: str) -> tuple[str, ...]:
         return comma_items(self._environ.get(name, ""))
@@ -218,3 +243,12 @@ def _when(condition: bool, reason: str) -> str | None:
 def _is_http_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _is_base_url(value: str) -> bool:
+    """Whether paths can be appended to `value`: no query or fragment, and a usable port."""
+    try:
+        port = urlsplit(value).port
+    except ValueError:  # not a number, or out of range
+        return False
+    return port != 0 and "?" not in value and "#" not in value

@@ -56,6 +56,15 @@ class WebViewTokens:
         return token
 
 
+def absolute_webview_url(webview_url: str, public_url: str | None) -> str:
+    """KARD_WEBVIEW_URL made absolute: a path is one on this BFF, under BFF_PUBLIC_URL (never
+    under a request's Host, which the client chooses)."""
+    if not webview_url.startswith("/"):
+        return webview_url
+    assert public_url is not None, "settings require BFF_PUBLIC_URL for a WebView path"
+    return public_url + webview_url
+
+
 def session_url(webview_url: str, token: str, theme: str | None) -> str:
     """The WebView URL: `webview_url?token=<token>&theme=<base64url>` (no theme param if none)."""
     separator = "&" if "?" in webview_url else "?"

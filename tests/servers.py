@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def serve(app) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 with a free port; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serve(app, port: int = 0) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 at `port` (default: a free one); yield its base URL."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -36,6 +36,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def kard_bff(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one `kard-bff` command to its end in its own process; its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "bff.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 class ServerProcess:

@@ -35,6 +35,15 @@ def webview_token(client: httpx.Client, user: str = USER) -> str:
     return response.json()["access_token"]
 
 
+def activatable(offers: list[dict]) -> dict:
+    """The first offer whose call to action is to activate it."""
+    return next(
+        offer
+        for offer in offers
+        if offer["attributes"]["components"].get("cta", {}).get("buttonText") == "Tap to activate"
+    )
+
+
 @pytest.fixture
 def bearer(client: httpx.Client) -> dict[str, str]:
     return {"Authorization": f"Bearer {webview_token(client)}"}
@@ -63,11 +72,7 @@ def test_offers_are_the_users_offers_with_every_component(client, bearer):
 
 def test_activate_changes_the_offers_components(client, bearer, simulator):
     offers = client.get(f"{BASE}/offers", headers=bearer).json()["data"]
-    offer = next(
-        offer
-        for offer in offers
-        if offer["attributes"]["components"].get("cta", {}).get("buttonText") == "Tap to activate"
-    )
+    offer = activatable(offers)
     response = client.post(f"{BASE}/offers/{offer['id']}/activate", headers=bearer)
     assert response.status_code == 201, response.text
     body = response.json()

@@ -32,6 +32,27 @@ def test_sandbox_defaults_need_nothing():
     assert settings.user_claim == "sub"
     assert settings.cors_origins == ()
     assert settings.redis_url is None
+    assert settings.public_url == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    ("environ", "public_url"),
+    [
+        ({"PORT": "8001"}, "http://127.0.0.1:8001"),
+        ({"PORT": "8001", "BFF_PUBLIC_URL": "http://10.0.0.5:9000"}, "http://10.0.0.5:9000"),
+        (
+            {"BFF_PUBLIC_URL": "https://rewards-bff.bank.example/"},
+            "https://rewards-bff.bank.example",
+        ),
+        ({**TEST_ENV, "PORT": "8001"}, None),  # outside sandbox nothing is made up
+        (
+            {**TEST_ENV, "BFF_PUBLIC_URL": "https://bff.example/rewards"},
+            "https://bff.example/rewards",
+        ),
+    ],
+)
+def test_the_public_url(environ, public_url):
+    assert load_settings(environ).public_url == public_url
 
 
 def test_test_environment_defaults():
@@ -85,6 +106,14 @@ def test_lists_are_parsed():
         ({"BFF_CORS_ORIGINS": "*"}, "BFF_CORS_ORIGINS"),
         ({"BFF_CORS_ORIGINS": "https://app.example.com/path"}, "BFF_CORS_ORIGINS"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+        ({"BFF_PUBLIC_URL": "rewards-bff.bank.example"}, "BFF_PUBLIC_URL"),
+        ({"BFF_PUBLIC_URL": "https://bff.example/?x=1"}, "BFF_PUBLIC_URL"),
+        ({"BFF_PUBLIC_URL": "https://bff.example?"}, "BFF_PUBLIC_URL"),
+        ({"BFF_PUBLIC_URL": "https://bff.example/#top"}, "BFF_PUBLIC_URL"),
+        ({"BFF_PUBLIC_URL": "https://bff.example:http"}, "BFF_PUBLIC_URL"),
+        ({"KARD_WEBVIEW_URL": "/webview"}, "BFF_PUBLIC_URL"),  # a path needs a public URL
+        ({"KARD_ENV": "sandbox", "PORT": "eighty"}, "PORT"),
+        ({"KARD_ENV": "sandbox", "PORT": "65536"}, "PORT"),
     ],
 )
 def test_misconfiguration_names_the_variable(changes, variable):

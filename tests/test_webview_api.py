@@ -1,8 +1,10 @@
 """WebView tokens and session URLs against the simulator, and the theme CLI."""
 
 import json
+import os
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -11,6 +13,7 @@ from bff.cli import main
 from bff.kard import KardClient
 from bff.settings import ConfigError
 from bff.webview import RENEW_MARGIN, WebViewTokens
+from tests.servers import ServerProcess, free_port, kard_bff
 
 TOKEN_PATH = r"^/v2/auth/issuers/[^/]+/users/[^/]+/token$"
 WEBVIEW = "https://webview-test-us-east-1.getkard.com/"
@@ -124,7 +127,38 @@ def test_session_uses_the_default_theme(kard_url):
         "/api/v1/webview/session", headers={"Authorization": f"Bearer {token}"}
     ).get_json()
     assert session["theme"] == client.get("/api/v1/themes/high-contrast").get_json()["theme"]
-    assert session["url"].startswith("http://localhost/sandbox/webview?token=")
+    assert session["url"].startswith("http://127.0.0.1:8000/sandbox/webview?token=")
+
+
+@pytest.mark.parametrize(
+    ("config", "webview"),
+    [
+        ({}, "http://127.0.0.1:8000/sandbox/webview"),
+        ({"PORT": "8001"}, "http://127.0.0.1:8001/sandbox/webview"),
+        (
+            {"BFF_PUBLIC_URL": "https://bff.bank.example"},
+            "https://bff.bank.example/sandbox/webview",
+        ),
+        (
+            {"BFF_PUBLIC_URL": "https://bank.example/rewards/", "KARD_WEBVIEW_URL": "/wv/"},
+            "https://bank.example/rewards/wv/",
+        ),
+    ],
+)
+def test_a_webview_path_is_made_absolute_from_configuration_not_the_host(kard_url, config, webview):
+    client = create_app({"KARD_API_URL": kard_url, **config}).test_client()
+    token = client.post("/dev/session", json={"userId": "u"}).get_json()["token"]
+    for host in ("evil.example", "localhost:8000"):
+        session = client.post(
+            "/api/v1/webview/session",
+            headers={"Authorization": f"Bearer {token}", "Host": host},
+        ).get_json()
+        assert session["url"] == f"{webview}?token={session['token']}"
+    # The embed example may frame it there.
+    with client.get("/embed") as page:
+        policy = page.headers["Content-Security-Policy"]
+    origin = "/".join(webview.split("/")[:3])
+    assert f"frame-src 'self' {origin};" in policy
 
 
 def test_the_token_is_url_encoded_in_the_url():
@@ -225,17 +259,76 @@ def test_cli_theme_decode_error(runner):
     assert "invalid theme value" in result.output
 
 
-def test_cli_theme_url_and_token_in_sandbox(runner, tmp_path):
+def _environment(**changes: str) -> dict[str, str]:
+    """This process's environment without any of the BFF's settings, with `changes`."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("KARD_", "BFF_"))}
+    kept.pop("PORT", None)
+    return {**kept, **changes}
+
+
+@pytest.fixture(scope="module")
+def running_sandbox(tmp_path_factory):
+    """`kard-bff serve` in sandbox (as `make run` starts it) on a free port."""
+    env = _environment(BFF_STATE_DIR=str(tmp_path_factory.mktemp("state")))
+    with ServerProcess(["serve"], env=env) as server:
+        yield server
+
+
+@pytest.fixture
+def theme_file(tmp_path):
     path = tmp_path / "theme.json"
     path.write_text('{"theme": "dark"}')
-    url = runner.invoke(main, ["theme", "url", str(path), "--user", "u-9"])
-    assert url.exit_code == 0, url.output
-    query = _query(url.output.strip())
-    assert url.output.startswith("http://127.0.0.1:8000/sandbox/webview?token=")
+    return str(path)
+
+
+def _assert_the_standin_accepts(server: ServerProcess, token: str, user_id: str) -> None:
+    """Ask what the stand-in page asks when it opens with `token`."""
+    checked = httpx.get(
+        f"{server.url}/sandbox/webview/api/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["userId"] == user_id
+
+
+@pytest.mark.parametrize("named_by", ["PORT", "BFF_PUBLIC_URL"])
+def test_cli_links_open_in_the_running_sandbox(running_sandbox, theme_file, named_by):
+    """The URL and the token the CLI prints are the running sandbox's: its port, its simulator."""
+    where = {"PORT": str(running_sandbox.port), "BFF_PUBLIC_URL": running_sandbox.url + "/"}
+    env = _environment(**{named_by: where[named_by]})
+    url = kard_bff(env, "theme", "url", theme_file, "--user", "u-9")
+    assert url.returncode == 0, url.stderr
+    assert url.stdout.startswith(f"{running_sandbox.url}/sandbox/webview?token=")
+    query = _query(url.stdout.strip())
     assert themes.decode(query["theme"][0]) == {"theme": "dark"}
-    token = runner.invoke(main, ["token", "u-9"])
-    assert token.exit_code == 0
-    assert set(json.loads(token.output)) == {"token", "expiresAt"}
+    _assert_the_standin_accepts(running_sandbox, query["token"][0], "u-9")
+
+    printed = kard_bff(env, "token", "u-10")
+    assert printed.returncode == 0, printed.stderr
+    answer = json.loads(printed.stdout)
+    assert set(answer) == {"token", "expiresAt"}
+    _assert_the_standin_accepts(running_sandbox, answer["token"], "u-10")
+
+
+def test_cli_theme_url_base_url_names_the_sandbox(running_sandbox, theme_file):
+    env = _environment(PORT=str(free_port()))
+    args = ["--user", "u-9", "--base-url", running_sandbox.url]
+    url = kard_bff(env, "theme", "url", theme_file, *args)
+    assert url.returncode == 0, url.stderr
+    assert url.stdout.startswith(f"{running_sandbox.url}/sandbox/webview?token=")
+    _assert_the_standin_accepts(running_sandbox, _query(url.stdout.strip())["token"][0], "u-9")
+
+
+@pytest.mark.parametrize("command", [["token"], ["theme", "url", "THEME", "--user"]])
+def test_cli_links_need_a_running_sandbox(theme_file, command):
+    port = free_port()  # nothing serves there
+    args = [theme_file if arg == "THEME" else arg for arg in command]
+    result = kard_bff(_environment(PORT=str(port)), *args, "u-9")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"kard-bff: no sandbox is serving at http://127.0.0.1:{port}; "
+        "start it with `make run`, or set PORT or BFF_PUBLIC_URL to where it serves"
+    ]
 
 
 @pytest.mark.parametrize("command", [[], ["theme"], ["theme", "url"], ["token"], ["serve"]])

@@ -1,9 +1,8 @@
 """Opening Kard's hosted WebView: a token for the session user, and the URL with a theme."""
 
 import time
-from urllib.parse import urljoin
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from bff import themes as theme_codec
 from bff.api.bodies import json_object
@@ -12,7 +11,7 @@ from bff.errors import Unprocessable
 from bff.extensions import settings, themes, webview_tokens
 from bff.session import session_user
 from bff.timestamps import utc_timestamp
-from bff.webview import session_url
+from bff.webview import absolute_webview_url, session_url
 
 bp = Blueprint("webview", __name__, url_prefix="/api/v1/webview")
 
@@ -37,9 +36,9 @@ def create_session():
     user_id = session_user()
     theme = _requested_theme(json_object(optional=True))
     token = webview_tokens().get(user_id)
-    base = urljoin(request.host_url, settings().kard_webview_url)
+    webview_url = absolute_webview_url(settings().kard_webview_url, settings().public_url)
     return {
-        "url": session_url(base, token.token, theme),
+        "url": session_url(webview_url, token.token, theme),
         "token": token.token,
         "expiresAt": utc_timestamp(token.expires_at),
         "theme": theme,

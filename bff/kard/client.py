@@ -27,6 +27,7 @@ from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
 from bff.errors import (
+    Unauthorized,
     UpstreamAuthFailed,
     UpstreamFailed,
     UpstreamRejected,
@@ -46,13 +47,15 @@ MAX_ATTEMPTS = 3
 MAX_RETRY_WAIT = 2.0
 RETRYABLE_GET_STATUSES = frozenset({429, 502, 503, 504})
 PASSED_THROUGH_STATUSES = frozenset({400, 404, 409})
+# Where the simulator serves the stand-in WebView's API (sandbox only; Kard has no such path).
+STANDIN_WEBVIEW_PREFIX = "/_sandbox/webview/"
 MAX_UPLOAD_URLS = 10  # presigned URLs per Create Bulk Transactions Upload URL request
 UPLOAD_CHUNK_BYTES = 1 << 20
 # S3 answers an expired presigned URL with 403 and this XML error.
 _EXPIRED = re.compile(rb"<Code>AccessDenied</Code>\s*<Message>[^<]*expired", re.IGNORECASE)
 
 
-class _NothingSent(UpstreamFailed):
+class KardUnreachable(UpstreamFailed):
     """Kard could not be reached and the request never left, so any method may be retried."""
 
 
@@ -145,6 +148,17 @@ class KardClient:
         """Mint a WebView token (a JWT naming the user and the issuer): it, and seconds it lives."""
         path = f"/v2/auth/issuers/{_segment(self.organization_id)}/users/{_segment(user_id)}/token"
         return _token_answer(self.call("POST", path).body, "WebView token")
+
+    def standin_webview(
+        self, method: str, segments: Sequence[str], webview_token: str, params: Params | None = None
+    ) -> KardResponse:
+        """Call the simulator's API for the sandbox stand-in WebView as Kard's hosted WebView calls
+        Kard: with the user's WebView token, not the issuer's. A refused token is `Unauthorized`."""
+        path = STANDIN_WEBVIEW_PREFIX + "/".join(_segment(s) for s in segments)
+        response = self._send_with_retries(method, path, webview_token, params, None)
+        if response.status_code == 401:
+            raise Unauthorized(errors=_kard_errors(response))
+        return self._result(response)
 
     # Historical transactions: the bulk file flow, and the deprecated per-user upload session.
 
@@ -260,7 +274,7 @@ class KardClient:
             last = attempt == MAX_ATTEMPTS
             try:
                 response = self._send(method, path, token, params, json)
-            except _NothingSent:
+            except KardUnreachable:
                 if last:
                     raise
                 self._sleep(_backoff(attempt))
@@ -350,7 +364,7 @@ class KardClient:
         try:
             yield
         except httpx.ConnectError as exc:
-            raise _NothingSent("Kard could not be reached.") from exc
+            raise KardUnreachable("Kard could not be reached.") from exc
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(f"Kard did not answer within {self._timeout:g} s.") from exc
         except httpx.TransportError as exc:

@@ -5,7 +5,8 @@
 import { formatMiles, milesBetween } from "/static/webview/geo.js";
 import { applyTheme, decodeTheme, labelsOf, showMapOf } from "/static/webview/theme.js";
 
-const API = "/sandbox/kard/_sandbox/webview";
+// The BFF answers for the Kard it is configured with: its embedded simulator or KARD_API_URL's.
+const API = "/sandbox/webview/api";
 const NEARBY_SHOWN = 12;
 const $ = (id) => document.getElementById(id);
 

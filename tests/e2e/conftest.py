@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bff import create_app
-from tests.servers import serve
+from tests.servers import free_port, serve
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -34,10 +34,17 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def live_bff():
-    """A sandbox BFF (its own simulator embedded) on a free loopback port; yields its base URL."""
-    app = create_app({})
-    with serve(app) as url:
+def live_bff(request):
+    """A sandbox BFF on a free loopback port, told it as PORT; yields its base URL.
+
+    Its Kard is the simulator embedded in it, or with the indirect parameter "standalone" the
+    simulator on its own port (as with `kard-bff sandbox` and KARD_API_URL).
+    """
+    port = free_port()
+    config = {"PORT": str(port)}
+    if getattr(request, "param", "embedded") == "standalone":
+        config["KARD_API_URL"] = request.getfixturevalue("kard_url")
+    with serve(create_app(config), port=port) as url:
         yield url
 
 

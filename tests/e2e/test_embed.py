@@ -82,6 +82,15 @@ def test_the_webview_gets_a_location_and_lists_nearby_offers(page, live_bff, art
     page.screenshot(path=artifacts / "embed.png")
 
 
+@pytest.mark.parametrize("live_bff", ["standalone"], indirect=True)
+def test_the_webview_checks_its_token_with_a_standalone_simulator(page, live_bff, problems):
+    load(page, live_bff)
+    frame = page.frame_locator("#webview")
+    expect(frame.locator("#offers .offer").first).to_be_visible()
+    expect(frame.locator("body")).to_have_attribute("data-user-id", "sandbox-demo-new-customer")
+    expect(frame.locator("#error")).to_be_hidden()
+
+
 def test_location_requests_from_other_windows_are_ignored(page, live_bff, problems):
     load(page, live_bff)
     expect(log_entries(page, "out", "LOCATION_RESPONSE")).to_have_count(1)

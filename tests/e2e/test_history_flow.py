@@ -8,8 +8,6 @@ the signature and forwards the notification to the issuer's own receiver; the op
 
 import os
 import queue
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -18,7 +16,7 @@ import pytest
 from flask import Flask, request
 
 from bff.webhooks.signature import verify
-from tests.servers import ROOT, ServerProcess, serve
+from tests.servers import ServerProcess, kard_bff, serve
 from tests.test_history import line, write
 
 # Mid-rotation: Kard still signs with the old key; the BFF takes both, and signs with the first.
@@ -51,17 +49,6 @@ def env(kard_url, tmp_path):
         "KARD_WEBHOOK_KEY": f"{NEW_KEY},{OLD_KEY}",
         "BFF_STATE_DIR": str(tmp_path / "state"),
     }
-
-
-def kard_bff(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bff.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def subscribe(kard_url: str, webhook_url: str) -> None:

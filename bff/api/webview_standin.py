@@ -1,0 +1,52 @@
+"""The sandbox stand-in WebView's API: the page sends its WebView token here, on its own origin,
+and the BFF asks the Kard it is configured with (its embedded simulator, or the one at
+KARD_API_URL), as Kard's hosted WebView asks Kard. Registered in sandbox only."""
+
+from flask import Blueprint, request
+
+from bff.errors import Unauthorized
+from bff.extensions import kard
+
+bp = Blueprint("webview_standin", __name__, url_prefix="/sandbox/webview/api")
+
+# The location query parameters the stand-in may pass on to the simulator.
+LOCATION_FILTERS = ("filter[latitude]", "filter[longitude]", "filter[radius]")
+
+
+@bp.get("/me")
+def show_me():
+    """Answer whom the WebView token belongs to, and when it expires."""
+    return _ask_kard("GET", "me")
+
+
+@bp.get("/offers")
+def list_offers():
+    """Answer the token's user's offers, with every component."""
+    return _ask_kard("GET", "offers")
+
+
+@bp.post("/offers/<offer_id>/<any(activate, boost):action>")
+def act_on_offer(offer_id: str, action: str):
+    """Activate or boost an offer for the token's user; answer the updated offer."""
+    return _ask_kard("POST", "offers", offer_id, action)
+
+
+@bp.get("/locations")
+def list_locations():
+    """Answer the token's user's locations with their offers, nearest the query's point first."""
+    params = [
+        (key, value) for key, value in request.args.items(multi=True) if key in LOCATION_FILTERS
+    ]
+    return _ask_kard("GET", "locations", params=params)
+
+
+def _ask_kard(method: str, *segments: str, params: list[tuple[str, str]] | None = None):
+    answer = kard().standin_webview(method, segments, _webview_token(), params)
+    return answer.body, answer.status
+
+
+def _webview_token() -> str:
+    credentials = request.authorization
+    if credentials is None or credentials.type != "bearer" or not credentials.token:
+        raise Unauthorized("Send the WebView token as 'Authorization: Bearer <token>'.")
+    return credentials.token
