@@ -121,6 +121,22 @@ def test_a_second_401_after_refresh_is_a_502(simulator, make_client):
     assert len(simulator.calls_to(OFFERS_PATH)) == 2
 
 
+def test_a_kard_403_is_retried_once_after_a_refresh(simulator, make_client):
+    simulator.faults.inject(403, times=1, path=OFFERS_PATH)
+    assert make_client().offers(USER, []).status == 200
+    assert [call.status for call in simulator.calls_to(OFFERS_PATH)] == [403, 200]
+    assert len(simulator.calls_to(TOKEN_PATH)) == 2
+
+
+def test_a_persistent_403_is_a_502_after_exactly_one_refresh(simulator, make_client):
+    simulator.faults.inject(403, path=OFFERS_PATH)
+    with pytest.raises(UpstreamAuthFailed) as caught:
+        make_client().offers(USER, [])
+    assert caught.value.status == 502
+    assert len(simulator.calls_to(OFFERS_PATH)) == 2
+    assert len(simulator.calls_to(TOKEN_PATH)) == 2
+
+
 @pytest.mark.parametrize("status", [400, 404, 409])
 def test_client_errors_keep_their_status_and_kards_details(simulator, make_client, status):
     body = {

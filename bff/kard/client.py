@@ -49,6 +49,7 @@ RETRYABLE_GET_STATUSES = frozenset({429, 502, 503, 504})
 PASSED_THROUGH_STATUSES = frozenset({400, 404, 409})
 MAX_UPLOAD_URLS = 10  # presigned URLs per Create Bulk Transactions Upload URL request
 UPLOAD_CHUNK_BYTES = 1 << 20
+REFRESHED_STATUSES = frozenset({401, 403})  # Kard refused the token: renew it, retry once
 # URL normalization (RFC 3986, as httpx does it) removes "." and ".." segments and quote() keeps
 # dots, so these values would change a path's shape rather than fill one of its segments.
 UNUSABLE_SEGMENTS = frozenset({"", ".", ".."})
@@ -262,10 +263,10 @@ class KardClient:
         params: Params | None = None,
         json: Any = None,
     ) -> KardResponse:
-        """Send one API request with the issuer's token; on a 401, refresh once and retry once."""
+        """Send one API request with the issuer's token; a 401/403 costs one refresh and retry."""
         token = self.tokens.get()
         response = self._send_with_retries(method, path, token, params, json)
-        if response.status_code == 401:
+        if response.status_code in REFRESHED_STATUSES:
             self.tokens.invalidate(token)
             response = self._send_with_retries(method, path, self.tokens.get(), params, json)
         return self._result(response)
