@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bff.errors import error_object
+from bff.errors import bounded, error_object
 from bff.kard.vocabulary import ATTRIBUTION_MEDIUMS, EVENT_CODES
 from bff.pointers import escape
 from bff.timestamps import utc_timestamp
@@ -58,7 +58,7 @@ def check_batch(body: dict[str, Any], now: datetime) -> Batch:
     for index, raw in enumerate(data):
         event, errors = check_event(raw, f"/data/{index}", now)
         if errors:
-            batch.rejected.append({"index": index, "errors": errors})
+            batch.rejected.append({"index": index, "errors": bounded(errors)})
             continue
         key = json.dumps(event, sort_keys=True)
         if key in seen:

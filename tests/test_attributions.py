@@ -6,6 +6,7 @@ from collections import Counter
 import pytest
 
 from bff import create_app
+from bff.errors import MAX_REPORTED_ERRORS
 from bff.extensions import delivery
 from tests.json_documents import wrong_types_everywhere
 
@@ -235,3 +236,17 @@ def test_outbox_status_and_drain_commands(kard_url, tmp_path, simulator, monkeyp
     assert drained.exit_code == 0
     assert json.loads(drained.output) == {"tried": 1, "left": 0, "lastError": None}
     assert sorted(_received(simulator)) == ["offer-0001", "offer-0002"]
+
+
+def test_an_events_errors_are_bounded_and_so_is_an_all_rejected_batch(client, as_user, simulator):
+    many_unknown = _event(1, **{f"k{number:04d}": 0 for number in range(200)})
+    response = _post(client, as_user(USER), [_event(0), many_unknown])
+    (rejected,) = response.get_json()["data"]["rejected"]
+    assert len(rejected["errors"]) == MAX_REPORTED_ERRORS + 1
+    assert rejected["errors"][-1]["detail"] == "... and 150 more problems."
+
+    response = _post(client, as_user(USER), [_event(n, medium="TV") for n in range(100)])
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert len(errors) == MAX_REPORTED_ERRORS + 1
+    assert errors[-1]["detail"] == "... and 50 more problems."
