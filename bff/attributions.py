@@ -7,10 +7,10 @@ report all of one event's errors at once and still send its valid neighbours.
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bff.errors import error_object
+from bff.errors import bounded, error_object
 from bff.kard.vocabulary import ATTRIBUTION_MEDIUMS, EVENT_CODES
 from bff.pointers import escape
 from bff.timestamps import utc_timestamp
@@ -18,6 +18,9 @@ from bff.timestamps import utc_timestamp
 ERROR_TITLE = "Invalid attribution event"
 # Devices' clocks drift; an event a day ahead of the BFF's clock is a bug, not drift.
 MAX_FUTURE = timedelta(days=1)
+# No offer attribution predates this. With MAX_FUTURE it keeps dates far from years 1 and 9999,
+# where converting to UTC overflows.
+EARLIEST_EVENT_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_ENTITY_ID_LENGTH = 128
 MAX_FILTERS = 50
 EVENT_KEYS = ("type", "attributes")
@@ -55,7 +58,7 @@ def check_batch(body: dict[str, Any], now: datetime) -> Batch:
     for index, raw in enumerate(data):
         event, errors = check_event(raw, f"/data/{index}", now)
         if errors:
-            batch.rejected.append({"index": index, "errors": errors})
+            batch.rejected.append({"index": index, "errors": bounded(errors)})
             continue
         key = json.dumps(event, sort_keys=True)
         if key in seen:
@@ -148,8 +151,11 @@ def _event_date(value: Any, now: datetime) -> tuple[str | None, str | None]:
         return None, problem
     if moment.tzinfo is None:
         return None, problem
+    # Compared, never converted: comparing aware datetimes cannot overflow.
+    if moment < EARLIEST_EVENT_DATE:
+        return None, f"eventDate is out of range: it is before {EARLIEST_EVENT_DATE:%Y-%m-%d}."
     if moment - now > MAX_FUTURE:
-        return None, "eventDate is more than a day in the future."
+        return None, "eventDate is out of range: it is more than a day in the future."
     return utc_timestamp(moment), None
 
 

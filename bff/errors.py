@@ -4,6 +4,8 @@ Every error body has Kard's JSON:API shape, so apps need one parser::
 
     {"errors": [{"status": "422", "title": "...", "detail": "...", "source": {"pointer": "/x"}}]}
 
+One answer describes at most `MAX_REPORTED_ERRORS` errors, then one more error counts the rest.
+
 The tree::
 
     BffError                      any error with a status and a list of error objects
@@ -30,6 +32,9 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER = "5"
+# Error objects one answer describes: a body with thousands of bad fields gets the first ones and
+# a count, not an answer many times its own size.
+MAX_REPORTED_ERRORS = 50
 
 
 def error_object(
@@ -49,6 +54,23 @@ def error_object(
     return error
 
 
+def bounded(errors: list[dict[str, Any]], unreported: int = 0) -> list[dict[str, Any]]:
+    """The first MAX_REPORTED_ERRORS error objects, then one that says how many more there are.
+
+    `unreported` counts problems a check found but stopped describing, past the bound.
+    """
+    more = max(0, len(errors) - MAX_REPORTED_ERRORS) + unreported
+    if not more:
+        return errors
+    first = errors[0]  # the count is of the same kind of error (Kard's own may lack a title)
+    summary = {
+        "status": first["status"],
+        "title": first.get("title", "More errors"),
+        "detail": f"... and {more:,} more {'problem' if more == 1 else 'problems'}.",
+    }
+    return [*errors[:MAX_REPORTED_ERRORS], summary]
+
+
 class BffError(Exception):
     """An error answered to the app with a status and a list of JSON:API error objects."""
 
@@ -64,15 +86,17 @@ class BffError(Exception):
         parameter: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         retry_after: str | None = None,
+        unreported: int = 0,
     ):
         super().__init__(detail or self.title)
         if self.status == 503:
             self.headers = {**self.headers, "Retry-After": retry_after or DEFAULT_RETRY_AFTER}
-        self.errors = errors or [
+        given = errors or [
             error_object(
                 self.status, self.title, detail or self.title, pointer=pointer, parameter=parameter
             )
         ]
+        self.errors = bounded(given, unreported)
 
     def response(self) -> Response:
         """Render this error as the JSON response the app sees."""

@@ -12,7 +12,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
+
+from bff.kard.client import path_segment
 
 BFF_API_PREFIX = "/api/v1/"
 LINK_NAMES = ("self", "next", "prev")
@@ -77,7 +79,8 @@ def bff_cta_url(url: str, organization_id: str, user_id: str, kard_api_url: str)
 
 @functools.lru_cache(maxsize=1024)
 def _user_prefix(organization_id: str, user_id: str) -> str:
-    return f"/v2/issuers/{quote(organization_id, safe='')}/users/{quote(user_id, safe='')}/"
+    # Spelled as the Kard client spells the paths it calls.
+    return f"/v2/issuers/{path_segment(organization_id)}/users/{path_segment(user_id)}/"
 
 
 def _rewrite_links(links: dict[str, Any], endpoint: str) -> None:

@@ -132,7 +132,8 @@ class SessionVerifier:
         user_id = claims.get(self._user_claim)
         if not isinstance(user_id, str) or not user_id.strip():
             raise _invalid(f"The session token has no usable {self._user_claim!r} claim.")
-        if len(user_id) > MAX_USER_ID_LENGTH or not user_id.isprintable():
+        # "." and ".." would be dropped from Kard paths as dot segments, naming no user.
+        if len(user_id) > MAX_USER_ID_LENGTH or not user_id.isprintable() or user_id in (".", ".."):
             raise _invalid(f"The session token's {self._user_claim!r} claim is not a user ID.")
         return user_id
 

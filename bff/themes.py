@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 import tinycss2
 import tinycss2.color4
 
+from bff.errors import MAX_REPORTED_ERRORS
 from bff.pointers import escape
 
 MODES = ("system", "light", "dark")
@@ -73,20 +74,42 @@ class Problem:
     detail: str
 
 
-class ThemeError(ValueError):
-    """A theme (or an encoded value) is invalid; `problems` has one entry per bad field."""
+class Problems:
+    """The problems found so far: the first MAX_REPORTED_ERRORS described, the rest counted."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self) -> None:
+        self.described: list[Problem] = []
+        self.unreported = 0
+
+    @property
+    def full(self) -> bool:
+        """Whether further problems are only counted."""
+        return len(self.described) >= MAX_REPORTED_ERRORS
+
+    def append(self, problem: Problem) -> None:
+        """Describe `problem`, or count it once the bound is reached."""
+        if self.full:
+            self.unreported += 1
+        else:
+            self.described.append(problem)
+
+
+class ThemeError(ValueError):
+    """A theme (or an encoded value) is invalid; `problems` has one entry per bad field, up to
+    MAX_REPORTED_ERRORS, and `unreported` counts the others."""
+
+    def __init__(self, problems: Problems, unreported: int = 0):
         super().__init__("; ".join(f"{p.pointer or '/'}: {p.detail}" for p in problems))
         self.problems = problems
+        self.unreported = unreported
 
 
 def normalize(theme: Any) -> dict[str, Any]:
     """Validate `theme`; return it trimmed, without empty groups. Raise `ThemeError`."""
-    problems: list[Problem] = []
+    problems = Problems()
     normalized = _theme(theme, problems)
-    if problems:
-        raise ThemeError(problems)
+    if problems.described:
+        raise ThemeError(problems.described, problems.unreported)
     return normalized
 
 
@@ -136,7 +159,7 @@ def _base64url(data: bytes) -> str:
 # Validation: each function checks one level and appends its problems.
 
 
-def _theme(theme: Any, problems: list[Problem]) -> dict[str, Any]:
+def _theme(theme: Any, problems: Problems) -> dict[str, Any]:
     if not isinstance(theme, dict):
         problems.append(Problem("", "A theme must be a JSON object."))
         return {}
@@ -155,7 +178,7 @@ def _theme(theme: Any, problems: list[Problem]) -> dict[str, Any]:
     return result
 
 
-def _styles(styles: Any, problems: list[Problem]) -> dict[str, Any] | None:
+def _styles(styles: Any, problems: Problems) -> dict[str, Any] | None:
     if not isinstance(styles, dict):
         problems.append(Problem("/styles", "styles must be an object with light, dark, layout."))
         return None
@@ -168,7 +191,7 @@ def _styles(styles: Any, problems: list[Problem]) -> dict[str, Any] | None:
     return result
 
 
-def _group(value: Any, pointer: str, names: tuple[str, ...], check, problems: list[Problem]):
+def _group(value: Any, pointer: str, names: tuple[str, ...], check, problems: Problems):
     if not isinstance(value, dict):
         problems.append(Problem(pointer, f"{pointer[1:]} must be an object."))
         return None
@@ -180,11 +203,14 @@ def _group(value: Any, pointer: str, names: tuple[str, ...], check, problems: li
     return result
 
 
-def _known_items(value: dict[str, Any], allowed: tuple[str, ...], pointer: str, problems):
+def _known_items(value: dict[str, Any], allowed: tuple[str, ...], pointer: str, problems: Problems):
     """The items of `value` whose keys are allowed; a problem for each other key."""
     for key, item in value.items():
         if key in allowed:
             yield key, item
+            continue
+        if problems.full:  # counted only: a did-you-mean lookup per key is what costs
+            problems.unreported += 1
             continue
         hint = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
         did_you_mean = f" Did you mean {hint[0]!r}?" if hint else ""
@@ -192,14 +218,14 @@ def _known_items(value: dict[str, Any], allowed: tuple[str, ...], pointer: str, 
         problems.append(Problem(f"{pointer}/{escape(key)}", detail))
 
 
-def _mode(value: Any, pointer: str, problems: list[Problem]) -> str | None:
+def _mode(value: Any, pointer: str, problems: Problems) -> str | None:
     if value not in MODES:
         problems.append(Problem(pointer, f"theme must be one of {', '.join(MODES)}."))
         return None
     return value
 
 
-def _color(value: Any, pointer: str, problems: list[Problem]) -> str | None:
+def _color(value: Any, pointer: str, problems: Problems) -> str | None:
     text = _css_text(value, pointer, "a CSS color", problems)
     if text is None:
         return None
@@ -211,7 +237,7 @@ def _color(value: Any, pointer: str, problems: list[Problem]) -> str | None:
     return text
 
 
-def _length(value: Any, pointer: str, problems: list[Problem]) -> str | None:
+def _length(value: Any, pointer: str, problems: Problems) -> str | None:
     text = _css_text(value, pointer, "a CSS length", problems)
     if text is None:
         return None
@@ -227,7 +253,7 @@ def _length(value: Any, pointer: str, problems: list[Problem]) -> str | None:
     return text
 
 
-def _css_text(value: Any, pointer: str, what: str, problems: list[Problem]) -> str | None:
+def _css_text(value: Any, pointer: str, what: str, problems: Problems) -> str | None:
     if not isinstance(value, str) or not value.strip():
         problems.append(Problem(pointer, f"Expected {what} as a string."))
         return None
@@ -238,7 +264,7 @@ def _css_text(value: Any, pointer: str, what: str, problems: list[Problem]) -> s
     return text
 
 
-def _label(value: Any, pointer: str, problems: list[Problem]) -> str | None:
+def _label(value: Any, pointer: str, problems: Problems) -> str | None:
     if not isinstance(value, str):
         problems.append(Problem(pointer, "A label must be a string."))
         return None
@@ -254,7 +280,7 @@ def _label(value: Any, pointer: str, problems: list[Problem]) -> str | None:
     return text
 
 
-def _boolean(value: Any, pointer: str, problems: list[Problem]) -> bool | None:
+def _boolean(value: Any, pointer: str, problems: Problems) -> bool | None:
     if not isinstance(value, bool):
         problems.append(Problem(pointer, "showMap must be true or false."))
         return None

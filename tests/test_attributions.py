@@ -6,6 +6,7 @@ from collections import Counter
 import pytest
 
 from bff import create_app
+from bff.errors import MAX_REPORTED_ERRORS
 from bff.extensions import delivery
 from tests.json_documents import wrong_types_everywhere
 
@@ -80,6 +81,36 @@ def test_invalid_events_are_reported_by_index_while_the_valid_ones_go(client, as
         8: ["/data/8"],
     }
     assert len(_received(simulator)) == 6
+
+
+OUT_OF_RANGE_DATES = [
+    "0001-01-01T00:00:00+00:01",  # before year 1 in UTC
+    "0001-01-01T00:00:00Z",
+    "1999-12-31T23:59:59.999Z",  # before the earliest date Kard is sent
+    "9999-12-31T23:59:59-23:59",  # after year 9999 in UTC
+]
+
+
+@pytest.mark.parametrize("date", OUT_OF_RANGE_DATES)
+def test_an_out_of_range_date_is_its_events_422_and_its_neighbours_go(
+    client, as_user, simulator, date
+):
+    events = [_event(0), _event(1, eventDate=date), _event(2)]
+    response = _post(client, as_user(USER), events)
+    assert response.status_code == 202, response.get_json()
+    body = response.get_json()["data"]
+    assert (body["accepted"], body["forwarded"]) == (2, 2)
+    ((error,),) = [item["errors"] for item in body["rejected"] if item["index"] == 1]
+    assert error["source"] == {"pointer": "/data/1/attributes/eventDate"}
+    assert error["detail"].startswith("eventDate is out of range")
+    assert _received(simulator) == ["offer-0000", "offer-0002"]
+
+
+def test_the_earliest_date_is_accepted(client, as_user, simulator):
+    response = _post(client, as_user(USER), [_event(1, eventDate="2000-01-01T00:00:00Z")])
+    assert response.status_code == 202
+    (sent,) = simulator.attribution_events(USER)
+    assert sent["attributes"]["eventDate"] == "2000-01-01T00:00:00.000Z"
 
 
 def test_exact_duplicates_are_sent_once(client, as_user, simulator):
@@ -205,3 +236,17 @@ def test_outbox_status_and_drain_commands(kard_url, tmp_path, simulator, monkeyp
     assert drained.exit_code == 0
     assert json.loads(drained.output) == {"tried": 1, "left": 0, "lastError": None}
     assert sorted(_received(simulator)) == ["offer-0001", "offer-0002"]
+
+
+def test_an_events_errors_are_bounded_and_so_is_an_all_rejected_batch(client, as_user, simulator):
+    many_unknown = _event(1, **{f"k{number:04d}": 0 for number in range(200)})
+    response = _post(client, as_user(USER), [_event(0), many_unknown])
+    (rejected,) = response.get_json()["data"]["rejected"]
+    assert len(rejected["errors"]) == MAX_REPORTED_ERRORS + 1
+    assert rejected["errors"][-1]["detail"] == "... and 150 more problems."
+
+    response = _post(client, as_user(USER), [_event(n, medium="TV") for n in range(100)])
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert len(errors) == MAX_REPORTED_ERRORS + 1
+    assert errors[-1]["detail"] == "... and 50 more problems."

@@ -13,6 +13,7 @@ from bff.errors import (
     UpstreamUnavailable,
 )
 from bff.kard import KardClient
+from bff.kard.client import InvalidPathSegment, path_segment
 from tests.servers import free_port
 
 TOKEN_PATH = r"^/v2/auth/token$"
@@ -118,6 +119,22 @@ def test_a_second_401_after_refresh_is_a_502(simulator, make_client):
         client.offers(USER, [])
     assert caught.value.status == 502
     assert len(simulator.calls_to(OFFERS_PATH)) == 2
+
+
+def test_a_kard_403_is_retried_once_after_a_refresh(simulator, make_client):
+    simulator.faults.inject(403, times=1, path=OFFERS_PATH)
+    assert make_client().offers(USER, []).status == 200
+    assert [call.status for call in simulator.calls_to(OFFERS_PATH)] == [403, 200]
+    assert len(simulator.calls_to(TOKEN_PATH)) == 2
+
+
+def test_a_persistent_403_is_a_502_after_exactly_one_refresh(simulator, make_client):
+    simulator.faults.inject(403, path=OFFERS_PATH)
+    with pytest.raises(UpstreamAuthFailed) as caught:
+        make_client().offers(USER, [])
+    assert caught.value.status == 502
+    assert len(simulator.calls_to(OFFERS_PATH)) == 2
+    assert len(simulator.calls_to(TOKEN_PATH)) == 2
 
 
 @pytest.mark.parametrize("status", [400, 404, 409])
@@ -227,3 +244,47 @@ def test_webview_token_names_the_user_and_issuer(simulator, make_client):
     claims = simulator.verify_webview_token(token)
     assert (claims["sub"], claims["issuer_id"]) == (USER, "org-sandbox")
     assert expires_in == 3600
+
+
+@pytest.mark.parametrize(
+    ("value", "segment"),
+    [
+        ("user-123", "user-123"),
+        ("a/b", "a%2Fb"),
+        ("a/../b", "a%2F..%2Fb"),
+        ("%2e%2e", "%252e%252e"),
+        ("a.b", "a.b"),
+        ("...", "..."),
+        ("./", ".%2F"),
+        ("u?x#y", "u%3Fx%23y"),
+        ("café", "caf%C3%A9"),
+    ],
+)
+def test_a_path_segment_is_percent_encoded(value, segment):
+    assert path_segment(value) == segment
+
+
+@pytest.mark.parametrize("value", ["", ".", ".."])
+def test_a_value_that_url_normalization_would_drop_is_never_a_segment(value):
+    with pytest.raises(InvalidPathSegment) as caught:
+        path_segment(value)
+    assert caught.value.status == 400
+
+
+@pytest.mark.parametrize("user_id", ["", ".", ".."])
+def test_the_client_never_sends_a_path_without_the_users_segment(simulator, make_client, user_id):
+    client = make_client()
+    for send in (
+        lambda: client.offers(user_id, []),
+        lambda: client.create_attributions(user_id, []),
+        lambda: client.webview_token(user_id),
+    ):
+        with pytest.raises(InvalidPathSegment):
+            send()
+    assert [call.path for call in simulator.calls if "/users" in call.path] == []
+
+
+@pytest.mark.parametrize("organization_id", ["", ".", ".."])
+def test_an_organization_id_that_is_not_a_segment_is_refused_at_start(make_client, organization_id):
+    with pytest.raises(ValueError, match="KARD_ORGANIZATION_ID"):
+        make_client(organization_id=organization_id)

@@ -4,6 +4,7 @@ import pytest
 from kard.transactions.types import GetEarnedRewardsResponse
 
 from bff import create_app
+from bff.errors import MAX_REPORTED_ERRORS
 from tests.json_documents import wrong_types_everywhere
 
 USER = "sandbox-demo-new-customer"
@@ -110,3 +111,13 @@ def test_any_audit_value_of_the_wrong_json_type_is_an_error_never_a_500(client, 
 def test_rewards_and_audits_need_a_session(client):
     assert client.get("/api/v1/rewards").status_code == 401
     assert client.post("/api/v1/audits", json={"data": [_audit()]}).status_code == 401
+
+
+def test_audit_errors_are_bounded(client, as_user, simulator):
+    audit = _audit(**{f"k{number:04d}": 0 for number in range(500)})
+    response = client.post("/api/v1/audits", headers=as_user(USER), json={"data": [audit]})
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert len(errors) == MAX_REPORTED_ERRORS + 1
+    assert errors[-1]["detail"] == "... and 450 more problems."
+    assert simulator.calls_to(r"/audits$") == []

@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bff import create_app, themes
+from bff.errors import MAX_REPORTED_ERRORS
 from bff.settings import BUNDLED_THEMES_DIR
 
 GUIDE_EXAMPLE = Path(__file__).parent / "fixtures" / "webview_guide_theming.ts"
@@ -356,3 +358,48 @@ def test_the_pages_theme_schema_matches_the_bffs():
         "radii": list(themes.LAYOUT_TOKENS),
         "labels": list(themes.LABELS),
     }
+
+
+def _many_unknown_keys(count: int) -> dict:
+    return {f"k{number:05d}": 0 for number in range(count)}  # about 10 bytes a key
+
+
+def test_problems_past_the_bound_are_counted_not_described():
+    with pytest.raises(themes.ThemeError) as caught:
+        themes.normalize({"labels": _many_unknown_keys(120), "theme": "dim"})
+    problems = caught.value.problems
+    assert len(problems) == MAX_REPORTED_ERRORS
+    assert all("allowed: rewardsTitle" in problem.detail for problem in problems)
+    assert caught.value.unreported == 71  # 70 more keys, and the bad mode
+
+
+def test_90000_unknown_keys_get_51_errors_in_a_small_answer(client):
+    theme = _many_unknown_keys(90_000)
+    started = time.process_time()
+    response = client.post("/api/v1/themes/encode", json=theme)
+    spent = time.process_time() - started
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert len(errors) == MAX_REPORTED_ERRORS + 1
+    assert errors[0]["source"] == {"pointer": "/k00000"}
+    assert errors[-1] == {
+        "status": "422",
+        "title": "Invalid theme",
+        "detail": "... and 89,950 more problems.",
+    }
+    assert len(response.data) < 20_000
+    assert spent < 0.3  # a did-you-mean per key took about 1 s
+
+
+def test_the_webview_sessions_theme_errors_are_bounded_too(client):
+    token = client.post("/dev/session", json={"userId": "u"}).get_json()["token"]
+    response = client.post(
+        "/api/v1/webview/session",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"theme": _many_unknown_keys(1000)},
+    )
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert len(errors) == MAX_REPORTED_ERRORS + 1
+    assert errors[0]["source"] == {"pointer": "/theme/k00000"}
+    assert errors[-1]["detail"] == "... and 950 more problems."

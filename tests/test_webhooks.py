@@ -172,6 +172,28 @@ def test_a_signature_over_a_changed_body_is_refused(client):
     assert received_ids() == []
 
 
+LONE_SURROGATE = b'{"a": "\\ud800"}'  # JSON's escape of half a UTF-16 pair
+
+
+def test_a_lone_surrogate_under_a_bad_signature_is_a_401(client):
+    response = post(client, LONE_SURROGATE, sign("some-other-key", LONE_SURROGATE))
+    assert response.status_code == 401
+    assert response.get_json()["errors"][0]["source"] == {"header": "notify-signature"}
+
+
+@pytest.mark.parametrize(
+    "signed",
+    [LONE_SURROGATE, b'{"a":"\\ud800"}'],  # the raw body; JSON.stringify's compact form
+    ids=["raw", "node-compact"],
+)
+def test_a_signed_lone_surrogate_is_a_400_in_the_error_shape(client, signed):
+    response = post(client, LONE_SURROGATE, sign(KEY, signed))
+    assert response.status_code == 400
+    (error,) = response.get_json()["errors"]
+    assert error["status"] == "400" and error["source"] == {"pointer": ""}
+    assert received_ids() == []
+
+
 @pytest.mark.parametrize("signature", [None, "", "   "])
 def test_a_missing_signature_is_refused_with_401(client, signature):
     body = compact(payload())

@@ -22,6 +22,8 @@ def create_session():
             f"userId must be printable text of at most {MAX_USER_ID_LENGTH} characters.",
             pointer="/userId",
         )
+    if user_id in (".", ".."):
+        raise Unprocessable('userId cannot be "." or "..".', pointer="/userId")
     now = time.time()
     token = session_verifier().mint(user_id, now=now)
     return {"token": token, "tokenType": "Bearer", "expiresIn": DEV_SESSION_SECONDS}

@@ -59,5 +59,6 @@ def theme_error(error: theme_codec.ThemeError, *, field: str = "") -> Unprocessa
         errors=[
             error_object(422, "Invalid theme", problem.detail, pointer=problem.pointer or field)
             for problem in error.problems
-        ]
+        ],
+        unreported=error.unreported,
     )

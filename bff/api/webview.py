@@ -70,5 +70,6 @@ def _requested_theme(body: dict) -> str | None:
 def _inside_theme(error: Unprocessable) -> Unprocessable:
     """Point the theme's errors into the request body, under /theme."""
     for item in error.errors:
-        item["source"]["pointer"] = "/theme" + item["source"]["pointer"]
+        if "source" in item:  # the count of unreported problems points nowhere
+            item["source"]["pointer"] = "/theme" + item["source"]["pointer"]
     return error

@@ -33,6 +33,7 @@ from bff.errors import (
     UpstreamRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
+    error_object,
 )
 from bff.kard.tokens import AccessTokens
 from bff.kard.transactions import MAX_PART_ITEMS
@@ -51,12 +52,27 @@ PASSED_THROUGH_STATUSES = frozenset({400, 404, 409})
 STANDIN_WEBVIEW_PREFIX = "/_sandbox/webview/"
 MAX_UPLOAD_URLS = 10  # presigned URLs per Create Bulk Transactions Upload URL request
 UPLOAD_CHUNK_BYTES = 1 << 20
+REFRESHED_STATUSES = frozenset({401, 403})  # Kard refused the token: renew it, retry once
+# URL normalization (RFC 3986, as httpx does it) removes "." and ".." segments and quote() keeps
+# dots, so these values would change a path's shape rather than fill one of its segments.
+UNUSABLE_SEGMENTS = frozenset({"", ".", ".."})
 # S3 answers an expired presigned URL with 403 and this XML error.
 _EXPIRED = re.compile(rb"<Code>AccessDenied</Code>\s*<Message>[^<]*expired", re.IGNORECASE)
 
 
 class KardUnreachable(UpstreamFailed):
     """Kard could not be reached and the request never left, so any method may be retried."""
+
+
+class InvalidPathSegment(UpstreamRejected):
+    """An ID that cannot be one segment of a Kard path (empty, "." or ".."): nothing is sent.
+
+    A 400 like Kard's own refusals, so a view answers it and the outbox drops (never retries) it.
+    """
+
+    def __init__(self) -> None:
+        detail = 'An ID in a Kard path cannot be empty, "." or "..".'
+        super().__init__(400, [error_object(400, "Invalid ID", detail)])
 
 
 class PresignedUrlExpired(UpstreamAuthFailed):
@@ -90,6 +106,8 @@ class KardClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
+        if organization_id in UNUSABLE_SEGMENTS:
+            raise ValueError('KARD_ORGANIZATION_ID cannot be empty, "." or "..".')
         self.organization_id = organization_id
         self.api_url = api_url.rstrip("/")
         self._token_url = token_url
@@ -146,7 +164,8 @@ class KardClient:
 
     def webview_token(self, user_id: str) -> tuple[str, float]:
         """Mint a WebView token (a JWT naming the user and the issuer): it, and seconds it lives."""
-        path = f"/v2/auth/issuers/{_segment(self.organization_id)}/users/{_segment(user_id)}/token"
+        organization, user = path_segment(self.organization_id), path_segment(user_id)
+        path = f"/v2/auth/issuers/{organization}/users/{user}/token"
         return _token_answer(self.call("POST", path).body, "WebView token")
 
     def standin_webview(
@@ -174,7 +193,7 @@ class KardClient:
             {"type": "historicalTransactionsFile", "attributes": {"filename": name}}
             for name in filenames
         ]
-        path = f"/v2/issuers/{_segment(self.organization_id)}/transactions/uploads"
+        path = f"/v2/issuers/{path_segment(self.organization_id)}/transactions/uploads"
         answer = self.call("POST", path, json={"data": files}).body
         items = _get(answer, "data")
         if (
@@ -243,10 +262,10 @@ class KardClient:
 
     def user_prefix(self, user_id: str) -> str:
         """The path under which Kard serves everything about one user."""
-        return f"/v2/issuers/{_segment(self.organization_id)}/users/{_segment(user_id)}/"
+        return f"/v2/issuers/{path_segment(self.organization_id)}/users/{path_segment(user_id)}/"
 
     def _user_path(self, user_id: str, *segments: str) -> str:
-        return self.user_prefix(user_id) + "/".join(_segment(s) for s in segments)
+        return self.user_prefix(user_id) + "/".join(map(path_segment, segments))
 
     # The machinery.
 
@@ -258,10 +277,10 @@ class KardClient:
         params: Params | None = None,
         json: Any = None,
     ) -> KardResponse:
-        """Send one API request with the issuer's token; on a 401, refresh once and retry once."""
+        """Send one API request with the issuer's token; a 401/403 costs one refresh and retry."""
         token = self.tokens.get()
         response = self._send_with_retries(method, path, token, params, json)
-        if response.status_code == 401:
+        if response.status_code in REFRESHED_STATUSES:
             self.tokens.invalidate(token)
             response = self._send_with_retries(method, path, self.tokens.get(), params, json)
         return self._result(response)
@@ -459,8 +478,10 @@ def _token_answer(answer: Any, what: str) -> tuple[str, float]:
     return token, expires_in
 
 
-def _segment(value: str) -> str:
+def path_segment(value: str) -> str:
     """Percent-encode one path segment, so no value can change the path's shape."""
+    if value in UNUSABLE_SEGMENTS:
+        raise InvalidPathSegment
     return quote(value, safe="")
 
 

@@ -43,7 +43,10 @@ def _compact(body: bytes) -> bytes | None:
         document = json.loads(body, parse_float=_js_number)
     except (ValueError, RecursionError):
         return None
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    # A lone surrogate cannot be UTF-8; JSON.stringify writes it as the escape `\ud800`, and so
+    # does backslashreplace (lowercase hex, like every other escape Node writes).
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _js_number(text: str) -> float | int:
