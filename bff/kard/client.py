@@ -173,7 +173,7 @@ class KardClient:
     ) -> KardResponse:
         """Call the simulator's API for the sandbox stand-in WebView as Kard's hosted WebView calls
         Kard: with the user's WebView token, not the issuer's. A refused token is `Unauthorized`."""
-        path = STANDIN_WEBVIEW_PREFIX + "/".join(_segment(s) for s in segments)
+        path = STANDIN_WEBVIEW_PREFIX + "/".join(path_segment(s) for s in segments)
         response = self._send_with_retries(method, path, webview_token, params, None)
         if response.status_code == 401:
             raise Unauthorized(errors=_kard_errors(response))
