@@ -1,8 +1,8 @@
 """Settings from the environment: the one module that reads `os.environ`.
 
 Every variable of the contract's configuration table is read and checked here, once, at start-up.
-A misconfiguration raises `ConfigError`, whose message is one line naming the variable and never
-quoting a secret.
+Every problem is collected, then one `ConfigError` names them all, so a start-up reports every
+bad variable at once: one line per problem, each naming its variable and never quoting a secret.
 """
 
 import os
@@ -35,7 +35,14 @@ _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
 class ConfigError(ValueError):
-    """A configuration variable is missing or wrong; the message names it."""
+    """Configuration variables are missing or wrong; each of `problems` names its variable."""
+
+    def __init__(self, *problems: str):
+        self.problems = list(problems)
+        if len(problems) == 1:
+            super().__init__(problems[0])
+        else:
+            super().__init__("\n  ".join([f"{len(problems)} problems:", *problems]))
 
 
 @dataclass(frozen=True)
@@ -76,13 +83,17 @@ class Settings:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings from `environ` (the process environment by default)."""
     env = _Reader(os.environ if environ is None else environ)
+    # A bad value reads as None, and nothing is required on its account: no bogus problems.
     kard_env = env.choice("KARD_ENV", ENVIRONMENTS, default="sandbox")
     sandbox = kard_env == "sandbox"
-    unless_sandbox = None if sandbox else f"when KARD_ENV={kard_env}"
+    deployed = kard_env in ("test", "production")
+    unless_sandbox = _when(deployed, f"KARD_ENV={kard_env}")
 
-    auth_mode = env.choice("BFF_AUTH_MODE", AUTH_MODES, default="dev" if sandbox else None)
-    if auth_mode == "dev" and not sandbox:
-        raise ConfigError(
+    auth_mode = env.choice(
+        "BFF_AUTH_MODE", AUTH_MODES, default="dev" if sandbox else None, required=deployed
+    )
+    if auth_mode == "dev" and deployed:
+        auth_mode = env.problem(
             f"BFF_AUTH_MODE=dev is only allowed with KARD_ENV=sandbox, not {kard_env}"
         )
     jwks_url = env.url(
@@ -92,9 +103,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         "BFF_JWT_SECRET", required_when=_when(auth_mode == "hs256", "BFF_AUTH_MODE=hs256")
     )
     if jwt_secret is not None and len(jwt_secret.encode()) < MIN_HS256_SECRET_BYTES:
-        raise ConfigError(f"BFF_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes long")
+        jwt_secret = env.problem(
+            f"BFF_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes long"
+        )
 
-    return Settings(
+    settings = Settings(
         kard_env=kard_env,
         kard_api_url=env.url("KARD_API_URL", default=KARD_API_URLS.get(kard_env)),
         kard_auth_url=env.url("KARD_AUTH_URL", required_when=unless_sandbox),
@@ -105,7 +118,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         kard_organization_id=env.text("KARD_ORGANIZATION_ID", required_when=unless_sandbox)
         or SANDBOX_ORGANIZATION_ID,
         kard_target_issuer=env.text("KARD_TARGET_ISSUER"),
-        kard_webview_url=env.webview_url("KARD_WEBVIEW_URL", default=KARD_WEBVIEW_URLS[kard_env]),
+        kard_webview_url=env.webview_url(
+            "KARD_WEBVIEW_URL", default=KARD_WEBVIEW_URLS.get(kard_env)
+        ),
         kard_timeout=env.positive_number("KARD_TIMEOUT", default=10.0),
         kard_webhook_keys=env.items("KARD_WEBHOOK_KEY"),
         webhook_forward_url=env.url("BFF_WEBHOOK_FORWARD_URL"),
@@ -123,27 +138,46 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.redis_url("REDIS_URL"),
         state_dir=Path(env.text("BFF_STATE_DIR") or "instance"),
     )
+    if env.problems:
+        raise ConfigError(*env.problems)
+    return settings
 
 
 class _Reader:
-    """Typed, validated access to one environment mapping; empty values count as unset."""
+    """Typed, validated access to one environment mapping; empty values count as unset.
+
+    A missing or bad value is noted in `problems` and read as None, so that reading goes on and
+    every problem is found in one pass.
+    """
 
     def __init__(self, environ: Mapping[str, str]):
         self._environ = environ
+        self.problems: list[str] = []
+
+    def problem(self, message: str) -> None:
+        """Note a problem (naming its variable, never quoting a secret); read the value as None."""
+        self.problems.append(message)
 
     def text(self, name: str, *, required_when: str | None = None) -> str | None:
         """Return the trimmed value; `required_when` says why a missing value is an error."""
         value = self._environ.get(name, "").strip()
         if not value and required_when:
-            raise ConfigError(f"{name} is required {required_when}")
+            return self.problem(f"{name} is required {required_when}")
         return value or None
 
-    def choice(self, name: str, choices: tuple[str, ...], *, default: str | None) -> str:
+    def choice(
+        self,
+        name: str,
+        choices: tuple[str, ...],
+        *,
+        default: str | None,
+        required: bool = True,
+    ) -> str | None:
         value = self.text(name) or default
-        if value is None:
-            raise ConfigError(f"{name} is required: one of {', '.join(choices)}")
-        if value not in choices:
-            raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+        if value is None and required:
+            return self.problem(f"{name} is required: one of {', '.join(choices)}")
+        if value is not None and value not in choices:
+            return self.problem(f"{name} must be one of {', '.join(choices)}, not {value!r}")
         return value
 
     def url(
@@ -151,16 +185,16 @@ class _Reader:
     ) -> str | None:
         value = self.text(name, required_when=required_when) or default
         if value is not None and not _is_http_url(value):
-            raise ConfigError(f"{name} must be an absolute http(s) URL")
+            return self.problem(f"{name} must be an absolute http(s) URL")
         return value.rstrip("/") if value else None
 
-    def webview_url(self, name: str, *, default: str) -> str:
+    def webview_url(self, name: str, *, default: str | None) -> str | None:
         value = self.text(name) or default
-        if not (value.startswith("/") or _is_http_url(value)):
-            raise ConfigError(f"{name} must be an absolute http(s) URL or a path on this service")
+        if value is not None and not (value.startswith("/") or _is_http_url(value)):
+            return self.problem(f"{name} must be an absolute http(s) URL or a path on this service")
         return value
 
-    def positive_number(self, name: str, *, default: float) -> float:
+    def positive_number(self, name: str, *, default: float) -> float | None:
         raw = self.text(name)
         if raw is None:
             return default
@@ -169,7 +203,7 @@ class _Reader:
         except ValueError:
             value = -1.0
         if not 0 < value < float("inf"):
-            raise ConfigError(f"{name} must be a positive number of seconds, not {raw!r}")
+            return self.problem(f"{name} must be a positive number of seconds, not {raw!r}")
         return value
 
     def items(self, name: str) -> tuple[str, ...]:
@@ -178,23 +212,23 @@ class _Reader:
     def reference(self, name: str) -> str | None:
         value = self.text(name)
         if value is not None and not _REFERENCE.match(value):
-            raise ConfigError(f"{name} must name a function as package.module:function")
+            return self.problem(f"{name} must name a function as package.module:function")
         return value
 
-    def components(self, name: str) -> tuple[str, ...]:
+    def components(self, name: str) -> tuple[str, ...] | None:
         values = self.items(name) or COMPONENTS
         unknown = [value for value in values if value not in COMPONENTS]
         if unknown:
-            raise ConfigError(
+            return self.problem(
                 f"{name} has unknown component {unknown[0]!r}; allowed: {', '.join(COMPONENTS)}"
             )
         return tuple(dict.fromkeys(values))
 
-    def origins(self, name: str) -> tuple[str, ...]:
+    def origins(self, name: str) -> tuple[str, ...] | None:
         values = tuple(value.rstrip("/") for value in self.items(name))
         bad = [value for value in values if not _ORIGIN.match(value)]
         if bad:
-            raise ConfigError(
+            return self.problem(
                 f"{name} must list origins like https://app.example.com, not {bad[0]!r}"
             )
         return values
@@ -202,7 +236,7 @@ class _Reader:
     def redis_url(self, name: str) -> str | None:
         value = self.text(name)
         if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
-            raise ConfigError(f"{name} must be a redis://, rediss:// or unix:// URL")
+            return self.problem(f"{name} must be a redis://, rediss:// or unix:// URL")
         return value
 
 
