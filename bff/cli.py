@@ -22,6 +22,7 @@ from bff.history import results as upload_results
 from bff.history.jsonl import Problem, Scan
 from bff.history.manifest import Manifest
 from bff.middleware import RequestIdFilter
+from bff.redact import GunicornLogger, RedactingFilter, redact_logs
 from bff.settings import ConfigError, comma_items
 from bff.timestamps import utc_timestamp
 from bff.webview import WebViewToken, session_url
@@ -383,8 +384,10 @@ def _configure_logging() -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactingFilter())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    redact_logs()
 
 
 class _GunicornServer(BaseApplication):
@@ -392,7 +395,12 @@ class _GunicornServer(BaseApplication):
 
     def __init__(self, app: Flask, **options: object):
         self._app = app
-        self._options = {"worker_class": "gthread", "accesslog": "-", **options}
+        self._options = {
+            "worker_class": "gthread",
+            "accesslog": "-",
+            "logger_class": GunicornLogger,
+            **options,
+        }
         super().__init__()
 
     def load_config(self) -> None:
