@@ -4,8 +4,11 @@ import sys
 
 from bff import create_app
 from bff.extensions import delivery, dispatcher
+from bff.redact import redact_logs
 from bff.settings import ConfigError
 
+# The dev server's request lines, gunicorn's and httpx's carry URLs with tokens in their queries.
+redact_logs()
 try:
     app = create_app()
 except ConfigError as error:

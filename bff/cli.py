@@ -22,6 +22,7 @@ from bff.history.jsonl import Problem, Scan
 from bff.history.manifest import Manifest
 from bff.kard import KardUnreachable
 from bff.middleware import RequestIdFilter
+from bff.redact import GunicornLogger, RedactingFilter, redact_logs
 from bff.settings import ConfigError, Settings, comma_items, load_settings
 from bff.timestamps import utc_timestamp
 from bff.webview import WebViewToken, absolute_webview_url, session_url
@@ -405,8 +406,10 @@ def _configure_logging() -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactingFilter())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    redact_logs()
 
 
 class _GunicornServer(BaseApplication):
@@ -414,7 +417,12 @@ class _GunicornServer(BaseApplication):
 
     def __init__(self, app: Flask, **options: object):
         self._app = app
-        self._options = {"worker_class": "gthread", "accesslog": "-", **options}
+        self._options = {
+            "worker_class": "gthread",
+            "accesslog": "-",
+            "logger_class": GunicornLogger,
+            **options,
+        }
         super().__init__()
 
     def load_config(self) -> None:

@@ -1,8 +1,8 @@
 """Settings from the environment: the one module that reads `os.environ`.
 
 Every variable of the contract's configuration table is read and checked here, once, at start-up.
-A misconfiguration raises `ConfigError`, whose message is one line naming the variable and never
-quoting a secret.
+Every problem is collected, then one `ConfigError` names them all, so a start-up reports every
+bad variable at once: one line per problem, each naming its variable and never quoting a secret.
 """
 
 import os
@@ -35,7 +35,14 @@ _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
 class ConfigError(ValueError):
-    """A configuration variable is missing or wrong; the message names it."""
+    """Configuration variables are missing or wrong; each of `problems` names its variable."""
+
+    def __init__(self, *problems: str):
+        self.problems = list(problems)
+        if len(problems) == 1:
+            super().__init__(problems[0])
+        else:
+            super().__init__("\n  ".join([f"{len(problems)} problems:", *problems]))
 
 
 @dataclass(frozen=True)
@@ -77,13 +84,17 @@ class Settings:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings from `environ` (the process environment by default)."""
     env = _Reader(os.environ if environ is None else environ)
+    # A bad value reads as None, and nothing is required on its account: no bogus problems.
     kard_env = env.choice("KARD_ENV", ENVIRONMENTS, default="sandbox")
     sandbox = kard_env == "sandbox"
-    unless_sandbox = None if sandbox else f"when KARD_ENV={kard_env}"
+    deployed = kard_env in ("test", "production")
+    unless_sandbox = _when(deployed, f"KARD_ENV={kard_env}")
 
-    auth_mode = env.choice("BFF_AUTH_MODE", AUTH_MODES, default="dev" if sandbox else None)
-    if auth_mode == "dev" and not sandbox:
-        raise ConfigError(
+    auth_mode = env.choice(
+        "BFF_AUTH_MODE", AUTH_MODES, default="dev" if sandbox else None, required=deployed
+    )
+    if auth_mode == "dev" and deployed:
+        auth_mode = env.problem(
             f"BFF_AUTH_MODE=dev is only allowed with KARD_ENV=sandbox, not {kard_env}"
         )
     jwks_url = env.url(
@@ -93,10 +104,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         "BFF_JWT_SECRET", required_when=_when(auth_mode == "hs256", "BFF_AUTH_MODE=hs256")
     )
     if jwt_secret is not None and len(jwt_secret.encode()) < MIN_HS256_SECRET_BYTES:
-        raise ConfigError(f"BFF_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes long")
+        jwt_secret = env.problem(
+            f"BFF_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes long"
+        )
 
-    webview_url = env.webview_url("KARD_WEBVIEW_URL", default=KARD_WEBVIEW_URLS[kard_env])
-    return Settings(
+    webview_url = env.webview_url("KARD_WEBVIEW_URL", default=KARD_WEBVIEW_URLS.get(kard_env))
+    settings = Settings(
         kard_env=kard_env,
         kard_api_url=env.url("KARD_API_URL", default=KARD_API_URLS.get(kard_env)),
         kard_auth_url=env.url("KARD_AUTH_URL", required_when=unless_sandbox),
@@ -112,7 +125,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "BFF_PUBLIC_URL",
             default=f"http://127.0.0.1:{env.port('PORT', default=8000)}" if sandbox else None,
             required_when=_when(
-                not sandbox and webview_url.startswith("/"), "KARD_WEBVIEW_URL is a path"
+                deployed and (webview_url or "").startswith("/"), "KARD_WEBVIEW_URL is a path"
             ),
         ),
         kard_timeout=env.positive_number("KARD_TIMEOUT", default=10.0),
@@ -132,27 +145,46 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.redis_url("REDIS_URL"),
         state_dir=Path(env.text("BFF_STATE_DIR") or "instance"),
     )
+    if env.problems:
+        raise ConfigError(*env.problems)
+    return settings
 
 
 class _Reader:
-    """Typed, validated access to one environment mapping; empty values count as unset."""
+    """Typed, validated access to one environment mapping; empty values count as unset.
+
+    A missing or bad value is noted in `problems` and read as None, so that reading goes on and
+    every problem is found in one pass.
+    """
 
     def __init__(self, environ: Mapping[str, str]):
         self._environ = environ
+        self.problems: list[str] = []
+
+    def problem(self, message: str) -> None:
+        """Note a problem (naming its variable, never quoting a secret); read the value as None."""
+        self.problems.append(message)
 
     def text(self, name: str, *, required_when: str | None = None) -> str | None:
         """Return the trimmed value; `required_when` says why a missing value is an error."""
         value = self._environ.get(name, "").strip()
         if not value and required_when:
-            raise ConfigError(f"{name} is required {required_when}")
+            return self.problem(f"{name} is required {required_when}")
         return value or None
 
-    def choice(self, name: str, choices: tuple[str, ...], *, default: str | None) -> str:
+    def choice(
+        self,
+        name: str,
+        choices: tuple[str, ...],
+        *,
+        default: str | None,
+        required: bool = True,
+    ) -> str | None:
         value = self.text(name) or default
-        if value is None:
-            raise ConfigError(f"{name} is required: one of {', '.join(choices)}")
-        if value not in choices:
-            raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+        if value is None and required:
+            return self.problem(f"{name} is required: one of {', '.join(choices)}")
+        if value is not None and value not in choices:
+            return self.problem(f"{name} must be one of {', '.join(choices)}, not {value!r}")
         return value
 
     def url(
@@ -160,7 +192,7 @@ class _Reader:
     ) -> str | None:
         value = self.text(name, required_when=required_when) or default
         if value is not None and not _is_http_url(value):
-            raise ConfigError(f"{name} must be an absolute http(s) URL")
+            return self.problem(f"{name} must be an absolute http(s) URL")
         return value.rstrip("/") if value else None
 
     def base_url(
@@ -168,16 +200,18 @@ class _Reader:
     ) -> str | None:
         value = self.url(name, default=default, required_when=required_when)
         if value is not None and not _is_base_url(value):
-            raise ConfigError(f"{name} must be an absolute http(s) URL without a query or fragment")
+            return self.problem(
+                f"{name} must be an absolute http(s) URL without a query or fragment"
+            )
         return value
 
-    def webview_url(self, name: str, *, default: str) -> str:
+    def webview_url(self, name: str, *, default: str | None) -> str | None:
         value = self.text(name) or default
-        if not (value.startswith("/") or _is_http_url(value)):
-            raise ConfigError(f"{name} must be an absolute http(s) URL or a path on this service")
+        if value is not None and not (value.startswith("/") or _is_http_url(value)):
+            return self.problem(f"{name} must be an absolute http(s) URL or a path on this service")
         return value
 
-    def positive_number(self, name: str, *, default: float) -> float:
+    def positive_number(self, name: str, *, default: float) -> float | None:
         raw = self.text(name)
         if raw is None:
             return default
@@ -186,7 +220,7 @@ class _Reader:
         except ValueError:
             value = -1.0
         if not 0 < value < float("inf"):
-            raise ConfigError(f"{name} must be a positive number of seconds, not {raw!r}")
+            return self.problem(f"{name} must be a positive number of seconds, not {raw!r}")
         return value
 
     def port(self, name: str, *, default: int) -> int:
@@ -194,7 +228,8 @@ class _Reader:
         if raw is None:
             return default
         if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 65535):
-            raise ConfigError(f"{name} must be a port number from 1 to 65535, not {raw!r}")
+            self.problem(f"{name} must be a port number from 1 to 65535, not {raw!r}")
+            return default  # so that nothing built from it reports a problem of its own
         return int(raw)
 
     def items(self, name: str) -> tuple[str, ...]:
@@ -203,23 +238,23 @@ class _Reader:
     def reference(self, name: str) -> str | None:
         value = self.text(name)
         if value is not None and not _REFERENCE.match(value):
-            raise ConfigError(f"{name} must name a function as package.module:function")
+            return self.problem(f"{name} must name a function as package.module:function")
         return value
 
-    def components(self, name: str) -> tuple[str, ...]:
+    def components(self, name: str) -> tuple[str, ...] | None:
         values = self.items(name) or COMPONENTS
         unknown = [value for value in values if value not in COMPONENTS]
         if unknown:
-            raise ConfigError(
+            return self.problem(
                 f"{name} has unknown component {unknown[0]!r}; allowed: {', '.join(COMPONENTS)}"
             )
         return tuple(dict.fromkeys(values))
 
-    def origins(self, name: str) -> tuple[str, ...]:
+    def origins(self, name: str) -> tuple[str, ...] | None:
         values = tuple(value.rstrip("/") for value in self.items(name))
         bad = [value for value in values if not _ORIGIN.match(value)]
         if bad:
-            raise ConfigError(
+            return self.problem(
                 f"{name} must list origins like https://app.example.com, not {bad[0]!r}"
             )
         return values
@@ -227,7 +262,7 @@ class _Reader:
     def redis_url(self, name: str) -> str | None:
         value = self.text(name)
         if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
-            raise ConfigError(f"{name} must be a redis://, rediss:// or unix:// URL")
+            return self.problem(f"{name} must be a redis://, rediss:// or unix:// URL")
         return value
 
 

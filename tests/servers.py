@@ -53,18 +53,26 @@ def kard_bff(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
 class ServerProcess:
     """A `kard-bff` server (`serve`, `sandbox`) run as its own process, for end-to-end tests."""
 
-    def __init__(self, args: list[str], *, env: dict[str, str], health_path: str = "/healthz"):
+    def __init__(
+        self,
+        args: list[str],
+        *,
+        env: dict[str, str],
+        health_path: str = "/healthz",
+        module: str = "bff.cli",  # or another server taking --port: `flask`
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.output = ""
         self._args = [*args, "--port", str(self.port)]
         self._env = env
         self._health_path = health_path
+        self._module = module
         self._process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> "ServerProcess":
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "bff.cli", *self._args],
+            [sys.executable, "-m", self._module, *self._args],
             cwd=ROOT,
             env=self._env,
             stdout=subprocess.PIPE,

@@ -125,6 +125,64 @@ def test_misconfiguration_names_the_variable(changes, variable):
     assert SECRET not in message
 
 
+def test_the_test_environment_alone_names_every_required_variable_at_once():
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"KARD_ENV": "test"})
+    assert caught.value.problems == [
+        "BFF_AUTH_MODE is required: one of jwks, hs256, dev",
+        "KARD_AUTH_URL is required when KARD_ENV=test",
+        "KARD_CLIENT_ID is required when KARD_ENV=test",
+        "KARD_CLIENT_SECRET is required when KARD_ENV=test",
+        "KARD_ORGANIZATION_ID is required when KARD_ENV=test",
+    ]
+    assert str(caught.value).splitlines() == [
+        "5 problems:",
+        *(f"  {problem}" for problem in caught.value.problems),
+    ]
+
+
+def test_every_invalid_value_is_named_and_no_secret_is_quoted():
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            {
+                **TEST_ENV,
+                "KARD_API_URL": "ftp://kard",
+                "KARD_TIMEOUT": "soon",
+                "BFF_JWT_SECRET": SECRET,
+                "BFF_CORS_ORIGINS": "*",
+                "REDIS_URL": "localhost:6379",
+            }
+        )
+    assert [problem.split()[0] for problem in caught.value.problems] == [
+        "BFF_JWT_SECRET",
+        "KARD_API_URL",
+        "KARD_TIMEOUT",
+        "BFF_CORS_ORIGINS",
+        "REDIS_URL",
+    ]
+    assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"BFF_AUTH_MODE": "jwt"}, "BFF_AUTH_MODE must be one of jwks, hs256, dev, not 'jwt'"),
+        (
+            {"BFF_AUTH_MODE": "dev"},
+            "BFF_AUTH_MODE=dev is only allowed with KARD_ENV=sandbox, not test",
+        ),
+        ({"KARD_ENV": "staging", "KARD_AUTH_URL": "", "BFF_AUTH_MODE": ""}, "KARD_ENV"),
+    ],
+)
+def test_a_bad_value_does_not_bring_bogus_problems_with_it(changes, problem):
+    """What depends on a bad value (BFF_JWKS_URL on the auth mode, ...) is not checked."""
+    environment = {**TEST_ENV, "BFF_JWT_SECRET": "", **changes}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environment)
+    assert len(caught.value.problems) == 1
+    assert caught.value.problems[0].startswith(problem)
+
+
 def test_start_up_stops_with_one_line():
     """A misconfigured process exits non-zero, saying one line that names the variable."""
     env = {**TEST_ENV, "PATH": "/usr/bin:/bin", "KARD_ENV": "production", "KARD_AUTH_URL": ""}
@@ -141,3 +199,24 @@ def test_start_up_stops_with_one_line():
         "kard-bff: configuration error: KARD_AUTH_URL is required when KARD_ENV=production"
     ]
     assert SECRET not in result.stderr
+
+
+def test_start_up_names_every_problem_one_per_line():
+    env = {"PATH": "/usr/bin:/bin", "KARD_ENV": "test", "BFF_AUTH_MODE": "jwks"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "kard-bff: configuration error: 5 problems:",
+        "  BFF_JWKS_URL is required when BFF_AUTH_MODE=jwks",
+        "  KARD_AUTH_URL is required when KARD_ENV=test",
+        "  KARD_CLIENT_ID is required when KARD_ENV=test",
+        "  KARD_CLIENT_SECRET is required when KARD_ENV=test",
+        "  KARD_ORGANIZATION_ID is required when KARD_ENV=test",
+    ]

@@ -432,6 +432,33 @@ def test_notifications_are_forwarded_signed_with_the_current_key(make_app):
     assert headers["X-Kard-Notification-Type"] == "clawback"
 
 
+def test_a_failing_forward_url_is_logged_and_reported_without_its_credentials(
+    make_app, tmp_path, caplog
+):
+    receiver = Flask(__name__)
+    receiver.post("/hook")(lambda: ("down", 503))
+    with serve(receiver) as receiver_url:
+        forward_url = receiver_url.replace("//", "//hook-user:SECRET-password@") + "/hook"
+        app = make_app(
+            BFF_WEBHOOK_HOOK="", BFF_WEBHOOK_FORWARD_URL=f"{forward_url}?apikey=SECRET-key"
+        )
+        body = compact(payload(notification_id="creds-1"))
+        assert post(app.test_client(), body, sign(KEY, body)).status_code == 200
+        wait_for(lambda: dispatcher(app).inbox.status(now=time.time())["lastError"] is not None)
+        dispatcher(app).stop_worker()
+
+    result = CliRunner().invoke(
+        main, ["webhooks", "status"], env={"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(tmp_path)}
+    )
+    last_error = json.loads(result.output)["lastError"]
+    assert "503" in last_error
+    assert "//***@127.0.0.1" in last_error
+    assert "/hook?apikey=***" in last_error
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bff."))
+    assert "not handed on yet" in logged
+    assert "SECRET" not in logged + result.output
+
+
 def test_with_nothing_to_hand_on_to_notifications_are_only_deduplicated(make_app):
     app = make_app(BFF_WEBHOOK_HOOK="")
     body = compact(payload(notification_id="plain-1"))

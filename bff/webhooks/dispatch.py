@@ -18,6 +18,7 @@ import orjson
 
 from bff.background import Worker, backoff
 from bff.kard.notifications import Notification, parse_notification
+from bff.redact import redact_text
 from bff.webhooks.inbox import Inbox
 from bff.webhooks.signature import sign
 
@@ -85,9 +86,11 @@ class Dispatcher:
             try:
                 self._hand_on(parse_notification(orjson.loads(pending.body), pending.body))
             except Exception as error:  # the issuer's hook or endpoint failed: try again later
-                log.warning("notification %s not handed on yet: %s", pending.id, error)
+                # httpx names the forward URL whole, with its userinfo and ?apikey=.
+                reason = redact_text(f"{type(error).__name__}: {error}")
+                log.warning("notification %s not handed on yet: %s", pending.id, reason)
                 at = self._clock() + backoff(pending.attempts)
-                self.inbox.retry_later(pending.id, at=at, error=f"{type(error).__name__}: {error}")
+                self.inbox.retry_later(pending.id, at=at, error=reason)
             else:
                 self.inbox.handled(pending.id, now=self._clock())
         return tried
