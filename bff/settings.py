@@ -117,7 +117,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         or SANDBOX_CLIENT_ID,
         kard_client_secret=env.text("KARD_CLIENT_SECRET", required_when=unless_sandbox)
         or SANDBOX_CLIENT_SECRET,
-        kard_organization_id=env.text("KARD_ORGANIZATION_ID", required_when=unless_sandbox)
+        kard_organization_id=env.path_segment("KARD_ORGANIZATION_ID", required_when=unless_sandbox)
         or SANDBOX_ORGANIZATION_ID,
         kard_target_issuer=env.text("KARD_TARGET_ISSUER"),
         kard_webview_url=webview_url,
@@ -171,6 +171,13 @@ class _Reader:
         if not value and required_when:
             return self.problem(f"{name} is required {required_when}")
         return value or None
+
+    def path_segment(self, name: str, *, required_when: str | None = None) -> str | None:
+        """A value that goes into Kard's paths as one segment, so never `.` or `..`."""
+        value = self.text(name, required_when=required_when)
+        if value in (".", ".."):
+            return self.problem(f"{name} must be an ID, not {value!r}")
+        return value
 
     def choice(
         self,

@@ -89,6 +89,7 @@ def test_lists_are_parsed():
         ({"KARD_CLIENT_ID": ""}, "KARD_CLIENT_ID"),
         ({"KARD_CLIENT_SECRET": " "}, "KARD_CLIENT_SECRET"),
         ({"KARD_ORGANIZATION_ID": ""}, "KARD_ORGANIZATION_ID"),
+        ({"KARD_ORGANIZATION_ID": ".."}, "KARD_ORGANIZATION_ID"),  # a dot segment in every path
         ({"KARD_AUTH_URL": ""}, "KARD_AUTH_URL"),
         ({"KARD_AUTH_URL": "issuer.getkard.com/token"}, "KARD_AUTH_URL"),
         ({"KARD_API_URL": "ftp://kard"}, "KARD_API_URL"),
