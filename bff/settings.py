@@ -66,6 +66,8 @@ class Settings:
     default_theme: str | None
     redis_url: str | None
     state_dir: Path
+    outbox_max_user_events: int
+    outbox_max_events: int
 
     @property
     def sandbox(self) -> bool:
@@ -122,6 +124,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         default_theme=env.text("BFF_DEFAULT_THEME"),
         redis_url=env.redis_url("REDIS_URL"),
         state_dir=Path(env.text("BFF_STATE_DIR") or "instance"),
+        outbox_max_user_events=env.positive_integer("BFF_OUTBOX_MAX_USER_EVENTS", default=10_000),
+        outbox_max_events=env.positive_integer("BFF_OUTBOX_MAX_EVENTS", default=1_000_000),
     )
 
 
@@ -171,6 +175,14 @@ class _Reader:
         if not 0 < value < float("inf"):
             raise ConfigError(f"{name} must be a positive number of seconds, not {raw!r}")
         return value
+
+    def positive_integer(self, name: str, *, default: int) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+            raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
+        return int(raw)
 
     def items(self, name: str) -> tuple[str, ...]:
         return comma_items(self._environ.get(name, ""))
