@@ -5,9 +5,14 @@ few at a time. A chunk Kard cannot take now (5xx, 429, timeout, connection error
 written to the outbox before the app hears 202; a chunk Kard refuses (400/404/409) is not retried.
 A worker thread in every process then leases due chunks and sends them, backing off exponentially
 with full jitter (and at least Kard's Retry-After) until Kard takes them.
+
+Before sending anything, `send` checks that the outbox could hold every event of the batch (the
+user's bound and the total bound): past either, the batch is refused with 503, so a chunk once
+accepted is always stored. Concurrent batches can overshoot a bound by at most what they carry.
 """
 
 import logging
+import math
 import os
 import threading
 import time
@@ -18,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bff.background import Worker, backoff
-from bff.errors import UpstreamError, UpstreamRejected
+from bff.errors import Unavailable, UpstreamError, UpstreamRejected
 from bff.kard import KardClient
 from bff.kard.vocabulary import MAX_ATTRIBUTION_EVENTS
 from bff.outbox import Chunk, Outbox
@@ -61,7 +66,9 @@ class Delivery:
         self._lock = threading.Lock()
 
     def send(self, user_id: str, events: IndexedEvents) -> Outcome:
-        """Send the events in chunks, concurrently; queue what Kard cannot take now."""
+        """Send the events in chunks, concurrently; queue what Kard cannot take now. Refuse them
+        all (503) when the outbox might not hold them."""
+        self._check_room(user_id, len(events))
         chunks = [
             events[start : start + MAX_ATTRIBUTION_EVENTS]
             for start in range(0, len(events), MAX_ATTRIBUTION_EVENTS)
@@ -96,6 +103,26 @@ class Delivery:
     def ensure_worker(self) -> None:
         """Start this process's delivery thread, once (again after a fork)."""
         self._worker.ensure_started()
+
+    def _check_room(self, user_id: str, count: int) -> None:
+        user_events, events = self.outbox.queued_events(user_id)
+        bounds = self.outbox.bounds
+        if user_events + count > bounds.user_events:
+            full = (
+                "This user's queue of undelivered attribution events is full"
+                f" ({user_events:,} of at most {bounds.user_events:,} wait for Kard,"
+                f" and this batch has {count:,})"
+            )
+        elif events + count > bounds.events:
+            full = "The service's queue of undelivered attribution events is full"
+        else:
+            return
+        raise Unavailable(f"{full}; try again later.", retry_after=self._retry_after())
+
+    def _retry_after(self) -> str:
+        """Seconds until the outbox next tries to deliver, when its queue may shrink."""
+        due = self.outbox.next_due()
+        return str(max(1, math.ceil((due or 0) - self._clock())))
 
     def _send_chunk(self, user_id: str, chunk: IndexedEvents) -> tuple[str, list]:
         events = [event for _, event in chunk]

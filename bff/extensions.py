@@ -10,7 +10,7 @@ from bff import sandbox
 from bff.cta import CtaForms
 from bff.delivery import Delivery
 from bff.kard import KardClient
-from bff.outbox import open_outbox
+from bff.outbox import Bounds, open_outbox
 from bff.settings import ConfigError, Settings
 from bff.theme_catalog import NamedTheme, load_themes
 from bff.webhooks.dispatch import Dispatcher, Hook, load_hook
@@ -89,7 +89,8 @@ def delivery(app: Flask | None = None) -> Delivery:
     with app.extensions["delivery_lock"]:
         if "delivery" not in app.extensions:
             settings = app.extensions["settings"]
-            outbox = open_outbox(settings.state_dir, settings.redis_url)
+            bounds = Bounds(settings.outbox_max_user_events, settings.outbox_max_events)
+            outbox = open_outbox(settings.state_dir, settings.redis_url, bounds)
             # A lease outlives any send (a POST is tried at most three times, each within
             # KARD_TIMEOUT); a dead process's chunks come back when its leases run out.
             lease_seconds = max(MIN_LEASE_SECONDS, 3 * settings.kard_timeout)

@@ -74,6 +74,8 @@ class Settings:
     default_theme: str | None
     redis_url: str | None
     state_dir: Path
+    outbox_max_user_events: int
+    outbox_max_events: int
 
     @property
     def sandbox(self) -> bool:
@@ -144,6 +146,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         default_theme=env.text("BFF_DEFAULT_THEME"),
         redis_url=env.redis_url("REDIS_URL"),
         state_dir=Path(env.text("BFF_STATE_DIR") or "instance"),
+        outbox_max_user_events=env.positive_integer("BFF_OUTBOX_MAX_USER_EVENTS", default=10_000),
+        outbox_max_events=env.positive_integer("BFF_OUTBOX_MAX_EVENTS", default=1_000_000),
     )
     if env.problems:
         raise ConfigError(*env.problems)
@@ -237,6 +241,14 @@ class _Reader:
         if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 65535):
             self.problem(f"{name} must be a port number from 1 to 65535, not {raw!r}")
             return default  # so that nothing built from it reports a problem of its own
+        return int(raw)
+
+    def positive_integer(self, name: str, *, default: int) -> int | None:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+            return self.problem(f"{name} must be a positive whole number, not {raw!r}")
         return int(raw)
 
     def items(self, name: str) -> tuple[str, ...]:

@@ -250,3 +250,58 @@ def test_an_events_errors_are_bounded_and_so_is_an_all_rejected_batch(client, as
     errors = response.get_json()["errors"]
     assert len(errors) == MAX_REPORTED_ERRORS + 1
     assert errors[-1]["detail"] == "... and 50 more problems."
+
+
+OTHER_USER = "sandbox-demo-lapsed-customer"
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def bounded_app(request, kard_url, tmp_path):
+    """An app whose outbox holds at most 300 events per user and 500 in all."""
+    config = {"KARD_API_URL": kard_url, "BFF_STATE_DIR": str(tmp_path)}
+    config |= {"BFF_OUTBOX_MAX_USER_EVENTS": "300", "BFF_OUTBOX_MAX_EVENTS": "500"}
+    if request.param == "redis":
+        config["REDIS_URL"] = request.getfixturevalue("clean_redis")
+    return create_app(config)
+
+
+def _session(client, user_id: str) -> dict[str, str]:
+    token = client.post("/dev/session", json={"userId": user_id}).get_json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _assert_full(response, whose: str) -> None:
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) >= 1
+    (error,) = response.get_json()["errors"]
+    assert error["status"] == "503" and whose in error["detail"]
+
+
+def test_a_full_outbox_answers_503_and_loses_nothing_it_accepted(bounded_app, simulator):
+    client, sending = bounded_app.test_client(), delivery(bounded_app)
+    one, other = _session(client, USER), _session(client, OTHER_USER)
+    simulator.faults.inject(503, path=ATTRIBUTIONS)
+    for batch in range(3):  # up to the user's bound of 300
+        body = _post(client, one, [_event(batch * 100 + n) for n in range(100)]).get_json()
+        assert body["data"]["queued"] == 100
+    calls = len(simulator.calls_to(ATTRIBUTIONS))
+
+    _assert_full(_post(client, one, [_event(999)]), "user's queue")
+    _assert_full(client.post("/api/v1/offers/offer-0001/view", headers=one), "user's queue")
+    assert len(simulator.calls_to(ATTRIBUTIONS)) == calls  # nothing sent, nothing stored
+    assert sending.outbox.status(now=0)["events"] == 300
+
+    body = _post(client, other, [_event(n) for n in range(200)]).get_json()["data"]
+    assert body["queued"] == 200  # another user still fits, up to the total bound of 500
+    _assert_full(_post(client, other, [_event(999)]), "service's queue")
+    _assert_full(_post(client, _session(client, "a-third-user"), [_event(1)]), "service's queue")
+    assert sending.outbox.status(now=0)["events"] == 500
+
+    simulator.faults.clear()
+    sending.deliver_due(everything=True)
+    assert sending.outbox.status(now=0)["events"] == 0
+    body = _post(client, one, [_event(n) for n in range(300, 400)]).get_json()["data"]
+    assert body["forwarded"] == 100  # accepted again once the queue drained
+    assert len(set(_received(simulator))) == 400
+    others = {e["attributes"]["entityId"] for e in simulator.attribution_events(OTHER_USER)}
+    assert len(others) == 200

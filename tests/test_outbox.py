@@ -1,22 +1,26 @@
 """The outbox contract, the same for SQLite and Redis: put, lease, retry later, reject, status."""
 
+import sqlite3
 import time
 
 import pytest
 
+from bff.outbox import Bounds
 from bff.outbox.redis import RedisOutbox
 from bff.outbox.sqlite import SqliteOutbox
+from bff.settings import ConfigError, load_settings
 
 EVENTS = [{"type": "offerAttribution", "attributes": {"entityId": "o1"}}]
+BOUNDS = Bounds(user_events=10_000, events=1_000_000)
 
 
 @pytest.fixture(params=["sqlite", "redis"])
 def make_outbox(request, tmp_path):
     """`make_outbox()` opens the test's outbox; call it twice for two processes' views of it."""
     if request.param == "sqlite":
-        return lambda: SqliteOutbox(tmp_path / "outbox.sqlite3")
+        return lambda bounds=BOUNDS: SqliteOutbox(tmp_path / "outbox.sqlite3", bounds)
     url = request.getfixturevalue("clean_redis")
-    return lambda: RedisOutbox(url)
+    return lambda bounds=BOUNDS: RedisOutbox(url, bounds)
 
 
 def test_a_chunk_is_leased_to_one_worker_at_a_time(make_outbox):
@@ -54,3 +58,89 @@ def test_rejected_chunks_are_kept_aside(make_outbox):
     outbox.reject(chunk_id, now=101, error="400 no such offer")
     status = outbox.status(now=102)
     assert (status["depth"], status["rejectedChunks"]) == (0, 1)
+
+
+def test_queued_events_are_counted_per_user_and_in_all(make_outbox):
+    outbox = make_outbox()
+    kept = outbox.put("u1", EVENTS * 3, now=100, error="503")
+    refused = outbox.put("u1", EVENTS * 2, now=100, error="503")
+    taken = outbox.put("u2", EVENTS * 4, now=100, error="503")
+    assert (outbox.queued_events("u1"), outbox.queued_events("u2")) == ((5, 9), (4, 9))
+    assert outbox.queued_events("nobody") == (0, 9)
+    outbox.lease("a", now=100, due_by=100, seconds=10)
+    outbox.retry_later(kept, at=130, error="503")
+    assert outbox.queued_events("u1") == (5, 9)  # leases and retries change no count
+    outbox.delivered(taken)
+    outbox.delivered(taken)  # a chunk delivered twice (two workers, an expired lease)
+    assert outbox.queued_events("u2") == (0, 5)
+    outbox.reject(refused, now=101, error="400")
+    outbox.reject(refused, now=101, error="400")
+    assert outbox.queued_events("u1") == (3, 3)
+    assert outbox.status(now=101)["events"] == 3
+    outbox.delivered(kept)
+    assert outbox.queued_events("u1") == (0, 0)
+
+
+def test_the_next_due_time_is_the_earliest_chunk(make_outbox):
+    outbox = make_outbox()
+    assert outbox.next_due() is None
+    first = outbox.put("u1", EVENTS, now=100, error="503")
+    outbox.put("u2", EVENTS, now=120, error="503")
+    outbox.retry_later(first, at=150, error="503")
+    assert outbox.next_due() == 120
+
+
+def test_only_the_newest_rejected_chunks_are_kept(make_outbox):
+    outbox = make_outbox(Bounds(10_000, 1_000_000, rejected_chunks=2))
+    for number in range(5):
+        chunk_id = outbox.put("u1", EVENTS, now=100 + number, error="503")
+        outbox.reject(chunk_id, now=100 + number, error=f"400 refusal {number}")
+    status = outbox.status(now=110)
+    assert (status["rejectedChunks"], status["maxRejectedChunks"]) == (2, 2)
+
+
+def test_status_names_the_bounds(make_outbox):
+    status = make_outbox(Bounds(user_events=7, events=70)).status(now=0)
+    assert (status["maxUserEvents"], status["maxEvents"]) == (7, 70)
+
+
+OLD_SCHEMA = """
+CREATE TABLE chunks (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, events TEXT NOT NULL, created_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, due_at REAL NOT NULL, lease_owner TEXT,
+    lease_until REAL NOT NULL DEFAULT 0, last_error TEXT
+);
+CREATE INDEX chunks_due ON chunks (due_at);
+CREATE TABLE rejected (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, events TEXT NOT NULL, rejected_at REAL NOT NULL,
+    error TEXT
+);
+INSERT INTO chunks (id, user_id, events, created_at, due_at) VALUES
+    ('c1', 'u1', '[{"a": 1}, {"a": 2}, {"a": 3}]', 100, 100),
+    ('c2', 'u2', '[{"a": 1}, {"a": 2}]', 100, 100);
+"""
+
+
+def test_an_outbox_file_from_before_the_event_counts_is_migrated(tmp_path):
+    path = tmp_path / "outbox.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.executescript(OLD_SCHEMA)
+    outbox = SqliteOutbox(path, BOUNDS)
+    assert (outbox.queued_events("u1"), outbox.queued_events("u2")) == ((3, 5), (2, 5))
+    outbox.delivered("c1")
+    outbox.put("u2", EVENTS, now=101, error="503")
+    again = SqliteOutbox(path, BOUNDS)  # opened again, by another process or after a restart
+    assert again.queued_events("u2") == (3, 3)
+    assert again.status(now=101)["events"] == 3
+
+
+@pytest.mark.parametrize("name", ["BFF_OUTBOX_MAX_USER_EVENTS", "BFF_OUTBOX_MAX_EVENTS"])
+@pytest.mark.parametrize("value", ["0", "-5", "1.5", "1e6", "many"])
+def test_the_bounds_are_positive_whole_numbers(name, value):
+    with pytest.raises(ConfigError, match=name):
+        load_settings({name: value})
+
+
+def test_the_bounds_default_to_ten_thousand_per_user_and_a_million_in_all():
+    settings = load_settings({})
+    assert (settings.outbox_max_user_events, settings.outbox_max_events) == (10_000, 1_000_000)

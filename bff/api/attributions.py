@@ -44,5 +44,6 @@ def create_attributions():
 
 def send_events(user_id: str, events: IndexedEvents) -> Outcome:
     """Send the session user's events now, queueing what Kard cannot take (a worker started
-    with the process delivers the queue: see `kard-bff serve` and wsgi.py)."""
+    with the process delivers the queue: see `kard-bff serve` and wsgi.py); 503 with
+    Retry-After, sending nothing, when the outbox might not hold them all."""
     return delivery().send(user_id, events)

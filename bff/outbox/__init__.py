@@ -4,6 +4,10 @@ SQLite (WAL) under `BFF_STATE_DIR` by default, Redis with `REDIS_URL`. Any numbe
 may share one outbox: a worker leases a chunk before sending it, so no two send the same chunk at
 the same time; a lease that is not released (the process died) expires, and the chunk is sent
 again. Delivery is at least once.
+
+The outbox is bounded (`Bounds`): the BFF refuses a batch that might not fit before sending any
+of it, so a put never has to fail and nothing accepted is dropped. Rejected chunks, kept aside for
+inspection, are bounded too: only the newest are kept.
 """
 
 from dataclasses import dataclass
@@ -11,6 +15,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 LEASE_SECONDS = 60.0  # the default; the BFF leases for 3 x KARD_TIMEOUT (at least 5 s)
+REJECTED_CHUNKS_KEPT = 1_000
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How much the outbox holds at most: queued events per user and in all, rejected chunks."""
+
+    user_events: int
+    events: int
+    rejected_chunks: int = REJECTED_CHUNKS_KEPT
 
 
 @dataclass(frozen=True)
@@ -26,6 +40,8 @@ class Chunk:
 
 class Outbox(Protocol):
     """What the delivery worker and the CLI need from an outbox."""
+
+    bounds: Bounds
 
     def put(self, user_id: str, events: list[dict[str, Any]], *, now: float, error: str) -> str:
         """Store a chunk durably (due now); return its ID."""
@@ -44,16 +60,31 @@ class Outbox(Protocol):
     def reject(self, chunk_id: str, *, now: float, error: str) -> None:
         """Move a chunk Kard refused (4xx) to the rejected record; it is not retried."""
 
+    def queued_events(self, user_id: str) -> tuple[int, int]:
+        """How many events wait for Kard: this user's, and everyone's."""
+
+    def next_due(self) -> float | None:
+        """When the earliest queued chunk is due, or None when none is queued."""
+
     def status(self, *, now: float) -> dict[str, Any]:
-        """Depth, oldest age, attempts, last error, rejected count."""
+        """Depth, events, oldest age, attempts, last error, rejected count, and the bounds."""
 
 
-def open_outbox(state_dir: Path, redis_url: str | None) -> Outbox:
+def open_outbox(state_dir: Path, redis_url: str | None, bounds: Bounds) -> Outbox:
     """The configured outbox: Redis when `REDIS_URL` is set, else SQLite in the state folder."""
     if redis_url:
         from bff.outbox.redis import RedisOutbox
 
-        return RedisOutbox(redis_url)
+        return RedisOutbox(redis_url, bounds)
     from bff.outbox.sqlite import SqliteOutbox
 
-    return SqliteOutbox(state_dir / "outbox.sqlite3")
+    return SqliteOutbox(state_dir / "outbox.sqlite3", bounds)
+
+
+def bounds_status(bounds: Bounds) -> dict[str, int]:
+    """The bounds as `outbox status` shows them."""
+    return {
+        "maxUserEvents": bounds.user_events,
+        "maxEvents": bounds.events,
+        "maxRejectedChunks": bounds.rejected_chunks,
+    }

@@ -6,14 +6,32 @@ from typing import Any
 
 import redis
 
-from bff.outbox import LEASE_SECONDS, Chunk
+from bff.outbox import LEASE_SECONDS, Bounds, Chunk, bounds_status
 
 PREFIX = "kard-bff:outbox:"
 DUE = PREFIX + "due"  # sorted set: chunk ID -> when it is due
 CREATED = PREFIX + "created"  # sorted set: chunk ID -> when it was stored
-REJECTED = PREFIX + "rejected"  # list of refused chunks, as JSON
+REJECTED = PREFIX + "rejected"  # list of refused chunks, as JSON, oldest first
 LAST_ERROR = PREFIX + "last-error"
+EVENTS = PREFIX + "events"  # how many events the chunks hold
+USER_EVENTS = PREFIX + "user-events"  # hash: user ID -> how many events the user's chunks hold
 LEASE_CANDIDATES = 20
+
+# Remove a chunk and take its events off the counts, atomically; a chunk already gone counts
+# nothing, so forgetting twice is harmless. (Chunks stored before the counts were kept have no
+# event_count and were never counted.)
+FORGET = """
+local user_id, count = unpack(redis.call('HMGET', KEYS[1], 'user_id', 'event_count'))
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+if count then
+    redis.call('DECRBY', KEYS[5], count)
+    if redis.call('HINCRBY', KEYS[6], user_id, -count) <= 0 then
+        redis.call('HDEL', KEYS[6], user_id)
+    end
+end
+"""
 
 
 def _chunk_key(chunk_id: str) -> str:
@@ -27,16 +45,26 @@ def _lease_key(chunk_id: str) -> str:
 class RedisOutbox:
     """Chunks as hashes, due times in a sorted set, leases as expiring keys (SET NX PX)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, bounds: Bounds):
+        self.bounds = bounds
         self._redis = redis.Redis.from_url(url, decode_responses=True)
+        self._forget_script = self._redis.register_script(FORGET)
 
     def put(self, user_id: str, events: list[dict[str, Any]], *, now: float, error: str) -> str:
         chunk_id = uuid.uuid4().hex
-        fields = {"user_id": user_id, "events": json.dumps(events), "created_at": now}
+        fields = {
+            "user_id": user_id,
+            "events": json.dumps(events),
+            "event_count": len(events),
+            "created_at": now,
+            "attempts": 0,
+        }
         with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(_chunk_key(chunk_id), mapping={**fields, "attempts": 0})
+            pipe.hset(_chunk_key(chunk_id), mapping=fields)
             pipe.zadd(DUE, {chunk_id: now})
             pipe.zadd(CREATED, {chunk_id: now})
+            pipe.incrby(EVENTS, len(events))
+            pipe.hincrby(USER_EVENTS, user_id, len(events))
             pipe.set(LAST_ERROR, error)
             pipe.execute()
         return chunk_id
@@ -68,9 +96,24 @@ class RedisOutbox:
 
     def reject(self, chunk_id: str, *, now: float, error: str) -> None:
         fields = self._redis.hgetall(_chunk_key(chunk_id))
-        record = {"id": chunk_id, **fields, "rejected_at": now, "error": error}
-        self._redis.rpush(REJECTED, json.dumps(record))
+        if fields:  # not already rejected or delivered
+            record = {"id": chunk_id, **fields, "rejected_at": now, "error": error}
+            with self._redis.pipeline(transaction=True) as pipe:
+                pipe.rpush(REJECTED, json.dumps(record))
+                pipe.ltrim(REJECTED, -self.bounds.rejected_chunks, -1)  # keep the newest
+                pipe.execute()
         self._forget(chunk_id)
+
+    def queued_events(self, user_id: str) -> tuple[int, int]:
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hget(USER_EVENTS, user_id)
+            pipe.get(EVENTS)
+            user_events, events = pipe.execute()
+        return int(user_events or 0), int(events or 0)
+
+    def next_due(self) -> float | None:
+        first = self._redis.zrange(DUE, 0, 0, withscores=True)
+        return first[0][1] if first else None
 
     def status(self, *, now: float) -> dict[str, Any]:
         ids = self._redis.zrange(CREATED, 0, -1, withscores=True)
@@ -87,11 +130,9 @@ class RedisOutbox:
             "attempts": attempts,
             "lastError": self._redis.get(LAST_ERROR) if ids else None,
             "rejectedChunks": self._redis.llen(REJECTED),
+            **bounds_status(self.bounds),
         }
 
     def _forget(self, chunk_id: str) -> None:
-        with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(_chunk_key(chunk_id), _lease_key(chunk_id))
-            pipe.zrem(DUE, chunk_id)
-            pipe.zrem(CREATED, chunk_id)
-            pipe.execute()
+        keys = [_chunk_key(chunk_id), _lease_key(chunk_id), DUE, CREATED, EVENTS, USER_EVENTS]
+        self._forget_script(keys=keys, args=[chunk_id])

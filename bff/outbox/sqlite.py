@@ -4,32 +4,52 @@ import json
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bff.outbox import LEASE_SECONDS, Chunk
+from bff.outbox import LEASE_SECONDS, Bounds, Chunk, bounds_status
 
-SCHEMA = """
+CREATE_CHUNKS = """
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL,
     events TEXT NOT NULL,
+    event_count INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     due_at REAL NOT NULL,
     lease_owner TEXT,
     lease_until REAL NOT NULL DEFAULT 0,
     last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS chunks_due ON chunks (due_at);
-CREATE TABLE IF NOT EXISTS rejected (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    events TEXT NOT NULL,
-    rejected_at REAL NOT NULL,
-    error TEXT
-);
+)
 """
+# Files written before the outbox was bounded have no event counts yet.
+ADD_EVENT_COUNT = (
+    "ALTER TABLE chunks ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0",
+    "UPDATE chunks SET event_count = json_array_length(events)",
+)
+# `totals` keeps the number of queued events, so the bound is checked without a scan; the
+# triggers update it in the statement that adds or removes a chunk (deleting twice counts once).
+SCHEMA = (
+    "CREATE INDEX IF NOT EXISTS chunks_due ON chunks (due_at)",
+    "CREATE INDEX IF NOT EXISTS chunks_user ON chunks (user_id, event_count)",
+    """CREATE TABLE IF NOT EXISTS rejected (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        events TEXT NOT NULL,
+        rejected_at REAL NOT NULL,
+        error TEXT
+    )""",
+    "CREATE TABLE IF NOT EXISTS totals (events INTEGER NOT NULL)",
+    "INSERT INTO totals (events) SELECT COALESCE(SUM(event_count), 0) FROM chunks"
+    " WHERE NOT EXISTS (SELECT 1 FROM totals)",
+    "CREATE TRIGGER IF NOT EXISTS chunk_added AFTER INSERT ON chunks"
+    " BEGIN UPDATE totals SET events = events + NEW.event_count; END",
+    "CREATE TRIGGER IF NOT EXISTS chunk_removed AFTER DELETE ON chunks"
+    " BEGIN UPDATE totals SET events = events - OLD.event_count; END",
+)
 
 LEASE = """
 UPDATE chunks SET lease_owner = :owner, lease_until = :until, attempts = attempts + 1
@@ -38,26 +58,37 @@ WHERE id = (
 )
 RETURNING id, user_id, events, created_at, attempts
 """
+KEEP_NEWEST_REJECTED = """
+DELETE FROM rejected
+WHERE rowid IN (SELECT rowid FROM rejected ORDER BY rowid DESC LIMIT -1 OFFSET ?)
+"""
 
 
 class SqliteOutbox:
-    """Chunks in one SQLite file; each statement is its own transaction."""
+    """Chunks in one SQLite file; each statement is its own transaction unless said otherwise."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, bounds: Bounds):
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.bounds = bounds
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._lock = threading.Lock()  # one connection, shared by the threads of a process
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a 202 means the chunk is on disk
-            self._db.executescript(SCHEMA)
+        with self._transaction() as db:  # one process creates or migrates; the others wait
+            db.execute(CREATE_CHUNKS)
+            if "event_count" not in {row[1] for row in db.execute("PRAGMA table_info(chunks)")}:
+                for statement in ADD_EVENT_COUNT:
+                    db.execute(statement)
+            for statement in SCHEMA:
+                db.execute(statement)
 
     def put(self, user_id: str, events: list[dict[str, Any]], *, now: float, error: str) -> str:
         chunk_id = uuid.uuid4().hex
         self._execute(
-            "INSERT INTO chunks (id, user_id, events, created_at, due_at, last_error)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (chunk_id, user_id, json.dumps(events), now, now, error),
+            "INSERT INTO chunks (id, user_id, events, event_count, created_at, due_at, last_error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (chunk_id, user_id, json.dumps(events), len(events), now, now, error),
         )
         return chunk_id
 
@@ -82,17 +113,31 @@ class SqliteOutbox:
         )
 
     def reject(self, chunk_id: str, *, now: float, error: str) -> None:
-        self._execute(
-            "INSERT INTO rejected (id, user_id, events, rejected_at, error)"
-            " SELECT id, user_id, events, ?, ? FROM chunks WHERE id = ?",
-            (now, error, chunk_id),
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO rejected (id, user_id, events, rejected_at, error)"
+                " SELECT id, user_id, events, ?, ? FROM chunks WHERE id = ?",
+                (now, error, chunk_id),
+            )
+            db.execute("DELETE FROM chunks WHERE id = ?", (chunk_id,))
+            db.execute(KEEP_NEWEST_REJECTED, (self.bounds.rejected_chunks,))
+
+    def queued_events(self, user_id: str) -> tuple[int, int]:
+        ((user_events, events),) = self._execute(
+            "SELECT (SELECT COALESCE(SUM(event_count), 0) FROM chunks WHERE user_id = ?),"
+            " (SELECT events FROM totals)",
+            (user_id,),
         )
-        self.delivered(chunk_id)
+        return user_events, events
+
+    def next_due(self) -> float | None:
+        ((due,),) = self._execute("SELECT MIN(due_at) FROM chunks")
+        return due
 
     def status(self, *, now: float) -> dict[str, Any]:
         ((depth, oldest, attempts, events),) = self._execute(
             "SELECT COUNT(*), MIN(created_at), COALESCE(SUM(attempts), 0),"
-            " COALESCE(SUM(json_array_length(events)), 0) FROM chunks"
+            " (SELECT events FROM totals) FROM chunks"
         )
         last_error = self._execute("SELECT last_error FROM chunks ORDER BY due_at DESC LIMIT 1")
         ((rejected,),) = self._execute("SELECT COUNT(*) FROM rejected")
@@ -104,8 +149,21 @@ class SqliteOutbox:
             "attempts": attempts,
             "lastError": last_error[0][0] if last_error else None,
             "rejectedChunks": rejected,
+            **bounds_status(self.bounds),
         }
 
     def _execute(self, sql: str, parameters: Any = ()) -> list[tuple]:
         with self._lock:
             return self._db.execute(sql, parameters).fetchall()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run several statements as one write transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
