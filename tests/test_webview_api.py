@@ -55,6 +55,18 @@ class FakeClock:
         return self.now
 
 
+@pytest.mark.parametrize(
+    "lifetime", [10**300, 1e308, 86_401], ids=["googol-cubed", "max-float", "a-day-and-a-second"]
+)
+def test_a_token_that_claims_to_live_for_ages_is_taken_to_live_a_day(
+    client, as_user, simulator, monkeypatch, lifetime
+):
+    monkeypatch.setattr(simulator.webview, "ttl", lifetime)
+    response = client.post("/api/v1/webview/token", headers=as_user("user-a"))
+    assert response.status_code == 200
+    assert 86_399 <= response.get_json()["expiresIn"] <= 86_400
+
+
 def test_a_token_within_60_seconds_of_expiry_is_renewed(kard_url, simulator):
     kard = KardClient(
         api_url=kard_url,

@@ -56,6 +56,9 @@ REFRESHED_STATUSES = frozenset({401, 403})  # Kard refused the token: renew it, 
 # URL normalization (RFC 3986, as httpx does it) removes "." and ".." segments and quote() keeps
 # dots, so these values would change a path's shape rather than fill one of its segments.
 UNUSABLE_SEGMENTS = frozenset({"", ".", ".."})
+# A token Kard says lives longer is treated as living this long (a day), so no lifetime, however
+# large, overflows a date; Kard's tokens live an hour.
+MAX_TOKEN_SECONDS = 86_400.0
 # S3 answers an expired presigned URL with 403 and this XML error.
 _EXPIRED = re.compile(rb"<Code>AccessDenied</Code>\s*<Message>[^<]*expired", re.IGNORECASE)
 
@@ -475,7 +478,7 @@ def _token_answer(answer: Any, what: str) -> tuple[str, float]:
         raise UpstreamFailed(f"Kard's {what} answer could not be read.") from exc
     if not isinstance(token, str) or not token or not expires_in > 0:
         raise UpstreamFailed(f"Kard's {what} answer could not be read.")
-    return token, expires_in
+    return token, min(expires_in, MAX_TOKEN_SECONDS)
 
 
 def path_segment(value: str) -> str:
