@@ -3,18 +3,27 @@
 The user ID comes only from the verified token's `BFF_USER_CLAIM`, never from the request's
 path, query or body. Algorithms are allow-listed per mode, so a token signed with an algorithm
 the mode does not use (`none`, or HS256 in `jwks` mode) is refused before any key is looked up.
+A refused token's 401 says which check failed (RFC 6750's `error_description`), never the token.
 """
 
+import contextlib
+import math
+import os
 import secrets
+import tempfile
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jwt
 from cachetools import TTLCache
 from flask import Flask, current_app, g, request
+from jwt.exceptions import InvalidSubjectError
 
-from bff.errors import Unauthorized, Unavailable
+from bff.errors import Unauthorized
+from bff.jwks import JwksKeys, UnknownKeyError
 from bff.settings import Settings
 
 ASYMMETRIC_ALGORITHMS = (
@@ -34,12 +43,28 @@ DEV_ISSUER = "kard-bff-dev"
 DEV_AUDIENCE = "kard-bff"
 DEV_SESSION_SECONDS = 3600
 MAX_USER_ID_LENGTH = 255
+DEV_KEY_FILE = "dev-session.key"
+DEV_KEY_BYTES = 32
 CLOCK_SKEW_SECONDS = 30
-JWKS_CACHE_SECONDS = 300
-# A verified token is remembered (never past its `exp`), so its signature is checked once per
-# process rather than on every request; a key withdrawn from the JWKS stops working within this.
+# A verified token is remembered, so its signature is checked once per process rather than on
+# every request: never past its `exp`, nor past the JWKS key set its key came from, so a key
+# withdrawn from the JWKS stops working when the key set is next fetched.
 VERIFIED_CACHE_SECONDS = 300
 VERIFIED_CACHE_SIZE = 10_000
+# Why a token is refused, by PyJWT's error class (the most specific class in its MRO wins).
+REFUSALS: dict[type[Exception], str] = {
+    jwt.ExpiredSignatureError: "The session token has expired.",
+    jwt.ImmatureSignatureError: (
+        "The session token is not valid yet: its 'nbf' or 'iat' is in the future."
+    ),
+    jwt.InvalidAlgorithmError: "The session token's algorithm ('alg') is not allowed.",
+    jwt.InvalidSignatureError: "The session token's signature does not match the signing key.",
+    jwt.InvalidIssuerError: "The session token's 'iss' claim is not the configured issuer.",
+    jwt.InvalidAudienceError: "The session token's 'aud' claim is not the configured audience.",
+    InvalidSubjectError: "The session token's 'sub' claim is not a string.",
+    UnknownKeyError: "The session token's signing key ('kid') is not published in the JWKS.",
+    jwt.DecodeError: "The session token is malformed.",
+}
 
 
 class SessionVerifier:
@@ -54,19 +79,17 @@ class SessionVerifier:
         jwks_url: str | None = None,
         issuer: str | None = None,
         audience: str | None = None,
+        clock: Callable[[], float] = time.time,
     ):
         self._algorithms = list(algorithms)
         self._user_claim = user_claim
         self._secret = secret
-        self._jwks = (
-            jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=JWKS_CACHE_SECONDS, timeout=5)
-            if jwks_url
-            else None
-        )
+        self._jwks = JwksKeys(jwks_url, clock=clock) if jwks_url else None
         self._issuer = issuer
         self._audience = audience
+        self._clock = clock  # runs the caches; PyJWT checks `exp` and `nbf` on the system clock
         self._verified: TTLCache[str, tuple[str, float]] = TTLCache(
-            VERIFIED_CACHE_SIZE, VERIFIED_CACHE_SECONDS
+            VERIFIED_CACHE_SIZE, VERIFIED_CACHE_SECONDS, timer=clock
         )
         self._verified_lock = threading.Lock()
 
@@ -74,51 +97,51 @@ class SessionVerifier:
         """Return the user ID of a valid token; raise `Unauthorized` for anything else."""
         with self._verified_lock:
             remembered = self._verified.get(token)
-        if remembered is not None and time.time() < remembered[1]:
+        if remembered is not None and self._clock() < remembered[1]:
             return remembered[0]
-        user_id, expires = self._verify(token)
+        user_id, trusted_until = self._verify(token)
         with self._verified_lock:
-            self._verified[token] = (user_id, expires)
+            self._verified[token] = (user_id, trusted_until)
         return user_id
 
     def _verify(self, token: str) -> tuple[str, float]:
+        """Return the token's user ID, and until when this verification may be remembered."""
         try:
-            algorithm = jwt.get_unverified_header(token).get("alg")
-            if algorithm not in self._algorithms:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") not in self._algorithms:
                 raise jwt.InvalidAlgorithmError("algorithm not allowed")
+            key, key_trusted_until = self._key(header)
             claims = jwt.decode(
                 token,
-                self._key(token),
+                key,
                 algorithms=self._algorithms,
                 issuer=self._issuer,
                 audience=self._audience,
                 leeway=CLOCK_SKEW_SECONDS,
                 options={"require": self._required_claims(), "verify_aud": bool(self._audience)},
             )
-        except jwt.PyJWKClientConnectionError as exc:
-            raise Unavailable("The session signing keys could not be fetched.") from exc
-        except jwt.ExpiredSignatureError as exc:
-            raise _invalid("The session token has expired.") from exc
         except jwt.PyJWTError as exc:
-            raise _invalid("The session token is not valid.") from exc
-        return self._user_id(claims), float(claims["exp"])
+            raise _invalid(_refusal(exc)) from exc
+        return self._user_id(claims), min(float(claims["exp"]), key_trusted_until)
 
     def mint(self, user_id: str, *, now: float) -> str:
-        """Sign a session token for `user_id` (dev mode: the BFF holds the only key)."""
+        """Sign a session token for `user_id` with the shared secret (`dev` and `hs256` modes)."""
         claims = {
             "sub": user_id,
             self._user_claim: user_id,
-            "iss": self._issuer,
-            "aud": self._audience,
             "iat": int(now),
             "exp": int(now) + DEV_SESSION_SECONDS,
         }
+        if self._issuer:
+            claims["iss"] = self._issuer
+        if self._audience:
+            claims["aud"] = self._audience
         return jwt.encode(claims, self._secret, algorithm=HMAC_ALGORITHMS[0])
 
-    def _key(self, token: str) -> Any:
+    def _key(self, header: dict[str, Any]) -> tuple[Any, float]:
         if self._jwks is not None:
-            return self._jwks.get_signing_key_from_jwt(token)
-        return self._secret
+            return self._jwks.key(header.get("kid"))
+        return self._secret, math.inf
 
     def _required_claims(self) -> list[str]:
         required = ["exp", self._user_claim]
@@ -138,8 +161,10 @@ class SessionVerifier:
         return user_id
 
 
-def build_verifier(settings: Settings) -> SessionVerifier:
-    """Build the verifier that `BFF_AUTH_MODE` asks for."""
+def build_verifier(
+    settings: Settings, *, clock: Callable[[], float] = time.time
+) -> SessionVerifier:
+    """Build the verifier that `BFF_AUTH_MODE` asks for; its caches run on `clock`."""
     if settings.auth_mode == "jwks":
         return SessionVerifier(
             algorithms=ASYMMETRIC_ALGORITHMS,
@@ -147,6 +172,7 @@ def build_verifier(settings: Settings) -> SessionVerifier:
             jwks_url=settings.jwks_url,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
+            clock=clock,
         )
     if settings.auth_mode == "hs256":
         return SessionVerifier(
@@ -155,14 +181,41 @@ def build_verifier(settings: Settings) -> SessionVerifier:
             secret=settings.jwt_secret,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
+            clock=clock,
         )
     return SessionVerifier(
         algorithms=HMAC_ALGORITHMS,
         user_claim=settings.user_claim,
-        secret=secrets.token_bytes(32),
+        secret=dev_key(settings.state_dir),
         issuer=DEV_ISSUER,
         audience=DEV_AUDIENCE,
+        clock=clock,
     )
+
+
+def dev_key(state_dir: Path) -> bytes:
+    """The `dev` mode signing key, kept in `state_dir` so dev sessions survive a restart."""
+    path = state_dir / DEV_KEY_FILE
+    if not path.exists():
+        _create_dev_key(path)
+    return path.read_bytes()
+
+
+def _create_dev_key(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written in full under a private temporary name (mode 0600), then linked into place: the link
+    # fails if another worker starting at the same moment got there first, so every process reads
+    # the same complete key.
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(secrets.token_bytes(DEV_KEY_BYTES))
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -189,7 +242,23 @@ def _bearer_token() -> str:
     return token.strip()
 
 
+def _refusal(error: Exception) -> str:
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return f"The session token has no {error.claim!r} claim."
+    for error_class in type(error).__mro__:
+        if error_class in REFUSALS:
+            return REFUSALS[error_class]
+    return "The session token is not valid."
+
+
 def _invalid(detail: str) -> Unauthorized:
     error = Unauthorized(detail)
-    error.headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    error.headers = {
+        "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{_quotable(detail)}"'
+    }
     return error
+
+
+def _quotable(text: str) -> str:
+    """`text` as RFC 6750 allows in error_description: printable ASCII without `"` or `\\`."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)

@@ -82,3 +82,11 @@ def clean_redis(redis_url):
     """The Redis server, emptied before the test."""
     redis.Redis.from_url(redis_url).flushall()
     return redis_url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _run_in_a_temp_dir(tmp_path_factory):
+    """Run the tests in a temp directory, so the default `BFF_STATE_DIR` (`instance/`) is one."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+        yield

@@ -166,9 +166,14 @@ def test_logs_never_hold_the_client_secret_or_access_tokens(app, client, simulat
         assert secret not in logged
 
 
-def test_kard_bff_serve_runs_a_real_server(simulator, kard_url):
+def test_kard_bff_serve_runs_a_real_server(simulator, kard_url, tmp_path):
     """`kard-bff serve` (what `make run` starts) serves health, dev sessions and readiness."""
-    env = {**os.environ, "KARD_API_URL": kard_url, "KARD_CLIENT_SECRET": CLIENT_SECRET}
+    env = {
+        **os.environ,
+        "KARD_API_URL": kard_url,
+        "KARD_CLIENT_SECRET": CLIENT_SECRET,
+        "BFF_STATE_DIR": str(tmp_path),
+    }
     with ServerProcess(["serve"], env=env) as server:
         assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
         token = httpx.post(f"{server.url}/dev/session", json={"userId": "u-1"}).json()["token"]

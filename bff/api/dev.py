@@ -5,7 +5,8 @@ import time
 from flask import Blueprint
 
 from bff.api.bodies import json_object
-from bff.errors import Unprocessable
+from bff.errors import NotFound, Unprocessable
+from bff.extensions import settings
 from bff.session import DEV_SESSION_SECONDS, MAX_USER_ID_LENGTH, session_verifier
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
@@ -13,7 +14,12 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 
 @bp.post("/session")
 def create_session():
-    """Mint a one-hour `dev` session token for the user named in the body."""
+    """Mint a one-hour session token, signed as the `dev` or `hs256` verifier expects."""
+    if settings().auth_mode == "jwks":
+        raise NotFound(
+            "POST /dev/session mints tokens in dev and hs256 modes; in jwks mode only your "
+            "issuer holds a signing key."
+        )
     user_id = json_object().get("userId")
     if not isinstance(user_id, str) or not user_id.strip():
         raise Unprocessable("userId must be a non-empty string.", pointer="/userId")
