@@ -122,7 +122,8 @@ class SessionVerifier:
             )
         except jwt.PyJWTError as exc:
             raise _invalid(_refusal(exc)) from exc
-        return self._user_id(claims), min(float(claims["exp"]), key_trusted_until)
+        # No float(): an `exp` of 10**400 is a valid JSON number, and too large for a float.
+        return self._user_id(claims), min(claims["exp"], key_trusted_until)
 
     def mint(self, user_id: str, *, now: float) -> str:
         """Sign a session token for `user_id` with the shared secret (`dev` and `hs256` modes)."""
