@@ -421,6 +421,9 @@ class _GunicornServer(BaseApplication):
             "worker_class": "gthread",
             "accesslog": "-",
             "logger_class": GunicornLogger,
+            # No runtime control socket: one path ($HOME/.gunicorn/gunicorn.ctl) would be shared,
+            # and taken over, by every server on the machine.
+            "control_socket_disable": True,
             **options,
         }
         super().__init__()

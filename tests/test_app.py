@@ -172,8 +172,10 @@ def test_kard_bff_serve_runs_a_real_server(simulator, kard_url, tmp_path):
         **os.environ,
         "KARD_API_URL": kard_url,
         "KARD_CLIENT_SECRET": CLIENT_SECRET,
-        "BFF_STATE_DIR": str(tmp_path),
+        "BFF_STATE_DIR": str(tmp_path / "state"),
+        "HOME": str(tmp_path),  # gunicorn would put a control socket under ~/.gunicorn
     }
+    env.pop("XDG_RUNTIME_DIR", None)
     with ServerProcess(["serve"], env=env) as server:
         assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
         token = httpx.post(f"{server.url}/dev/session", json={"userId": "u-1"}).json()["token"]
@@ -183,6 +185,7 @@ def test_kard_bff_serve_runs_a_real_server(simulator, kard_url, tmp_path):
         assert session.json()["userId"] == "u-1"
         assert httpx.get(f"{server.url}/readyz").status_code == 200
     assert "GET /healthz" in server.output  # the access log
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["state"]  # nothing outside it
     for secret in [CLIENT_SECRET, *_bearer_tokens(simulator)]:
         assert secret not in server.output
 
