@@ -80,6 +80,16 @@ def test_every_curl_of_a_url_with_brackets_turns_globbing_off():
     assert unescaped == []
 
 
+DOCS = ["README.md", *sorted(str(doc.relative_to(ROOT)) for doc in ROOT.glob("docs/*.md"))]
+
+
+@pytest.mark.parametrize("page", DOCS)
+def test_relative_links_point_at_files_that_exist(page):
+    path = ROOT / page
+    targets = re.findall(r"\]\((?!https?:|#)([^)#]+)", path.read_text())
+    assert [target for target in targets if not (path.parent / target).exists()] == []
+
+
 # The harness itself: it must fail when an example does.
 
 
@@ -103,7 +113,7 @@ def block(body: str, *, json_text: str | None = None) -> Block:
         ("curl -s localhost:8000/x | cat", None, "exited with 7"),
         ("true\n# something", None, "+++ printed"),
         ("echo '{\"a\": 1}'", '{"a": 2}', "$.a: expected 2, got 1"),
-        ("echo '{\"a\": 1, \"b\": 2}'", '{"a": 1}', "members not shown: b"),
+        ('echo \'{"a": 1, "b": 2}\'', '{"a": 1}', "members not shown: b"),
         ("echo '[1]'", '[1, 2, "..."]', "1 items, expected 2 or more"),
         ("echo not json", '{"a": 1}', "printed no JSON"),
         ('echo "$UNSET_VARIABLE"', None, "exited with 1"),
@@ -122,7 +132,7 @@ def test_variables_carry_from_one_block_to_the_next(bare_shell):
 def test_blocks_are_split_into_commands_and_what_they_print():
     parsed = parse_blocks(
         "# Title\n\n<!-- not run: needs Kard -->\n```sh\nmake run\n```\n\n## Next step\n\n"
-        "```sh\na \\\n  b\n# one\n#\nc\n```\n\n```json\n{\"x\": 1}\n```\n"
+        '```sh\na \\\n  b\n# one\n#\nc\n```\n\n```json\n{"x": 1}\n```\n'
     )
     assert [(found.id, found.not_run) for found in parsed] == [
         ("title", "needs Kard"),
