@@ -15,9 +15,10 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_BODY_BYTES = 1_000_000
 
 
-def create_app(config: Mapping[str, str] | None = None) -> Flask:
-    """Build the BFF from the environment, or from `config` (environment-style names) in tests."""
-    settings = load_settings(config)
+def create_app(config: Mapping[str, str] | Settings | None = None) -> Flask:
+    """Build the BFF from the environment, or from `config`: environment-style names (in tests),
+    or settings already loaded (the command line)."""
+    settings = config if isinstance(config, Settings) else load_settings(config)
     app = Flask(__name__, static_folder=STATIC_DIR, static_url_path="/static")
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES

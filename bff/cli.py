@@ -1,5 +1,6 @@
 """The `kard-bff` command line."""
 
+import dataclasses
 import json
 import logging
 import sys
@@ -15,7 +16,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from bff import extensions, themes
-from bff.errors import BffError, UpstreamError, UpstreamRejected
+from bff.errors import UpstreamError, UpstreamRejected
 from bff.history import bulk, legacy, report
 from bff.history import results as upload_results
 from bff.history.jsonl import Problem, Scan
@@ -23,9 +24,9 @@ from bff.history.manifest import Manifest
 from bff.kard import KardUnreachable
 from bff.middleware import RequestIdFilter
 from bff.redact import GunicornLogger, RedactingFilter, redact_logs
-from bff.settings import ConfigError, Settings, comma_items, load_settings
+from bff.settings import ConfigError, comma_items, load_settings
 from bff.timestamps import utc_timestamp
-from bff.webview import WebViewToken, absolute_webview_url, session_url
+from bff.webview import absolute_webview_url, session_url
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
@@ -48,8 +49,11 @@ def main() -> None:
 @click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256))
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the BFF, configured from the environment."""
+    from bff import create_app
+
     _configure_logging()
-    app = _build_app()
+    with _stopping_on_config_errors():
+        app = create_app()
     click.echo(f"kard-bff serving on http://{host}:{port}", err=True)
     _GunicornServer(
         app,
@@ -126,19 +130,21 @@ def decode_theme(value_or_url: str) -> None:
 def theme_url(file: Path, user_id: str, base_url: str | None) -> None:
     """Print a WebView URL for a user, with a fresh token and the theme in FILE."""
     value = _encoded_theme(file)
-    settings = _settings()
-    public_url = base_url.rstrip("/") if base_url else settings.public_url
-    token = _webview_token(settings, public_url, user_id)
-    webview_url = absolute_webview_url(settings.kard_webview_url, public_url)
-    click.echo(session_url(webview_url, token.token, value))
+    app = _build_app(public_url=base_url.rstrip("/") if base_url else None)
+    with app.app_context(), _failing_on_kard_errors():
+        minted = extensions.webview_tokens().get(user_id)
+        settings = extensions.settings()
+        webview_url = absolute_webview_url(settings.kard_webview_url, settings.public_url)
+    click.echo(session_url(webview_url, minted.token, value))
 
 
 @main.command()
 @click.argument("user_id")
 def token(user_id: str) -> None:
     """Print a Kard WebView token for USER_ID (Kard configured from the environment)."""
-    settings = _settings()
-    minted = _webview_token(settings, settings.public_url, user_id)
+    app = _build_app()
+    with app.app_context(), _failing_on_kard_errors():
+        minted = extensions.webview_tokens().get(user_id)
     answer = {"token": minted.token, "expiresAt": utc_timestamp(minted.expires_at)}
     click.echo(json.dumps(answer, indent=2))
 
@@ -162,7 +168,7 @@ def outbox_drain() -> None:
     app = _build_app()
     sending = extensions.delivery(app)
     depth = sending.outbox.status(now=time.time())["depth"]
-    with app.app_context():
+    with app.app_context(), _failing_on_kard_errors():
         tried = sending.deliver_due(limit=depth, everything=True)
     left = sending.outbox.status(now=time.time())
     click.echo(json.dumps({"tried": tried, "left": left["depth"], "lastError": left["lastError"]}))
@@ -314,6 +320,15 @@ def _failing_on_kard_errors() -> Iterator[None]:
     """Kard's failures, and files that cannot be read, as one line and exit code 2."""
     try:
         yield
+    except KardUnreachable as error:
+        settings = extensions.settings()
+        if settings.sandbox and settings.kard_api_url == _running_sandbox(settings.public_url):
+            _fail(
+                f"no sandbox is serving at {settings.public_url}; start it with `make run`, "
+                "or set PORT or BFF_PUBLIC_URL to where it serves",
+                code=2,
+            )
+        _fail(f"{error.title}: {error.errors[0]['detail']}", code=2)
     except UpstreamError as error:
         first = error.errors[0]
         said = f"{first.get('title') or error.title}: {first.get('detail') or ''}".rstrip(": ")
@@ -354,26 +369,6 @@ def _encoded_theme(file: Path) -> str:
         _fail(f"{file}: invalid theme", error)
 
 
-def _webview_token(settings: Settings, public_url: str | None, user_id: str) -> WebViewToken:
-    """Mint with the Kard the BFF uses: in sandbox without KARD_API_URL, the simulator of the BFF
-    serving at `public_url`, whose stand-in then accepts the token (this process has none)."""
-    embedded = settings.kard_api_url is None
-    api_url = f"{public_url}/sandbox/kard" if embedded else settings.kard_api_url
-    kard = extensions.kard_client(settings, api_url)
-    try:
-        token, expires_in = kard.webview_token(user_id)
-    except BffError as error:
-        if embedded and isinstance(error, KardUnreachable):
-            _fail(
-                f"no sandbox is serving at {public_url}; start it with `make run`, "
-                "or set PORT or BFF_PUBLIC_URL to where it serves"
-            )
-        _fail(f"Kard did not give a WebView token: {error.errors[0]['detail']}")
-    finally:
-        kard.close()
-    return WebViewToken(token, time.time() + expires_in)
-
-
 def _fail(message: str, error: themes.ThemeError | None = None, *, code: int = 1) -> NoReturn:
     lines = [f"kard-bff: {message}"]
     if error is not None:
@@ -382,16 +377,24 @@ def _fail(message: str, error: themes.ThemeError | None = None, *, code: int = 1
     sys.exit(code)
 
 
-def _settings() -> Settings:
-    with _stopping_on_config_errors():
-        return load_settings()
-
-
-def _build_app() -> Flask:
+def _build_app(*, public_url: str | None = None) -> Flask:
+    """The BFF as the commands use it. In sandbox without KARD_API_URL, Kard is the simulator of
+    the BFF serving at BFF_PUBLIC_URL (or `public_url`): one of this process's own would know
+    nothing of the running sandbox's users, tokens, uploads or outbox."""
     from bff import create_app
 
     with _stopping_on_config_errors():
-        return create_app()
+        settings = load_settings()
+    if public_url is not None:
+        settings = dataclasses.replace(settings, public_url=public_url)
+    if settings.kard_api_url is None:
+        settings = dataclasses.replace(settings, kard_api_url=_running_sandbox(settings.public_url))
+    with _stopping_on_config_errors():
+        return create_app(settings)
+
+
+def _running_sandbox(public_url: str | None) -> str:
+    return f"{public_url}/sandbox/kard"
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -330,12 +331,24 @@ def test_cli_theme_url_base_url_names_the_sandbox(running_sandbox, theme_file):
     _assert_the_standin_accepts(running_sandbox, _query(url.stdout.strip())["token"][0], "u-9")
 
 
-@pytest.mark.parametrize("command", [["token"], ["theme", "url", "THEME", "--user"]])
-def test_cli_links_need_a_running_sandbox(theme_file, command):
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["token", "u-9"],
+        ["theme", "url", "THEME", "--user", "u-9"],
+        ["history", "results", "RESULTS"],
+        ["history", "upload", "SAMPLE"],
+    ],
+    ids=["token", "theme-url", "history-results", "history-upload"],
+)
+def test_cli_commands_that_call_kard_need_a_running_sandbox(theme_file, tmp_path, command):
     port = free_port()  # nothing serves there
-    args = [theme_file if arg == "THEME" else arg for arg in command]
-    result = kard_bff(_environment(PORT=str(port)), *args, "u-9")
-    assert result.returncode == 1
+    sample = Path(__file__).parents[1] / "examples" / "history" / "sample.jsonl"
+    results = f"http://127.0.0.1:{port}/sandbox/kard/s3/kard-results/r.json?X-Amz-Signature=x"
+    named = {"THEME": theme_file, "SAMPLE": str(sample), "RESULTS": results}
+    args = [named.get(arg, arg) for arg in command]
+    result = kard_bff(_environment(PORT=str(port), BFF_STATE_DIR=str(tmp_path)), *args)
+    assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         f"kard-bff: no sandbox is serving at http://127.0.0.1:{port}; "
