@@ -5,12 +5,17 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask import Blueprint
 
 from bff import create_app
 from tests.servers import serve
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+# The tests' own page (tests/e2e/probe): served by the BFF under test, on its origin, but not
+# shipped with it.
+PROBE_DIR = Path(__file__).resolve().parent / "probe"
+PROBE_PATH = "/_tests/probe"
 # Chromium's own network chatter is refused on this machine's closed network: turn it off.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -35,8 +40,12 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def live_bff():
-    """A sandbox BFF (its own simulator embedded) on a free loopback port; yields its base URL."""
+    """A sandbox BFF (its own simulator embedded) on a free loopback port; yields its base URL.
+
+    It also serves the tests' probe page at PROBE_PATH."""
     app = create_app({})
+    probe = Blueprint("probe", __name__, static_folder=PROBE_DIR, static_url_path=PROBE_PATH)
+    app.register_blueprint(probe)
     with serve(app) as url:
         yield url
 
