@@ -1,17 +1,20 @@
 """The app as a whole: health, readiness, request IDs, one JSON error shape, CORS, logs."""
 
+import http.client
 import logging
 import os
 import re
+from urllib.parse import urlsplit
 
 import httpx
+import orjson
 import pytest
 from werkzeug.routing import Map
 
 from bff import create_app
 from bff.extensions import kard
 from bff.kard import KardClient
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, serve
 
 CLIENT_SECRET = "issuer-secret-7f3a9c"
 
@@ -278,3 +281,47 @@ def test_odd_paths_get_json_never_a_werkzeug_page(path, method):
     if response.status_code != 200:
         assert 400 <= response.status_code < 500
         _assert_json_error(response, response.status_code)
+
+
+# Body limits hold however a body is framed: a chunked body has no Content-Length to check.
+
+ONE_MB = 1_000_000
+BODY_ENDPOINTS = ["/dev/session", "/api/v1/themes/encode", "/webhooks/kard"]
+
+
+@pytest.fixture(params=["werkzeug", "gunicorn"])
+def bff_server(request, kard_url, tmp_path):
+    """A real HTTP server for the BFF: Werkzeug's in a thread, or `kard-bff serve` (gunicorn)."""
+    config = {
+        "KARD_API_URL": kard_url,
+        "KARD_WEBHOOK_KEY": "webhook-key-1",
+        "BFF_STATE_DIR": str(tmp_path),
+    }
+    if request.param == "werkzeug":
+        with serve(create_app(config)) as url:
+            yield url
+    else:
+        with ServerProcess(["serve"], env={**os.environ, **config}) as server:
+            yield server.url
+
+
+def _post_chunked(base_url: str, path: str, body: bytes) -> tuple[int, dict]:
+    """POST `body` with Transfer-Encoding: chunked (no Content-Length), as http.client does."""
+    address = urlsplit(base_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    chunks = (body[start : start + 65_536] for start in range(0, len(body), 65_536))
+    connection.request("POST", path, body=chunks, headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    answer = response.status, orjson.loads(response.read())
+    connection.close()
+    return answer
+
+
+def test_a_chunked_body_over_one_megabyte_is_413_on_every_body_endpoint(bff_server):
+    too_large = orjson.dumps({"userId": "x" * ONE_MB})
+    for path in BODY_ENDPOINTS:
+        status, body = _post_chunked(bff_server, path, too_large)
+        assert status == 413, (path, body)
+        assert body["errors"][0]["detail"] == "The request body is too large."
+    status, body = _post_chunked(bff_server, "/dev/session", b'{"userId": "u-1"}')
+    assert status == 200 and body["token"]  # a chunked body of a sane size is read whole
