@@ -1,7 +1,6 @@
 """kard-bff: a backend for frontend in front of the Kard rewards API."""
 
 from collections.abc import Mapping
-from pathlib import Path
 
 from flask import Flask
 
@@ -10,7 +9,6 @@ from bff.errors import register_error_handlers
 from bff.jsonio import OrjsonProvider
 from bff.settings import Settings, load_settings
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Attribution batches of 1,000 events fit well inside this; anything larger is refused with 413.
 MAX_BODY_BYTES = 1_000_000
 
@@ -19,7 +17,8 @@ def create_app(config: Mapping[str, str] | Settings | None = None) -> Flask:
     """Build the BFF from the environment, or from `config`: environment-style names (in tests),
     or settings already loaded (the command line)."""
     settings = config if isinstance(config, Settings) else load_settings(config)
-    app = Flask(__name__, static_folder=STATIC_DIR, static_url_path="/static")
+    # No Flask static route: bff.pages serves the pages and their assets, each with its headers.
+    app = Flask(__name__, static_folder=None)
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     register_extensions(app, settings)

@@ -1,11 +1,14 @@
 """What every response carries: an `X-Request-ID`, and headers that keep JSON from being sniffed
-or cached."""
+or cached; and what no response is: a Werkzeug redirect page."""
 
 import logging
 import random
 import re
 
 from flask import Flask, Response, g, has_request_context, request
+from werkzeug.routing import RequestRedirect
+
+from bff.errors import NotFound
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An app's own request ID is echoed only when it is short and plain, so logs stay clean.
@@ -15,6 +18,7 @@ _GOOD_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 def init_app(app: Flask) -> None:
     """Tag each request with an ID and set the baseline response headers."""
     app.before_request(_assign_request_id)
+    app.before_request(_refuse_redirects)
     app.after_request(_finish_response)
 
 
@@ -34,6 +38,13 @@ class RequestIdFilter(logging.Filter):
 def _assign_request_id() -> None:
     given = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = given if _GOOD_REQUEST_ID.match(given) else _new_request_id()
+
+
+def _refuse_redirects() -> None:
+    # Werkzeug would answer `//x` or a missing trailing slash with an HTML redirect that no error
+    # handler sees; the BFF serves exact paths only, and answers in JSON.
+    if isinstance(request.routing_exception, RequestRedirect):
+        raise NotFound("No such endpoint.")
 
 
 def _finish_response(response: Response) -> Response:

@@ -1,13 +1,17 @@
-"""The HTML pages served from `static/`, each with a Content Security Policy fit for it.
+"""The HTML pages served from `static/`, each with a Content Security Policy fit for it, and their
+scripts and stylesheets.
 
 Every page loads scripts, styles and data from this origin only (no CDNs, no inline scripts).
 The WebView stand-in may be framed by this origin and `BFF_CORS_ORIGINS`; the other pages by no one.
 No page sends a Referer: WebView URLs carry a token in their query.
+A page is served only by its route: `/static/` serves scripts and stylesheets, never HTML, and the
+stand-in's own files only in sandbox, like the stand-in.
 """
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, send_from_directory
 
 from bff.errors import NotFound
 from bff.extensions import settings
@@ -15,10 +19,16 @@ from bff.webview import absolute_webview_url
 
 bp = Blueprint("pages", __name__)
 
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+ASSET_SUFFIXES = (".css", ".js")
+SANDBOX_ASSETS = ("sandbox-webview.css", "sandbox-webview.js", "webview/")
+
 _BASE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
 )
+# Should a browser ever render an asset as a document, it may load nothing and be framed by no one.
+_ASSET_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
 @bp.get("/")
@@ -50,12 +60,24 @@ def show_sandbox_webview():
     return _page("sandbox-webview.html", frame_src="'none'", frame_ancestors=ancestors)
 
 
+@bp.get("/static/<path:filename>")
+def send_asset(filename: str):
+    """Serve a script or stylesheet of the pages (the stand-in's only in sandbox)."""
+    sandbox_only = filename.startswith(SANDBOX_ASSETS)
+    if not filename.endswith(ASSET_SUFFIXES) or (sandbox_only and not settings().sandbox):
+        raise NotFound("No such endpoint.")
+    return _with_headers(send_from_directory(STATIC_DIR, filename), _ASSET_POLICY)
+
+
 def _page(name: str, *, frame_src: str, frame_ancestors: str) -> Response:
-    response = current_app.send_static_file(name)
     policy = f"{_BASE_POLICY}; frame-src {frame_src}; frame-ancestors {frame_ancestors}"
+    return _with_headers(send_from_directory(STATIC_DIR, name), policy)
+
+
+def _with_headers(response: Response, policy: str) -> Response:
     response.headers["Content-Security-Policy"] = policy
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Cache-Control"] = "no-cache"  # a new release is seen at once
     return response
 
 

@@ -1,15 +1,20 @@
 """The app as a whole: health, readiness, request IDs, one JSON error shape, CORS, logs."""
 
+import http.client
 import logging
 import os
+import re
+from urllib.parse import urlsplit
 
 import httpx
+import orjson
 import pytest
+from werkzeug.routing import Map
 
 from bff import create_app
 from bff.extensions import kard
 from bff.kard import KardClient
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, serve
 
 CLIENT_SECRET = "issuer-secret-7f3a9c"
 
@@ -203,3 +208,128 @@ def test_kard_bff_sandbox_serves_the_simulator_alone():
         offers = client.offers("sandbox-demo-new-customer", [("page[size]", "3")]).body
         client.close()
     assert len(offers["data"]) == 3
+
+
+# Routing: every served path answers a wrong method with 405 and its Allow; nothing else is served.
+
+WRONG_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+# The CTA fallback serves only the forms Kard's answers carry (tests/test_offers_api.py); the
+# simulator answers as Kard does (bff/sandbox).
+FALLBACKS = ("offers.follow_cta", "kard_simulator.")
+
+
+def _sample_path(rule: str) -> str:
+    """A concrete path for a URL rule: the first choice of an `any`, "abc123" for any other part."""
+    return re.sub(r"<[^>]+>", "abc123", re.sub(r"<any\(([^,)]+)[^>]*>", r"\1", rule))
+
+
+def _served_paths(app) -> dict[str, set[str]]:
+    """Each BFF route's sample path, with the methods Werkzeug alone would allow for it."""
+    own = [rule for rule in app.url_map.iter_rules() if not rule.endpoint.startswith(FALLBACKS)]
+    werkzeug_alone = Map([rule.empty() for rule in own]).bind("localhost")
+    return {
+        _sample_path(rule.rule): set(werkzeug_alone.allowed_methods(_sample_path(rule.rule)))
+        for rule in own
+    }
+
+
+def _allow(response) -> set[str]:
+    return {method.strip() for method in response.headers["Allow"].split(",")}
+
+
+def test_every_served_path_answers_a_wrong_method_with_405_and_allow(app, client, simulator):
+    served = _served_paths(app)
+    assert {"/api/v1/offers/abc123/activate", "/api/v1/offers", "/healthz"} <= served.keys()
+    for path, allowed in served.items():
+        for method in set(WRONG_METHODS) - allowed:
+            response = client.open(path, method=method)
+            assert response.status_code == 405, (method, path, response.status_code)
+            assert _allow(response) == allowed, (method, path)
+            if method != "HEAD":
+                _assert_json_error(response, 405)
+        assert _allow(client.options(path)) >= allowed
+    assert simulator.calls == []
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nowhere", "/api/v1/offers/abc123", "/api/v1/a/b/c"])
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
+def test_unknown_api_paths_are_404_with_or_without_a_session(
+    client, as_user, simulator, path, method
+):
+    for headers in ({}, as_user("u-1")):
+        _assert_json_error(client.open(path, method=method, headers=headers), 404)
+    assert not simulator.calls_to(r"^/v2/issuers/")
+
+
+ODD_PATHS = [
+    "//",
+    "///healthz",
+    "/api/v1//x",
+    "/api/v1//offers",
+    "/api/v1/offers/",
+    "/api/v1/offers//abc123/activate",
+    "/healthz/",
+    "/theme-studio/",
+    "/sandbox/kard",
+    "/%2e%2e/",
+    "/static/",
+    "/static//site.css",
+    "/static/../bff/__init__.py",
+    "/static/%2e%2e/__init__.py",
+    "/" + "a" * 8000,
+    "/api/v1/" + "x/" * 2000,
+]
+
+
+@pytest.mark.parametrize("path", ODD_PATHS, ids=lambda path: path[:40])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_odd_paths_get_json_never_a_werkzeug_page(path, method):
+    response = create_app({}).test_client().open(path, method=method)
+    assert response.mimetype != "text/html"
+    if response.status_code != 200:
+        assert 400 <= response.status_code < 500
+        _assert_json_error(response, response.status_code)
+
+
+# Body limits hold however a body is framed: a chunked body has no Content-Length to check.
+
+ONE_MB = 1_000_000
+BODY_ENDPOINTS = ["/dev/session", "/api/v1/themes/encode", "/webhooks/kard"]
+
+
+@pytest.fixture(params=["werkzeug", "gunicorn"])
+def bff_server(request, kard_url, tmp_path):
+    """A real HTTP server for the BFF: Werkzeug's in a thread, or `kard-bff serve` (gunicorn)."""
+    config = {
+        "KARD_API_URL": kard_url,
+        "KARD_WEBHOOK_KEY": "webhook-key-1",
+        "BFF_STATE_DIR": str(tmp_path),
+    }
+    if request.param == "werkzeug":
+        with serve(create_app(config)) as url:
+            yield url
+    else:
+        with ServerProcess(["serve"], env={**os.environ, **config}) as server:
+            yield server.url
+
+
+def _post_chunked(base_url: str, path: str, body: bytes) -> tuple[int, dict]:
+    """POST `body` with Transfer-Encoding: chunked (no Content-Length), as http.client does."""
+    address = urlsplit(base_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    chunks = (body[start : start + 65_536] for start in range(0, len(body), 65_536))
+    connection.request("POST", path, body=chunks, headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    answer = response.status, orjson.loads(response.read())
+    connection.close()
+    return answer
+
+
+def test_a_chunked_body_over_one_megabyte_is_413_on_every_body_endpoint(bff_server):
+    too_large = orjson.dumps({"userId": "x" * ONE_MB})
+    for path in BODY_ENDPOINTS:
+        status, body = _post_chunked(bff_server, path, too_large)
+        assert status == 413, (path, body)
+        assert body["errors"][0]["detail"] == "The request body is too large."
+    status, body = _post_chunked(bff_server, "/dev/session", b'{"userId": "u-1"}')
+    assert status == 200 and body["token"]  # a chunked body of a sane size is read whole

@@ -443,9 +443,9 @@ def test_no_session_no_answer(client, simulator):
         client.get("/api/v1/locations"),
         client.post("/api/v1/offers/abc/activate"),
         client.post("/api/v1/offers/abc/view"),
-        client.post("/api/v1/offers/abc/renew"),
     ):
         assert response.status_code == 401
+    assert client.post("/api/v1/offers/abc/renew").status_code == 404  # served to no one
     assert simulator.calls == []
 
 
@@ -499,6 +499,9 @@ def test_other_cta_forms_kard_emits_are_learned_and_served(client, a, simulator)
 
     response = client.post(f"/api/v1/offers/{offer_id}/renew", headers=a)
     assert response.status_code == 404  # the simulator knows no renew; Kard's 404 comes back
+    wrong_method = client.get(f"/api/v1/offers/{offer_id}/renew", headers=a)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "POST, OPTIONS"
     (call,) = simulator.calls_to(r"/renew$")
     assert call.path == f"{_kard_path(USER_A, 'offers')}/{offer_id}/renew"
     assert client.post(f"/api/v1/offers/{offer_id}/claim", headers=a).status_code == 404

@@ -1,10 +1,13 @@
-"""What an operator installs is a wheel, not this checkout: it must carry the pages and themes."""
+"""What an operator installs is a wheel, not this checkout: it must carry the pages and themes,
+and nothing of the tests."""
 
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+from bff import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,5 +28,12 @@ def test_the_wheel_carries_every_page_file_and_bundled_theme(tmp_path):
         for path in (source / folder).rglob("*")
         if path.is_file()
     }
-    assert len(expected) > 20
+    assert len(expected) > 15
     assert expected - packaged == set()
+    assert not [name for name in packaged if "probe" in name]  # the tests' own page
+
+    pages = [name for name in packaged if name.startswith("bff/static/") and name.endswith(".html")]
+    assert len(pages) == 4
+    client = create_app({}).test_client()
+    for name in pages:  # served only through their page routes, with their headers
+        assert client.get(name.removeprefix("bff")).status_code == 404

@@ -1,16 +1,29 @@
-"""Reading JSON request bodies with errors in the contract's shape."""
+"""Reading request bodies, within the size limit however they are framed, with errors in the
+contract's shape."""
 
 from typing import Any
 
 import orjson
 from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from bff.errors import BadRequest, Unprocessable
 
 
+def request_body() -> bytes:
+    """The raw request body; 413 when it is over the app's MAX_CONTENT_LENGTH."""
+    body = request.get_data(cache=True)
+    limit = request.max_content_length
+    # Werkzeug refuses a Content-Length over the limit, but stops reading a chunked body at the
+    # limit without a word: a streamed body that reaches the limit counts as over it.
+    if request.content_length is None and limit is not None and len(body) >= limit:
+        raise RequestEntityTooLarge()
+    return body
+
+
 def json_object(*, optional: bool = False) -> dict[str, Any]:
     """The request body as a JSON object; `{}` for an empty body when `optional`."""
-    raw = request.get_data(cache=True)
+    raw = request_body()
     if not raw.strip():
         if optional:
             return {}

@@ -17,11 +17,10 @@ from bff.cta import is_resource_id
 from bff.errors import NotFound, Unprocessable, UpstreamRejected
 from bff.extensions import cta_forms, kard, settings
 from bff.queries import LOCATIONS, OFFER_ACTION, OFFERS, check_query, with_defaults
+from bff.routing import ROUTABLE_METHODS, method_not_allowed, methods_routed_elsewhere
 from bff.session import session_user
 
 bp = Blueprint("offers", __name__, url_prefix="/api/v1")
-
-CTA_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 @bp.get("/offers")
@@ -48,12 +47,12 @@ def act_on_offer(offer_id: str, action: str):
     return _follow_cta(user_id, "POST", ["offers", offer_id, action])
 
 
-@bp.route("/<path:rest>", methods=CTA_METHODS)
+@bp.route("/<path:rest>", methods=ROUTABLE_METHODS)
 def follow_cta(rest: str):
-    """Follow another call-to-action form Kard's answers carried; any other path is 404."""
-    user_id = session_user()
+    """Follow another call-to-action form Kard's answers carried; any other path is 404 or 405."""
     if not cta_forms().serves(request.method, rest):
-        raise NotFound("No such endpoint.")
+        raise _not_served(rest)
+    user_id = session_user()
     return _follow_cta(user_id, request.method, rest.split("/"))
 
 
@@ -80,6 +79,14 @@ def _follow_cta(user_id: str, method: str, segments: list[str]):
     )
     params = [pair for pair in params if pair[0] != "include"] + [("include", "offer")]
     return rewritten(kard().user_action(user_id, method, segments, params), user_id)
+
+
+def _not_served(rest: str) -> Exception:
+    # This route takes every CTA method for every path, so Werkzeug cannot tell a path served
+    # with another method (405) from one not served at all (404): ask the forms and the URL map.
+    forms = [method for method in ROUTABLE_METHODS if cta_forms().serves(method, rest)]
+    allowed = sorted({*forms, *methods_routed_elsewhere()})
+    return method_not_allowed(allowed) if allowed else NotFound("No such endpoint.")
 
 
 def _check_resource_id(value: str) -> None:

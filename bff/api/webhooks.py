@@ -5,6 +5,7 @@ from typing import ClassVar
 import orjson
 from flask import Blueprint, request
 
+from bff.api.bodies import request_body
 from bff.errors import BadRequest, BffError, Unavailable, Unprocessable
 from bff.extensions import dispatcher, settings
 from bff.kard.notifications import InvalidNotification, parse_notification
@@ -27,7 +28,7 @@ def receive_kard_notification():
     keys = settings().kard_webhook_keys
     if not keys:
         raise Unavailable("Set KARD_WEBHOOK_KEY to receive Kard's notifications.")
-    body = request.get_data(cache=True)
+    body = request_body()
     signature = request.headers.get(SIGNATURE_HEADER, "").strip()
     if not signature:
         raise BadSignature(errors=[_header_error("The notify-signature header is missing.")])

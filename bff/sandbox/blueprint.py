@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, g, request
 from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
+from bff.routing import ROUTABLE_METHODS, methods_routed_elsewhere
 from bff.sandbox.calls import Call
 from bff.sandbox.errors import KardError, error_object
 from bff.sandbox.faults import Fault
@@ -128,11 +129,11 @@ def _unexpected(error: Exception) -> Response:
     return json_response({"errors": [error_object(500, "Internal simulator error")]}, 500)
 
 
-@bp.route("/", defaults={"unknown": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@bp.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route("/", defaults={"unknown": ""}, methods=ROUTABLE_METHODS)
+@bp.route("/<path:unknown>", methods=ROUTABLE_METHODS)
 def _unrouted(unknown: str) -> Response:
     """Answer unknown paths with 404 and known paths with the wrong method with 405."""
-    allowed = _allowed_methods()
+    allowed = methods_routed_elsewhere()
     if allowed:
         raise KardError(
             405,
@@ -140,17 +141,3 @@ def _unrouted(unknown: str) -> Response:
             headers={"Allow": ", ".join(allowed)},
         )
     raise KardError(404, f"No such resource: {relative_path()}")
-
-
-def _allowed_methods() -> list[str]:
-    """Return the methods another route of this app accepts for the request path."""
-    adapter = current_app.create_url_adapter(request)
-    allowed = []
-    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-        try:
-            endpoint, _ = adapter.match(method=method)
-        except HTTPException:
-            continue
-        if endpoint != request.endpoint:
-            allowed.append(method)
-    return allowed

@@ -5,12 +5,17 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask import Blueprint
 
 from bff import create_app
 from tests.servers import free_port, serve
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+# The tests' own page (tests/e2e/probe): served by the BFF under test, on its origin, but not
+# shipped with it.
+PROBE_DIR = Path(__file__).resolve().parent / "probe"
+PROBE_PATH = "/_tests/probe"
 # Chromium's own network chatter is refused on this machine's closed network: turn it off.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -38,13 +43,17 @@ def live_bff(request):
     """A sandbox BFF on a free loopback port, told it as PORT; yields its base URL.
 
     Its Kard is the simulator embedded in it, or with the indirect parameter "standalone" the
-    simulator on its own port (as with `kard-bff sandbox` and KARD_API_URL).
+    simulator on its own port (as with `kard-bff sandbox` and KARD_API_URL). It also serves the
+    tests' probe page at PROBE_PATH.
     """
     port = free_port()
     config = {"PORT": str(port)}
     if getattr(request, "param", "embedded") == "standalone":
         config["KARD_API_URL"] = request.getfixturevalue("kard_url")
-    with serve(create_app(config), port=port) as url:
+    app = create_app(config)
+    probe = Blueprint("probe", __name__, static_folder=PROBE_DIR, static_url_path=PROBE_PATH)
+    app.register_blueprint(probe)
+    with serve(app, port=port) as url:
         yield url
 
 

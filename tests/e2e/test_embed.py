@@ -108,7 +108,7 @@ def test_location_requests_from_other_windows_are_ignored(page, live_bff, proble
                 frame.id = id;
                 frame.title = id;
                 if (sandbox) frame.sandbox = sandbox;
-                frame.src = "/static/embed-probe.html";
+                frame.src = "/_tests/probe/embed-probe.html";
                 document.body.append(frame);
             }
         }"""
