@@ -7,7 +7,7 @@ Contract; messages from any other window or origin are ignored.
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 NEW_YORK = {"latitude": 40.7420, "longitude": -73.9930}
 
@@ -124,16 +124,22 @@ def test_a_refused_location_is_answered_with_an_error(page, context, live_bff, p
     expect(frame.locator("#offers .offer").first).to_be_visible()
 
 
-def test_a_cta_activates_an_offer(page, live_bff, problems):
+def an_offer_to_activate(page: Page, live_bff: str) -> tuple[Locator, Locator]:
+    """Load the WebView; answer its first offer's "Tap to activate" button and that offer's card."""
     load(page, live_bff)
     frame = page.frame_locator("#webview")
     button = frame.get_by_role("button", name="Tap to activate").first
     expect(button).to_be_visible()
-    card = frame.locator("#offers .offer").filter(has=button).first
-    offer_id = card.get_attribute("data-offer-id")
+    offer_id = (
+        frame.locator("#offers .offer").filter(has=button).first.get_attribute("data-offer-id")
+    )
     assert offer_id
+    return button, frame.locator(f'#offers .offer[data-offer-id="{offer_id}"]')
+
+
+def test_a_cta_activates_an_offer(page, live_bff, problems):
+    button, updated = an_offer_to_activate(page, live_bff)
     button.click()
-    updated = frame.locator(f'#offers .offer[data-offer-id="{offer_id}"]')
     expect(updated.locator(".tag", has_text="Activated")).to_be_visible()
     expect(updated.get_by_role("button", name="Tap to activate")).to_have_count(0)
 
@@ -197,14 +203,7 @@ def test_an_api_error_is_shown_with_its_title_and_detail(page, live_bff, problem
 def test_a_failing_cta_shows_one_error_on_its_card(page, live_bff, problems):
     activate = "**/_sandbox/webview/offers/*/activate"
     problems.allow_failed_loads("/sandbox/kard/_sandbox/webview/offers/*/activate")
-    load(page, live_bff)
-    frame = page.frame_locator("#webview")
-    button = frame.get_by_role("button", name="Tap to activate").first
-    expect(button).to_be_visible()
-    card = frame.locator("#offers .offer").filter(has=button).first
-    offer_id = card.get_attribute("data-offer-id")
-    card = frame.locator(f'#offers .offer[data-offer-id="{offer_id}"]')
-
+    button, card = an_offer_to_activate(page, live_bff)
     page.route(activate, lambda route: route.abort())
     for _ in range(2):
         button.click()
