@@ -1,6 +1,8 @@
 // The web embed example: a dev session, a WebView session from the BFF, the WebView in an iframe,
 // and the location bridge exactly as Kard's WebView guide describes it.
 
+import { requestJson } from "./http.js";
+
 const RENEW_BEFORE_MS = 60_000;
 const MIN_RENEW_DELAY_MS = 5_000;
 
@@ -30,27 +32,21 @@ function log(direction, type, origin, note = "") {
   entry.scrollIntoView({ block: "nearest" });
 }
 
-async function postJson(url, body, token) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(url, {
-    method: "POST",
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const document = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const detail = document?.errors?.[0]?.detail || document?.detail || `HTTP ${response.status}`;
-    throw new Error(`${url}: ${detail}`);
-  }
-  return document;
+/** Show a failure where the WebView goes, with a way to try again. */
+function showProblem(message) {
+  $("frame-error-text").textContent = message;
+  $("frame-error").hidden = false;
+}
+
+function clearProblem() {
+  $("frame-error").hidden = true;
+  $("frame-error-text").textContent = "";
 }
 
 async function openSession(userId, themeName) {
-  const { token } = await postJson("/dev/session", { userId });
+  const { token } = await requestJson("/dev/session", { method: "POST", body: { userId } });
   const body = themeName ? { themeName } : undefined;
-  const answer = await postJson("/api/v1/webview/session", body, token);
+  const answer = await requestJson("/api/v1/webview/session", { method: "POST", body, token });
   const url = new URL(answer.url, window.location.href);
   return { url: url.href, origin: url.origin, expiresAt: answer.expiresAt, userId, themeName };
 }
@@ -69,12 +65,14 @@ async function renew() {
     show(renewed);
     log("renewed", "session", renewed.origin, `expires ${renewed.expiresAt}`);
   } catch (error) {
-    status.textContent = `Renewing the WebView session failed: ${error.message}`;
+    status.textContent = "Renewing the WebView session failed; trying again in 30 seconds.";
+    showProblem(`Renewing the WebView session failed: ${error.message}`);
     renewTimer = setTimeout(renew, MIN_RENEW_DELAY_MS * 6);
   }
 }
 
 function show(next) {
+  clearProblem();
   session = next;
   iframe.src = next.url;
   scheduleRenewal();
@@ -90,11 +88,14 @@ form.addEventListener("submit", async (event) => {
   try {
     show(await openSession(userId, themeName));
   } catch (error) {
-    status.textContent = `Could not load the WebView: ${error.message}`;
+    status.textContent = "Could not load the WebView.";
+    showProblem(`Could not load the WebView: ${error.message}`);
   } finally {
     $("load").disabled = false;
   }
 });
+
+$("retry").addEventListener("click", () => form.requestSubmit());
 
 // ---- the location bridge ---------------------------------------------------------------------
 
@@ -151,16 +152,14 @@ window.addEventListener("message", (event) => {
 
 async function loadThemes() {
   try {
-    const response = await fetch("/api/v1/themes", { headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const { themes } = await response.json();
+    const { themes } = await requestJson("/api/v1/themes");
     const select = $("theme");
     for (const theme of themes) {
       const name = theme.name;
       select.append(new Option(name, name));
     }
   } catch (error) {
-    status.textContent = `Themes could not be listed (${error.message}); "none" still works.`;
+    status.textContent = `Themes could not be listed. ${error.message} "none" still works.`;
   }
 }
 

@@ -2,6 +2,7 @@
 // the user's offers (with working CTAs) and, when the map section is shown, asks the container
 // for the device location (Kard's Location Message Passing Contract) to list nearby offers.
 
+import { requestJson } from "/static/http.js";
 import { formatMiles, milesBetween } from "/static/webview/geo.js";
 import { applyTheme, decodeTheme, labelsOf, showMapOf } from "/static/webview/theme.js";
 
@@ -27,17 +28,8 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
-async function api(path, options = {}) {
-  const response = await fetch(API + path, {
-    ...options,
-    headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const detail = body?.errors?.[0]?.detail || `HTTP ${response.status}`;
-    throw Object.assign(new Error(detail), { status: response.status });
-  }
-  return body;
+function api(path, { method = "GET" } = {}) {
+  return requestJson(API + path, { method, token });
 }
 
 function fail(message) {
@@ -109,13 +101,28 @@ async function act(card, offer, action, button) {
       (fresh.querySelector("button.cta") || fresh).focus?.();
     } else {
       button.disabled = false;
+      showCardError(card, "");
     }
   } catch (error) {
     button.disabled = false;
-    card.append(el("p", { class: "card-error", role: "alert" }, `Could not ${action}: ${error.message}`));
+    showCardError(card, `Could not ${action}: ${error.message}`);
   } finally {
     button.removeAttribute("aria-busy");
   }
+}
+
+/** Show the card's one error line (replacing the last one), or remove it when `message` is empty. */
+function showCardError(card, message) {
+  let line = card.querySelector(".card-error");
+  if (!message) {
+    line?.remove();
+    return;
+  }
+  if (!line) {
+    line = el("p", { class: "card-error", role: "alert" });
+    card.append(line);
+  }
+  line.textContent = message;
 }
 
 async function loadOffers() {

@@ -1,10 +1,14 @@
 // The theme studio: edit a WebView theme, preview it, validate and encode it through the BFF.
 
+import { requestJson } from "./http.js";
 import { buildForm, clearErrors, clearFieldError, fillTheme, readTheme, setFieldError, showErrors } from "./studio/form.js";
-import { buildPreviews, renderPreview } from "./studio/preview.js";
+import { buildPreviews, contrastChecks, renderPreview, shownModes } from "./studio/preview.js";
+import { AA } from "./theme-schema.js";
 
 const API = "/api/v1/themes";
 const DEBOUNCE_MS = 200;
+const OUTPUTS = ["encoded-value", "webview-url", "theme-json"];
+const SANDBOX_ONLY = "Only in the sandbox: this BFF has no POST /dev/session (KARD_ENV is not sandbox).";
 const $ = (id) => document.getElementById(id);
 
 let validation = 0; // sequence number of the latest encode request
@@ -15,21 +19,6 @@ function setStatus(message, kind = "") {
   const status = $("status");
   status.textContent = message;
   status.dataset.kind = kind;
-}
-
-async function postJson(path, body) {
-  const response = await fetch(path, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: JSON.stringify(body),
-  });
-  let data = {};
-  try {
-    data = await response.json();
-  } catch {
-    data = {};
-  }
-  return { ok: response.ok, status: response.status, data };
 }
 
 function errorText(errors) {
@@ -46,22 +35,37 @@ function changed() {
 async function validate() {
   const sequence = ++validation;
   const theme = readTheme();
-  let result;
+  let encoded;
   try {
-    result = await postJson(`${API}/encode`, theme);
-  } catch {
-    if (sequence === validation) setStatus("The BFF cannot be reached; try again.", "error");
+    encoded = await requestJson(`${API}/encode`, { method: "POST", body: theme });
+  } catch (error) {
+    if (sequence !== validation) return; // a newer edit is being validated
+    if (error.status === 422) showInvalid(error.errors);
+    else showStale(error.message);
     return;
   }
-  if (sequence !== validation) return; // a newer edit is being validated
-  if (result.ok) {
-    clearErrors();
-    lastJson = result.data.json;
-    showOutputs(result.data.theme, result.data.json);
+  if (sequence !== validation) return;
+  clearErrors();
+  lastJson = encoded.json;
+  showOutputs(encoded.theme, encoded.json);
+  markOutputs("");
+  showValidity(theme);
+}
+
+/** Say the theme is valid, and how many contrast checks of the modes it shows fail. */
+function showValidity(theme) {
+  const modes = shownModes(theme);
+  const failing = contrastChecks(theme).filter((check) => check.low && modes.includes(check.mode)).length;
+  if (!failing) {
     setStatus("Theme is valid.", "ok");
     return;
   }
-  const errors = result.data.errors || [{ detail: `The BFF answered ${result.status}.` }];
+  const checks = failing === 1 ? "1 contrast check fails" : `${failing} contrast checks fail`;
+  setStatus(`Theme is valid, but ${checks} (WCAG AA ${AA}:1).`, "warning");
+}
+
+/** Show the BFF's verdict at the fields it names; the outputs are empty until they are fixed. */
+function showInvalid(errors) {
   const unplaced = showErrors(errors);
   lastJson = null;
   showOutputs("", null);
@@ -70,6 +74,26 @@ async function validate() {
   if (count) parts.push(`${count} field${count === 1 ? "" : "s"} to fix.`);
   if (unplaced.length) parts.push(errorText(unplaced));
   setStatus(parts.join(" "), "error");
+  markOutputs(`No output until the theme is valid: ${parts.join(" ")}`);
+}
+
+/** Keep the last outputs, marked stale, and say why they were not updated. */
+function showStale(reason) {
+  const earlier = $("encoded-value").value ? " These outputs are for an earlier theme." : "";
+  setStatus(`Not updated: ${reason}`, "error");
+  markOutputs(`Not updated: ${reason}${earlier}`, { stale: true });
+}
+
+/** Write the note above the outputs, and mark them stale or current. */
+function markOutputs(note, { stale = false } = {}) {
+  const status = $("output-status");
+  status.textContent = note;
+  status.dataset.kind = stale ? "stale" : "";
+  document.querySelector("#output-heading .badge").hidden = !stale;
+  for (const id of OUTPUTS) {
+    if (stale) $(id).setAttribute("aria-invalid", "true");
+    else $(id).removeAttribute("aria-invalid");
+  }
 }
 
 function showOutputs(value, json) {
@@ -111,20 +135,16 @@ async function importTheme(event) {
     return;
   }
   const body = text.includes("://") ? { url: text } : { theme: text };
-  let result;
+  let decoded;
   try {
-    result = await postJson(`${API}/decode`, body);
-  } catch {
-    setStatus("The BFF cannot be reached; try again.", "error");
-    return;
-  }
-  if (!result.ok) {
-    setFieldError(input, errorText(result.data.errors || []) || "This is not a valid theme.");
+    decoded = await requestJson(`${API}/decode`, { method: "POST", body });
+  } catch (error) {
+    setFieldError(input, (error.status && errorText(error.errors)) || error.message);
     input.focus();
     return;
   }
   $("start-from").value = "";
-  fillTheme(result.data.json);
+  fillTheme(decoded.json);
   setStatus("Imported the theme.", "ok");
   changed();
 }
@@ -133,10 +153,9 @@ async function loadNamedThemes() {
   const select = $("start-from");
   let themes = [];
   try {
-    const response = await fetch(API, { headers: { Accept: "application/json" } });
-    if (response.ok) themes = (await response.json()).themes || [];
-  } catch {
-    setStatus("Could not load the named themes.", "error");
+    themes = (await requestJson(API)).themes || [];
+  } catch (error) {
+    setFieldError(select, `The named themes could not be loaded. ${error.message}`);
   }
   const byName = new Map(themes.map((t) => [t.name, t.json]));
   for (const { name } of themes) {
@@ -181,12 +200,46 @@ function download() {
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
+/** Open the stand-in WebView with the current theme, in a session minted through the BFF. */
+async function openInSandbox() {
+  const button = $("open-webview");
+  const problem = $("open-webview-error");
+  problem.textContent = "";
+  // Opened before any await: browsers let a click open a window, not a promise settled later.
+  const opened = window.open("", "_blank");
+  button.disabled = true;
+  try {
+    const url = await sandboxWebViewUrl($("sandbox-user").value.trim(), readTheme());
+    if (!opened) throw new Error("The browser blocked the new window: allow pop-ups for this page.");
+    opened.opener = null;
+    opened.location.href = url;
+  } catch (error) {
+    opened?.close();
+    problem.textContent = error.message;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** A WebView URL for `userId` with `theme`: a dev session first (only the sandbox has them). */
+async function sandboxWebViewUrl(userId, theme) {
+  let session;
+  try {
+    session = await requestJson("/dev/session", { method: "POST", body: { userId } });
+  } catch (error) {
+    throw error.status === 404 ? new Error(SANDBOX_ONLY) : error;
+  }
+  const body = { theme };
+  const { url } = await requestJson("/api/v1/webview/session", { method: "POST", body, token: session.token });
+  return new URL(url, window.location.href).href;
+}
+
 function start() {
   buildForm();
   buildPreviews();
   const controls = document.querySelector(".controls");
   controls.addEventListener("input", (event) => {
-    if (event.target.closest("#import-form") || event.target.id === "webview-base") return;
+    if (!event.target.dataset.pointer || event.target.id === "import-input") return;
     changed();
   });
   $("webview-base").addEventListener("input", updateUrl);
@@ -196,6 +249,7 @@ function start() {
     button.addEventListener("click", () => copy(button));
   }
   $("download-json").addEventListener("click", download);
+  $("open-webview").addEventListener("click", openInSandbox);
   renderPreview(readTheme());
   validate();
   loadNamedThemes();

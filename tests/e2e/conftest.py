@@ -2,10 +2,14 @@
 
 import os
 import shutil
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Blueprint
+from playwright.sync_api import ConsoleMessage, Page
 
 from bff import create_app
 from tests.servers import free_port, serve
@@ -63,3 +67,37 @@ def artifacts() -> Path:
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
     return ARTIFACTS
+
+
+@dataclass
+class Problems:
+    """Console errors and warnings and uncaught exceptions of a page and its frames."""
+
+    found: list[str] = field(default_factory=list)
+    failing_paths: list[str] = field(default_factory=list)
+
+    def allow_failed_loads(self, path: str) -> None:
+        """Let requests to `path` (a glob) fail: the test makes them fail on purpose."""
+        self.failing_paths.append(path)
+
+    def note(self, message: ConsoleMessage) -> None:
+        """Keep a console error or warning, unless it is a load the test meant to fail."""
+        if message.type not in ("error", "warning"):
+            return
+        url = message.location.get("url", "")
+        path = urlsplit(url).path
+        if message.text.startswith("Failed to load resource") and any(
+            fnmatch(path, pattern) for pattern in self.failing_paths
+        ):
+            return
+        self.found.append(f"{message.type}: {message.text} ({url})")
+
+
+@pytest.fixture
+def problems(page: Page):
+    """The page's console problems, asserted to be none when the test ends."""
+    seen = Problems()
+    page.on("console", seen.note)
+    page.on("pageerror", lambda error: seen.found.append(f"pageerror: {error}"))
+    yield seen
+    assert seen.found == []

@@ -7,7 +7,7 @@ Contract; messages from any other window or origin are ignored.
 import re
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 NEW_YORK = {"latitude": 40.7420, "longitude": -73.9930}
 
@@ -20,21 +20,6 @@ def browser_context_args(browser_context_args):
         "geolocation": NEW_YORK,
         "permissions": ["geolocation"],
     }
-
-
-@pytest.fixture
-def problems(page: Page):
-    """Console errors and uncaught exceptions of the page and its frames; asserted empty."""
-    found: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            found.append(f"{message.type}: {message.text} ({message.location.get('url')})")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: found.append(f"pageerror: {error}"))
-    yield found
-    assert found == []
 
 
 def log_entries(page: Page, direction: str, message_type: str):
@@ -148,16 +133,22 @@ def test_a_refused_location_is_answered_with_an_error(page, context, live_bff, p
     expect(frame.locator("#offers .offer").first).to_be_visible()
 
 
-def test_a_cta_activates_an_offer(page, live_bff, problems):
+def an_offer_to_activate(page: Page, live_bff: str) -> tuple[Locator, Locator]:
+    """Load the WebView; answer its first offer's "Tap to activate" button and that offer's card."""
     load(page, live_bff)
     frame = page.frame_locator("#webview")
     button = frame.get_by_role("button", name="Tap to activate").first
     expect(button).to_be_visible()
-    card = frame.locator("#offers .offer").filter(has=button).first
-    offer_id = card.get_attribute("data-offer-id")
+    offer_id = (
+        frame.locator("#offers .offer").filter(has=button).first.get_attribute("data-offer-id")
+    )
     assert offer_id
+    return button, frame.locator(f'#offers .offer[data-offer-id="{offer_id}"]')
+
+
+def test_a_cta_activates_an_offer(page, live_bff, problems):
+    button, updated = an_offer_to_activate(page, live_bff)
     button.click()
-    updated = frame.locator(f'#offers .offer[data-offer-id="{offer_id}"]')
     expect(updated.locator(".tag", has_text="Activated")).to_be_visible()
     expect(updated.get_by_role("button", name="Tap to activate")).to_have_count(0)
 
@@ -177,10 +168,60 @@ def test_the_session_is_renewed_before_the_token_expires(page, live_bff, problem
     assert page.locator("#webview").get_attribute("src").startswith(first_src.split("?")[0])
 
 
-def test_the_standalone_webview_explains_a_bad_token(page, live_bff):
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+def test_the_standalone_webview_explains_a_bad_token(page, live_bff, problems):
+    problems.allow_failed_loads("/sandbox/kard/_sandbox/webview/me")
     page.goto(live_bff + "/sandbox/webview?token=not-a-token")
     expect(page.get_by_role("alert")).to_contain_text("invalid or has expired")
     expect(page.locator("#offers-section")).to_be_hidden()
-    assert errors == []
+
+
+def test_an_unreachable_bff_is_explained_where_the_webview_goes(
+    page, live_bff, artifacts, problems
+):
+    problems.allow_failed_loads("/dev/session")
+    page.route("**/dev/session", lambda route: route.abort())
+    load(page, live_bff)
+    error = page.locator(".frame .frame-error")
+    expect(error).to_contain_text(
+        f"The BFF at {live_bff} cannot be reached. Is `make run` running?"
+    )
+    expect(page.locator(".frame")).not_to_contain_text("Failed to fetch")
+    page.screenshot(path=artifacts / "embed-unreachable.png")
+
+    page.unroute("**/dev/session")
+    error.get_by_role("button", name="Retry").click()
+    expect(page.frame_locator("#webview").locator("#offers .offer").first).to_be_visible()
+    expect(error).to_be_hidden()
+
+
+def test_an_api_error_is_shown_with_its_title_and_detail(page, live_bff, problems):
+    problems.allow_failed_loads("/dev/session")
+    page.goto(live_bff + "/embed")
+    page.fill("#user-id", "u" * 300)
+    page.click("#load")
+    error = page.locator(".frame .frame-error")
+    expect(error).to_contain_text("Unprocessable entity: userId must be printable text")
+    expect(error.get_by_role("button", name="Retry")).to_be_visible()
+
+    page.fill("#user-id", "sandbox-demo-new-customer")
+    error.get_by_role("button", name="Retry").click()
+    expect(page.frame_locator("#webview").locator("#offers .offer").first).to_be_visible()
+    expect(error).to_be_hidden()
+
+
+def test_a_failing_cta_shows_one_error_on_its_card(page, live_bff, problems):
+    activate = "**/_sandbox/webview/offers/*/activate"
+    problems.allow_failed_loads("/sandbox/kard/_sandbox/webview/offers/*/activate")
+    button, card = an_offer_to_activate(page, live_bff)
+    page.route(activate, lambda route: route.abort())
+    for _ in range(2):
+        button.click()
+        expect(card.locator(".card-error")).to_contain_text("Could not activate")
+        expect(button).to_be_enabled()
+    expect(card.locator(".card-error")).to_have_count(1)
+    expect(card.locator(".card-error")).to_contain_text("cannot be reached")
+
+    page.unroute(activate)
+    button.click()
+    expect(card.locator(".tag", has_text="Activated")).to_be_visible()
+    expect(card.locator(".card-error")).to_have_count(0)

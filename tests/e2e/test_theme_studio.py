@@ -8,7 +8,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from bff import themes
+from bff import create_app, themes
+from tests.servers import serve
 
 COLORS = {
     "light": {
@@ -237,15 +238,153 @@ def test_copy_and_download(page: Page, live_bff):
     assert json.loads(Path(download.path()).read_text()) == {"labels": {"offersTitle": "Deals"}}
 
 
-def test_the_studio_loads_without_console_errors(page: Page, live_bff):
-    problems = []
-    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
-    page.on("pageerror", lambda error: problems.append(str(error)))
+def test_the_studio_loads_without_console_errors(page: Page, live_bff, problems):
     open_studio(page, live_bff)
     page.select_option("#start-from", "branding")
     expect(page.locator("#light-primary")).to_have_value("#0066cc")
     expect(page.locator("#status")).to_have_text("Theme is valid.")
-    assert problems == []
+    expect(page.locator("#status")).to_have_attribute("data-kind", "ok")
+
+
+def test_the_validity_message_counts_the_failing_contrast_checks(page: Page, live_bff, problems):
+    open_studio(page, live_bff)
+    page.fill("#light-buttonPrimaryTextColor", "#7fb2e5")
+    status = page.locator("#status")
+    expect(status).to_have_text("Theme is valid, but 1 contrast check fails (WCAG AA 4.5:1).")
+    expect(status).to_have_attribute("data-kind", "warning")
+    page.fill("#dark-textPrimary", "#222222")
+    expect(status).to_have_text("Theme is valid, but 3 contrast checks fail (WCAG AA 4.5:1).")
+
+    page.fill("#light-buttonPrimaryTextColor", "")
+    page.fill("#dark-textPrimary", "")
+    expect(status).to_have_text("Theme is valid.")
+    expect(status).to_have_attribute("data-kind", "ok")
+
+
+def refuse(route) -> None:
+    route.abort()
+
+
+def answer_unavailable(route) -> None:
+    error = {"status": "503", "title": "Service unavailable", "detail": "Try again shortly."}
+    route.fulfill(status=503, json={"errors": [error]})
+
+
+@pytest.mark.parametrize(
+    ("handler", "message"),
+    [
+        (refuse, "The BFF at {origin} cannot be reached. Is `make run` running?"),
+        (answer_unavailable, "Service unavailable: Try again shortly."),
+    ],
+)
+def test_a_failed_encode_marks_the_outputs_stale(
+    page: Page, live_bff, artifacts, problems, handler, message
+):
+    problems.allow_failed_loads("/api/v1/themes/encode")
+    open_studio(page, live_bff)
+    page.fill("#label-offersTitle", "Deals")
+    expect(page.locator("#theme-json")).to_have_value(containing("Deals"))
+    encoded = page.locator("#encoded-value").input_value()
+
+    page.route("**/api/v1/themes/encode", handler)
+    page.fill("#label-offersTitle", "Deals today")
+    output = page.locator("#output-status")
+    expect(output).to_have_text(
+        "Not updated: "
+        + message.format(origin=live_bff)
+        + " These outputs are for an earlier theme."
+    )
+    expect(page.locator("#output-heading .badge")).to_have_text("Stale")
+    for name in ("encoded-value", "webview-url", "theme-json"):
+        field = page.locator(f"#{name}")
+        expect(field).to_have_attribute("aria-invalid", "true")
+        assert "output-status" in (field.get_attribute("aria-describedby") or "").split()
+        expect(field).to_have_css("opacity", "0.55")
+    expect(page.locator("#encoded-value")).to_have_value(encoded)  # kept, marked stale
+    outputs = page.locator(".panel", has=page.locator("#output-heading"))
+    outputs.screenshot(path=artifacts / f"theme-studio-stale-{handler.__name__}.png")
+
+    page.unroute("**/api/v1/themes/encode")
+    page.fill("#label-offersTitle", "Deals now")
+    expect(page.locator("#theme-json")).to_have_value(containing("Deals now"))
+    expect(output).to_have_text("")
+    expect(page.locator("#output-heading .badge")).to_be_hidden()
+    for name in ("encoded-value", "webview-url", "theme-json"):
+        expect(page.locator(f"#{name}")).not_to_have_attribute("aria-invalid", "true")
+
+
+def test_at_phone_width_the_fields_start_in_the_first_screen(page: Page, live_bff, problems):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_studio(page, live_bff)
+    first_field = page.locator("#start-from").bounding_box()
+    assert first_field is not None and first_field["y"] < 844
+    # Both previews are still there, side by side, above the fields.
+    light = page.locator("#preview-light").bounding_box()
+    dark = page.locator("#preview-dark").bounding_box()
+    assert light and dark and light["y"] == dark["y"] and light["x"] < dark["x"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_open_in_the_sandbox_webview(page: Page, live_bff, problems):
+    open_studio(page, live_bff)
+    page.fill("#label-rewardsTitle", "Cash back")
+    page.uncheck("#show-map")
+    expect(page.locator("#theme-json")).to_have_value(containing("Cash back"))
+    with page.expect_popup() as popup_info:
+        page.get_by_role("button", name="Open in the sandbox WebView").click()
+    popup = popup_info.value
+    expect(popup).to_have_url(
+        re.compile(re.escape(live_bff) + r"/sandbox/webview\?token=.+&theme=")
+    )
+    expect(popup.locator("#rewards-title")).to_have_text("Cash back")
+    expect(popup.locator("#offers .offer").first).to_be_visible()
+    expect(popup.locator("#nearby")).to_be_hidden()
+    assert themes.decode(popup.url) == {
+        "labels": {"rewardsTitle": "Cash back"},
+        "layout": {"showMap": False},
+    }
+    expect(page.locator("#open-webview-error")).to_have_text("")
+
+
+def open_in_the_sandbox_and_see_the_window_closed(page: Page) -> None:
+    """Press the button; the window it opens for the WebView closes again when opening fails."""
+    with page.expect_popup() as popup_info:
+        page.get_by_role("button", name="Open in the sandbox WebView").click()
+    popup = popup_info.value
+    if not popup.is_closed():
+        popup.wait_for_event("close")
+    assert page.context.pages == [page]
+
+
+OUTSIDE_SANDBOX = {
+    "KARD_ENV": "test",
+    "KARD_AUTH_URL": "http://127.0.0.1:9/v2/auth/token",  # the studio never asks Kard
+    "KARD_CLIENT_ID": "client-1",
+    "KARD_CLIENT_SECRET": "secret-1",
+    "KARD_ORGANIZATION_ID": "org-1",
+    "BFF_AUTH_MODE": "hs256",
+    "BFF_JWT_SECRET": "x" * 32,
+}
+
+
+def test_open_in_the_sandbox_webview_says_why_it_cannot(page: Page, problems):
+    problems.allow_failed_loads("/dev/session")
+    with serve(create_app(OUTSIDE_SANDBOX)) as url:
+        open_studio(page, url)
+        open_in_the_sandbox_and_see_the_window_closed(page)
+        expect(page.locator("#open-webview-error")).to_have_text(
+            "Only in the sandbox: this BFF has no POST /dev/session (KARD_ENV is not sandbox)."
+        )
+
+
+def test_open_in_the_sandbox_webview_reports_an_unreachable_bff(page: Page, live_bff, problems):
+    problems.allow_failed_loads("/api/v1/webview/session")
+    open_studio(page, live_bff)
+    page.route("**/api/v1/webview/session", lambda route: route.abort())
+    open_in_the_sandbox_and_see_the_window_closed(page)
+    expect(page.locator("#open-webview-error")).to_have_text(
+        f"The BFF at {live_bff} cannot be reached. Is `make run` running?"
+    )
 
 
 @pytest.mark.parametrize(
@@ -253,10 +392,10 @@ def test_the_studio_loads_without_console_errors(page: Page, live_bff):
     [
         ("theme-studio-light.png", "light", 1280, 900),
         ("theme-studio-dark.png", "dark", 1280, 900),
-        ("theme-studio-375.png", "light", 375, 812),
+        ("theme-studio-390.png", "light", 390, 844),
     ],
 )
-def test_screenshots(page: Page, live_bff, artifacts, name, scheme, width, height):
+def test_screenshots(page: Page, live_bff, artifacts, problems, name, scheme, width, height):
     page.set_viewport_size({"width": width, "height": height})
     page.emulate_media(color_scheme=scheme)
     open_studio(page, live_bff)

@@ -173,9 +173,10 @@ export function setFieldError(field, message) {
   field.setAttribute("aria-invalid", "true");
 }
 
+/** Clear the errors of the theme's fields (the import field keeps its own). */
 export function clearErrors() {
-  for (const field of document.querySelectorAll(".controls [aria-invalid='true']")) {
-    if (field.id === "import-input" || field.id === "webview-base") continue;
+  for (const field of document.querySelectorAll(".controls [data-pointer][aria-invalid='true']")) {
+    if (field.id === "import-input") continue;
     field.removeAttribute("aria-invalid");
     $(`${field.id}-error`).textContent = "";
   }

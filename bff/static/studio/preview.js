@@ -48,34 +48,47 @@ export function renderPreview(theme) {
       for (const node of container.querySelectorAll(`[data-label="${key}"]`)) node.textContent = text;
     }
     for (const map of container.querySelectorAll("[data-map]")) map.hidden = !showMap;
-    renderContrast(mode, colors);
   }
+  const checks = contrastChecks(theme);
+  for (const mode of MODES) renderContrast(mode, checks.filter((check) => check.mode === mode));
   const note = document.getElementById("mode-note");
-  const forced = theme.theme === "light" || theme.theme === "dark" ? theme.theme : null;
-  note.textContent = forced
-    ? `Mode is ${forced}: the WebView always shows the ${forced} colors.`
+  const shown = shownModes(theme);
+  note.textContent = shown.length === 1
+    ? `Mode is ${shown[0]}: the WebView always shows the ${shown[0]} colors.`
     : "Mode follows the device: the WebView shows light or dark colors with the system setting.";
   for (const mode of MODES) {
     document.getElementById(`preview-${mode}`).closest(".phone")
-      .classList.toggle("inactive", Boolean(forced) && forced !== mode);
+      .classList.toggle("inactive", !shown.includes(mode));
   }
 }
 
-function renderContrast(mode, colors) {
-  const box = document.querySelector(`#colors-${mode} .contrast`);
-  const items = [];
-  for (const [fg, bg, label] of CONTRAST_PAIRS) {
-    const ratio = contrastRatio(colors[fg], colors[bg]);
-    if (ratio === null) continue;
-    const shown = Math.floor(ratio * 10) / 10;
-    const item = document.createElement("p");
-    const low = ratio < AA;
-    item.className = low ? "contrast-warning" : "contrast-ok";
-    item.textContent = low
-      ? `${label}: ${shown.toFixed(1)}:1 (below ${AA}:1)`
-      : `${label}: ${shown.toFixed(1)}:1`;
-    items.push(item);
+/** The modes whose colors the WebView shows: the one the theme forces, or both. */
+export function shownModes(theme) {
+  return theme.theme === "light" || theme.theme === "dark" ? [theme.theme] : MODES;
+}
+
+/** Every contrast pair of each mode, with its ratio and whether it falls below WCAG AA. */
+export function contrastChecks(theme) {
+  const checks = [];
+  for (const mode of MODES) {
+    const colors = effectiveColors(theme, mode);
+    for (const [fg, bg, label] of CONTRAST_PAIRS) {
+      const ratio = contrastRatio(colors[fg], colors[bg]);
+      if (ratio !== null) checks.push({ mode, label, ratio, low: ratio < AA });
+    }
   }
+  return checks;
+}
+
+function renderContrast(mode, checks) {
+  const box = document.querySelector(`#colors-${mode} .contrast`);
+  const items = checks.map(({ label, ratio, low }) => {
+    const shown = (Math.floor(ratio * 10) / 10).toFixed(1);
+    const item = document.createElement("p");
+    item.className = low ? "contrast-warning" : "contrast-ok";
+    item.textContent = low ? `${label}: ${shown}:1 (below ${AA}:1)` : `${label}: ${shown}:1`;
+    return item;
+  });
   const heading = document.createElement("p");
   heading.className = "contrast-title";
   heading.textContent = `Contrast (${mode}, WCAG AA ${AA}:1)`;

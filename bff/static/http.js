@@ -1,0 +1,44 @@
+// The pages' requests to the BFF: JSON in and out, and failures told in words a person can act on.
+
+/** A failed request: no answer at all (`status` 0), or an answer in the JSON error shape. */
+export class RequestError extends Error {
+  constructor(message, { status = 0, errors = [] } = {}) {
+    super(message);
+    this.name = "RequestError";
+    this.status = status;
+    this.errors = errors;
+  }
+}
+
+/** What to say when the BFF does not answer at all. */
+export function unreachableMessage() {
+  return `The BFF at ${window.location.origin} cannot be reached. Is \`make run\` running?`;
+}
+
+/** The errors of the JSON error shape as one line: "Title: detail" for each. */
+export function errorsText(errors) {
+  return errors
+    .map(({ title, detail }) => (title && detail && title !== detail ? `${title}: ${detail}` : title || detail))
+    .filter(Boolean)
+    .join(" ");
+}
+
+/** Send a request with an optional JSON body and bearer token; answer the JSON body it gets back. */
+export async function requestJson(url, { method = "GET", body, token } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new RequestError(unreachableMessage());
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const errors = Array.isArray(data?.errors) ? data.errors : [];
+    const message = errorsText(errors) || `The BFF answered ${response.status}.`;
+    throw new RequestError(message, { status: response.status, errors });
+  }
+  return data;
+}
