@@ -169,7 +169,7 @@ def test_the_session_is_renewed_before_the_token_expires(page, live_bff, problem
 
 
 def test_the_standalone_webview_explains_a_bad_token(page, live_bff, problems):
-    problems.allow_failed_loads("/sandbox/kard/_sandbox/webview/me")
+    problems.allow_failed_loads("/sandbox/webview/api/me")
     page.goto(live_bff + "/sandbox/webview?token=not-a-token")
     expect(page.get_by_role("alert")).to_contain_text("invalid or has expired")
     expect(page.locator("#offers-section")).to_be_hidden()
@@ -210,8 +210,8 @@ def test_an_api_error_is_shown_with_its_title_and_detail(page, live_bff, problem
 
 
 def test_a_failing_cta_shows_one_error_on_its_card(page, live_bff, problems):
-    activate = "**/_sandbox/webview/offers/*/activate"
-    problems.allow_failed_loads("/sandbox/kard/_sandbox/webview/offers/*/activate")
+    activate = "**/sandbox/webview/api/offers/*/activate"
+    problems.allow_failed_loads("/sandbox/webview/api/offers/*/activate")
     button, card = an_offer_to_activate(page, live_bff)
     page.route(activate, lambda route: route.abort())
     for _ in range(2):
