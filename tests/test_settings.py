@@ -184,10 +184,9 @@ def test_a_bad_value_does_not_bring_bogus_problems_with_it(changes, problem):
     assert caught.value.problems[0].startswith(problem)
 
 
-def test_start_up_stops_with_one_line():
-    """A misconfigured process exits non-zero, saying one line that names the variable."""
-    env = {**TEST_ENV, "PATH": "/usr/bin:/bin", "KARD_ENV": "production", "KARD_AUTH_URL": ""}
-    result = subprocess.run(
+def _import_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Start the app as `gunicorn wsgi:app` would, in a process of its own with `env`."""
+    return subprocess.run(
         [sys.executable, "-c", "import wsgi"],
         env=env,
         capture_output=True,
@@ -195,6 +194,12 @@ def test_start_up_stops_with_one_line():
         cwd=Path(__file__).resolve().parents[1],
         timeout=60,
     )
+
+
+def test_start_up_stops_with_one_line():
+    """A misconfigured process exits non-zero, saying one line that names the variable."""
+    env = {**TEST_ENV, "PATH": "/usr/bin:/bin", "KARD_ENV": "production", "KARD_AUTH_URL": ""}
+    result = _import_wsgi(env)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "kard-bff: configuration error: KARD_AUTH_URL is required when KARD_ENV=production"
@@ -203,15 +208,7 @@ def test_start_up_stops_with_one_line():
 
 
 def test_start_up_names_every_problem_one_per_line():
-    env = {"PATH": "/usr/bin:/bin", "KARD_ENV": "test", "BFF_AUTH_MODE": "jwks"}
-    result = subprocess.run(
-        [sys.executable, "-c", "import wsgi"],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-        timeout=60,
-    )
+    result = _import_wsgi({"PATH": "/usr/bin:/bin", "KARD_ENV": "test", "BFF_AUTH_MODE": "jwks"})
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "kard-bff: configuration error: 5 problems:",

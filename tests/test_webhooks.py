@@ -370,17 +370,25 @@ def test_a_failing_hook_is_retried_until_it_takes_the_notification(make_app):
     wait_for(lambda: received_ids() == ["retry-1"], timeout=15)
 
 
-def test_webhooks_status_shows_what_waits_and_why(make_app, tmp_path):
-    webhook_hooks.reset(failures=1_000)
-    app = make_app(BFF_WEBHOOK_HOOK="tests.webhook_hooks:flaky")
-    body = compact(payload(notification_id="stuck-1"))
+def _take_until_handing_on_fails(app, notification_id: str) -> None:
+    """Post a notification, wait until handing it on has failed once, and stop the worker."""
+    body = compact(payload(notification_id=notification_id))
     assert post(app.test_client(), body, sign(KEY, body)).status_code == 200
     wait_for(lambda: dispatcher(app).inbox.status(now=time.time())["lastError"] is not None)
     dispatcher(app).stop_worker()
 
-    result = CliRunner().invoke(
-        main, ["webhooks", "status"], env={"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(tmp_path)}
-    )
+
+def _webhooks_status(state_dir):
+    env = {"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(state_dir)}
+    return CliRunner().invoke(main, ["webhooks", "status"], env=env)
+
+
+def test_webhooks_status_shows_what_waits_and_why(make_app, tmp_path):
+    webhook_hooks.reset(failures=1_000)
+    app = make_app(BFF_WEBHOOK_HOOK="tests.webhook_hooks:flaky")
+    _take_until_handing_on_fails(app, "stuck-1")
+
+    result = _webhooks_status(tmp_path)
     assert result.exit_code == 0, result.output
     status = json.loads(result.output)
     assert (status["backend"], status["pending"]) == ("sqlite", 1)
@@ -391,10 +399,7 @@ def test_webhooks_status_shows_what_waits_and_why(make_app, tmp_path):
 def test_what_a_stopped_process_left_is_handed_on_by_the_next(make_app):
     webhook_hooks.reset(failures=1_000)
     first = make_app(BFF_WEBHOOK_HOOK="tests.webhook_hooks:flaky")
-    body = compact(payload(notification_id="left-1"))
-    assert post(first.test_client(), body, sign(KEY, body)).status_code == 200
-    wait_for(lambda: dispatcher(first).inbox.status(now=time.time())["lastError"] is not None)
-    dispatcher(first).stop_worker()  # the process stops
+    _take_until_handing_on_fails(first, "left-1")  # then the process stops
     webhook_hooks.reset()
     second = make_app()
     with second.app_context():
@@ -442,14 +447,9 @@ def test_a_failing_forward_url_is_logged_and_reported_without_its_credentials(
         app = make_app(
             BFF_WEBHOOK_HOOK="", BFF_WEBHOOK_FORWARD_URL=f"{forward_url}?apikey=SECRET-key"
         )
-        body = compact(payload(notification_id="creds-1"))
-        assert post(app.test_client(), body, sign(KEY, body)).status_code == 200
-        wait_for(lambda: dispatcher(app).inbox.status(now=time.time())["lastError"] is not None)
-        dispatcher(app).stop_worker()
+        _take_until_handing_on_fails(app, "creds-1")
 
-    result = CliRunner().invoke(
-        main, ["webhooks", "status"], env={"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(tmp_path)}
-    )
+    result = _webhooks_status(tmp_path)
     last_error = json.loads(result.output)["lastError"]
     assert "503" in last_error
     assert "//***@127.0.0.1" in last_error
