@@ -50,10 +50,8 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except (TypeError, ValueError):
-            return (
-                True  # a bad format: left to the handler, which reports it (a filter would raise)
-            )
+        except (TypeError, ValueError):  # a bad format: the handler reports it; a filter raises
+            return True
         redacted = redact_text(message)
         if redacted != message:
             record.msg, record.args = redacted, None
