@@ -39,16 +39,18 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(PIP) -e '.[dev]'
 	touch $(VENV)/.installed $@
 
-# Measure GET /api/v1/offers through kard-bff against static nginx and a minimal proxy (~2 min),
-# then `kard-bff history upload` and `history results` of a 1,000,000-line file (~3 min), then
-# POST /webhooks/kard against a receiver that only checks the signature (~1 min).
+# Measure GET /api/v1/offers, /locations and /rewards through kard-bff next to static nginx, a
+# reference minimal proxy (granian) and a naive one (~6 min), then `kard-bff history upload` and
+# `history results` of a 1,000,000-line file (~3 min), then POST /webhooks/kard against a receiver
+# that only checks the signature (~1 min). Tools only the benchmarks use are installed here.
 bench: $(VENV)/.installed-dev
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	test -x /usr/sbin/nginx || (apt-get update && apt-get install -y nginx)
 	test -x $(BIN)/py-spy || $(PIP) py-spy
-	$(BIN)/python bench/offers.py
-	$(BIN)/python bench/history.py
-	$(BIN)/python bench/webhooks.py
+	test -x $(BIN)/granian || $(PIP) 'granian>=2.8'
+	$(BIN)/python -m bench.offers
+	$(BIN)/python -m bench.history
+	$(BIN)/python -m bench.webhooks
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis

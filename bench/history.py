@@ -31,7 +31,6 @@ import os
 import random
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,14 +44,10 @@ from pathlib import Path
 import httpx
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as `python bench/history.py`: make `bff` importable
+from bench.harness import BIN, RESULTS, ROOT, free_port
+from bff.history import jsonl
+from bff.kard.transactions import record_errors
 
-from bff.history import jsonl  # noqa: E402
-from bff.kard.transactions import record_errors  # noqa: E402
-
-BIN = ROOT / ".venv" / "bin"
-RESULTS = ROOT / "bench" / "results"
 LINES = int(os.environ.get("BENCH_HISTORY_LINES", "1000000"))
 USERS = 50_000
 SEED = 20241015
@@ -255,11 +250,11 @@ STEPS = {
 def run_child(
     step: str, arguments: list[str], lines: int, env: dict | None = None, *, exit_code: int = 0
 ) -> Row:
-    """Run `python bench/history.py ARGUMENTS` to its end; its wall time, CPU and peak RSS.
+    """Run `python -m bench.history ARGUMENTS` to its end; its wall time, CPU and peak RSS.
 
     Its output goes to files (`history results` prints a line per error); the first MiB of its
     standard output and error is kept in `row_outputs`."""
-    command = [sys.executable, str(Path(__file__).resolve()), *arguments]
+    command = [sys.executable, "-m", "bench.history", *arguments]
     with (
         tempfile.NamedTemporaryFile("r", prefix="kard-bff-bench-peak-") as peak,
         tempfile.TemporaryFile("w+") as stdout,
@@ -310,13 +305,6 @@ def child_main(arguments: list[str]) -> int:
 
 
 # The simulator, in its own process group.
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -41,18 +41,15 @@ import httpx
 import orjson
 import redis
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as `python bench/webhooks.py`: make `bench` importable
-
-from bench.offers import (  # noqa: E402
+from bench.harness import (
     BIN,
     GUNICORN_OPTIONS,
     RESULTS,
-    _raise_on_sigterm,
     cpu_seconds,
     free_port,
     parse_wrk,
     process_tree,
+    raise_on_sigterm,
     start,
     start_kard_bff,
     stop_all,
@@ -269,7 +266,7 @@ def format_table(results: list[Result]) -> list[str]:
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    signal.signal(signal.SIGTERM, raise_on_sigterm)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     with tempfile.TemporaryDirectory(prefix="kard-bff-bench-webhooks-") as tmp:
