@@ -1,14 +1,18 @@
 """`kard-bff serve` in production: slow and idle clients never stop others from being served."""
 
 import os
+import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 
 import httpx
 import pytest
 
-from tests.servers import ServerProcess
+from tests.servers import ROOT, ServerProcess, free_port
 
 HEADER_TIMEOUT = 2.0
 IDLE = 200
@@ -109,3 +113,67 @@ def test_idle_and_trickling_clients_never_stop_others_and_are_cut_off(bff):
         trickler.stop()
         for sock in idle:
             sock.close()
+
+
+BOOTS = 20
+WORKERS = 8
+
+
+def _boot(env: dict[str, str], log_path) -> str:
+    """Start `kard-bff serve --workers 8` until every worker has started and /healthz answers,
+    then stop it with SIGTERM; return what it printed."""
+    port = free_port()
+    command = ["serve", "--port", str(port), "--workers", str(WORKERS)]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bff.cli", *command],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        started: set[str] = set()
+        while len(started) < WORKERS and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            started = set(re.findall(r"Started worker-(\d+)", log_path.read_text()))
+        assert len(started) == WORKERS, log_path.read_text()
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    output = log_path.read_text()
+    assert process.returncode == 0, output
+    return output
+
+
+def test_eight_workers_boot_on_a_fresh_state_directory_twenty_times_in_a_row(tmp_path):
+    env = {**os.environ, "KARD_ENV": "sandbox"}
+    for boot in range(BOOTS):
+        env["BFF_STATE_DIR"] = str(tmp_path / f"state-{boot}")
+        output = _boot(env, tmp_path / f"boot-{boot}.log")
+        assert "Traceback" not in output and "locked" not in output, output
+
+
+def test_sigterm_lets_a_request_in_flight_finish(simulator, kard_url, tmp_path):
+    env = {**os.environ, "KARD_API_URL": kard_url, "BFF_STATE_DIR": str(tmp_path)}
+    simulator.faults.inject(delay=1.5, path=r"/offers$")  # Kard answers slowly
+    answers: list[int] = []
+    with ServerProcess(["serve"], env=env) as server:
+        token = httpx.post(f"{server.url}/dev/session", json={"userId": "u-1"}).json()["token"]
+        request = threading.Thread(
+            target=lambda: answers.append(
+                httpx.get(
+                    f"{server.url}/api/v1/offers",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=10,
+                ).status_code
+            )
+        )
+        request.start()
+        time.sleep(0.5)  # the request is in flight when SIGTERM comes
+    request.join()
+    assert answers == [200]
+    assert "Granian shutdown completed" in server.output
