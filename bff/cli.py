@@ -15,7 +15,7 @@ import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from bff import extensions, themes
+from bff import extensions, server, themes
 from bff.errors import UpstreamError, UpstreamRejected
 from bff.history import bulk, legacy, report
 from bff.history import results as upload_results
@@ -24,6 +24,7 @@ from bff.history.manifest import Manifest
 from bff.kard import KardUnreachable
 from bff.middleware import RequestIdFilter
 from bff.redact import GunicornLogger, RedactingFilter, redact_logs
+from bff.server import DEFAULT_HEADER_TIMEOUT_SECONDS
 from bff.settings import ConfigError, comma_items, load_settings
 from bff.timestamps import utc_timestamp
 from bff.webview import absolute_webview_url, session_url
@@ -46,28 +47,32 @@ def main() -> None:
     type=click.IntRange(1, 64),
     help="Worker processes (keep 1 in sandbox: the simulator's state lives in the process).",
 )
-@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256))
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Python threads per worker that run requests (connections cost none while they wait).",
+)
+@click.option(
+    "--header-timeout",
+    envvar="BFF_HEADER_TIMEOUT",
+    default=DEFAULT_HEADER_TIMEOUT_SECONDS,
+    show_default=True,
+    type=click.FloatRange(0.001, 60),
+    help="Seconds a client has to send its request line and headers (env BFF_HEADER_TIMEOUT).",
+)
+def serve(host: str, port: int, workers: int, threads: int, header_timeout: float) -> None:
     """Serve the BFF, configured from the environment."""
     from bff import create_app
 
     _configure_logging()
     with _stopping_on_config_errors():
-        app = create_app()
+        create_app()  # every worker builds its own: this one stops on a configuration error
     click.echo(f"kard-bff serving on http://{host}:{port}", err=True)
-    _GunicornServer(
-        app,
-        bind=f"{host}:{port}",
-        workers=workers,
-        threads=threads,
-        # Each worker delivers what the outbox holds, including what earlier runs left there.
-        post_worker_init=lambda worker: _start_workers(app),
-    ).run()
-
-
-def _start_workers(app: Flask) -> None:
-    extensions.delivery(app).ensure_worker()
-    extensions.dispatcher(app).ensure_worker()
+    server.serve(
+        host=host, port=port, workers=workers, threads=threads, header_timeout=header_timeout
+    )
 
 
 @main.command()

@@ -178,7 +178,7 @@ def test_kard_bff_serve_runs_a_real_server(simulator, kard_url, tmp_path):
         "KARD_API_URL": kard_url,
         "KARD_CLIENT_SECRET": CLIENT_SECRET,
         "BFF_STATE_DIR": str(tmp_path / "state"),
-        "HOME": str(tmp_path),  # gunicorn would put a control socket under ~/.gunicorn
+        "HOME": str(tmp_path),  # nothing may be written outside the state directory
     }
     env.pop("XDG_RUNTIME_DIR", None)
     with ServerProcess(["serve"], env=env) as server:
@@ -297,9 +297,9 @@ ONE_MB = 1_000_000
 BODY_ENDPOINTS = ["/dev/session", "/api/v1/themes/encode", "/webhooks/kard"]
 
 
-@pytest.fixture(params=["werkzeug", "gunicorn"])
+@pytest.fixture(params=["werkzeug", "kard-bff serve"])
 def bff_server(request, kard_url, tmp_path):
-    """A real HTTP server for the BFF: Werkzeug's in a thread, or `kard-bff serve` (gunicorn)."""
+    """A real HTTP server for the BFF: Werkzeug's in a thread, or `kard-bff serve` (granian)."""
     config = {
         "KARD_API_URL": kard_url,
         "KARD_WEBHOOK_KEY": "webhook-key-1",

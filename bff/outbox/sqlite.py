@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bff.outbox import LEASE_SECONDS, Bounds, Chunk, bounds_status
+from bff.sqlite_files import connect
 
 CREATE_CHUNKS = """
 CREATE TABLE IF NOT EXISTS chunks (
@@ -64,24 +65,25 @@ WHERE rowid IN (SELECT rowid FROM rejected ORDER BY rowid DESC LIMIT -1 OFFSET ?
 """
 
 
+def _set_up(db: sqlite3.Connection) -> None:
+    """Create or migrate the tables, in one transaction."""
+    db.execute("BEGIN IMMEDIATE")
+    with db:  # commits, or rolls back on an error
+        db.execute(CREATE_CHUNKS)
+        if "event_count" not in {row[1] for row in db.execute("PRAGMA table_info(chunks)")}:
+            for statement in ADD_EVENT_COUNT:
+                db.execute(statement)
+        for statement in SCHEMA:
+            db.execute(statement)
+
+
 class SqliteOutbox:
     """Chunks in one SQLite file; each statement is its own transaction unless said otherwise."""
 
     def __init__(self, path: Path, bounds: Bounds):
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.bounds = bounds
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db = connect(path, _set_up)
         self._lock = threading.Lock()  # one connection, shared by the threads of a process
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")  # a 202 means the chunk is on disk
-        with self._transaction() as db:  # one process creates or migrates; the others wait
-            db.execute(CREATE_CHUNKS)
-            if "event_count" not in {row[1] for row in db.execute("PRAGMA table_info(chunks)")}:
-                for statement in ADD_EVENT_COUNT:
-                    db.execute(statement)
-            for statement in SCHEMA:
-                db.execute(statement)
 
     def put(self, user_id: str, events: list[dict[str, Any]], *, now: float, error: str) -> str:
         chunk_id = uuid.uuid4().hex

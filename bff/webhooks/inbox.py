@@ -6,11 +6,12 @@ at once; a lease a dead process leaves behind runs out and the notification is t
 A notification's ID is remembered for `RETENTION_SECONDS`, far longer than Kard retries for.
 """
 
-import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+from bff.sqlite_files import connect
 
 RETENTION_SECONDS = 30 * 24 * 3600
 PRUNE_EVERY_SECONDS = 60  # forgetting old IDs is a write of its own: not on every notification
@@ -87,14 +88,9 @@ class SqliteInbox:
     """Notifications in one SQLite file; each statement is its own transaction."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db = connect(path, lambda db: db.executescript(SCHEMA))
         self._lock = threading.Lock()  # one connection, shared by the threads of a process
         self._pruned_at = float("-inf")
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")  # a 200 means the notification is on disk
-            self._db.executescript(SCHEMA)
 
     def add(
         self, notification_id: str, kind: str, body: bytes, *, now: float, pending: bool
