@@ -1,9 +1,11 @@
 """The Kard API client: the only code that talks to Kard.
 
-One pooled `httpx.Client` per process. The OAuth2 client-credentials request is prepared by
-authlib's framework-neutral core (HTTP Basic and `grant_type=client_credentials`); the token is
-cached by `AccessTokens`. Transport failures and Kard's error statuses are translated here, once,
-into `bff.errors` types, so callers never see httpx.
+One pooled `httpx.Client` per process, over urllib3's connection pool (`bff.kard.transport`)
+unless a transport is given or the environment names an HTTP proxy. The OAuth2
+client-credentials request is prepared by authlib's framework-neutral core (HTTP Basic and
+`grant_type=client_credentials`); the token is cached by `AccessTokens`. Transport failures and
+Kard's error statuses are translated here, once, into `bff.errors` types, so callers never see
+httpx.
 """
 
 import email.utils
@@ -14,6 +16,7 @@ import random
 import re
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +40,7 @@ from bff.errors import (
 )
 from bff.kard.tokens import AccessTokens
 from bff.kard.transactions import MAX_PART_ITEMS
+from bff.kard.transport import Urllib3Transport
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +122,9 @@ class KardClient:
         self._client_auth = ClientAuth(client_id, client_secret, "client_secret_basic")
         self._timeout = timeout
         self._sleep = sleep
+        if transport is None and not _environment_proxy():
+            # With HTTP(S)_PROXY set, httpx's own transport keeps honouring it and NO_PROXY.
+            transport = Urllib3Transport()
         self._http = httpx.Client(
             timeout=timeout,
             transport=transport,
@@ -412,6 +419,11 @@ class KardClient:
                 retry_after=_valid_retry_after(response.headers.get("Retry-After")),
             )
         raise UpstreamFailed(f"Kard answered {status}.")
+
+
+def _environment_proxy() -> bool:
+    """Whether HTTP_PROXY, HTTPS_PROXY or ALL_PROXY is set (httpx's own transport honours them)."""
+    return bool(urllib.request.getproxies().keys() & {"http", "https", "all"})
 
 
 def _is_upload_url(item: Any) -> bool:

@@ -1,0 +1,128 @@
+"""An httpx transport over urllib3's connection pool: httpx stays the interface, urllib3 does the
+HTTP/1.1, at well under half the CPU of httpcore per request.
+
+Redirects are never followed and nothing is retried here (the Kard client decides what is safe to
+retry); bodies are passed through undecoded, so httpx decodes them as it would its own.
+urllib3's errors become the httpx exceptions httpcore would have raised.
+"""
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    DecodeError,
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
+
+# Idle connections kept per host, as httpx.Limits(max_keepalive_connections=20) did; more are
+# opened when more threads call at once, and closed after use.
+KEEPALIVE_CONNECTIONS = 20
+CHUNK_BYTES = 64 * 1024
+HTTP_VERSIONS = {10: b"HTTP/1.0", 11: b"HTTP/1.1"}
+
+
+class Urllib3Transport(httpx.BaseTransport):
+    """Send httpx requests through one thread-safe urllib3 pool manager."""
+
+    def __init__(self, keepalive_connections: int = KEEPALIVE_CONNECTIONS):
+        # httpx's SSL context (certifi, SSL_CERT_FILE): TLS trusts what it trusted before.
+        self._pools = urllib3.PoolManager(
+            maxsize=keepalive_connections, block=False, ssl_context=httpx.create_ssl_context()
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        if isinstance(request.stream, httpx.ByteStream):
+            body = request.content or None
+        else:  # a streamed upload: urllib3 sends the chunks as they come
+            body = iter(request.stream)
+        with _httpx_errors(request):
+            pool = self._pools.connection_from_host(url.host, url.port, url.scheme)
+            response = pool.urlopen(
+                request.method,
+                url.raw_path.decode("ascii"),
+                body=body,
+                headers=_headers(request),
+                redirect=False,
+                retries=False,
+                assert_same_host=False,
+                timeout=_timeout(request.extensions.get("timeout")),
+                preload_content=False,
+                decode_content=False,
+            )
+        return httpx.Response(
+            response.status,
+            headers=list(response.headers.items()),
+            stream=_ResponseStream(response, request),
+            extensions={
+                "http_version": HTTP_VERSIONS.get(response.version, b"HTTP/1.1"),
+                "reason_phrase": (response.reason or "").encode("ascii", "ignore"),
+            },
+        )
+
+    def close(self) -> None:
+        self._pools.clear()
+
+
+class _ResponseStream(httpx.SyncByteStream):
+    """A urllib3 response body as httpx reads it: in chunks, its connection back in the pool once
+    the body has been read to its end."""
+
+    def __init__(self, response: urllib3.BaseHTTPResponse, request: httpx.Request):
+        self._response = response
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _httpx_errors(self._request):
+            yield from self._response.stream(CHUNK_BYTES, decode_content=False)
+
+    def close(self) -> None:
+        # A body left unread would be read as the next request's answer: drop its connection.
+        if not self._response.isclosed():
+            self._response.close()
+        self._response.release_conn()
+
+
+def _headers(request: httpx.Request) -> urllib3.HTTPHeaderDict:
+    """The request's headers as httpx spelled them, repeats kept."""
+    headers = urllib3.HTTPHeaderDict()
+    for name, value in request.headers.raw:
+        headers.add(name.decode("latin-1"), value.decode("latin-1"))
+    return headers
+
+
+@functools.lru_cache(maxsize=64)
+def _urllib3_timeout(connect: float | None, read: float | None) -> urllib3.Timeout:
+    return urllib3.Timeout(connect=connect, read=read)
+
+
+def _timeout(timeouts: dict[str, float | None] | None) -> urllib3.Timeout:
+    """urllib3's timeout from httpx's (`connect` also bounds sending, as urllib3 applies it)."""
+    timeouts = timeouts or {}
+    return _urllib3_timeout(timeouts.get("connect"), timeouts.get("read"))
+
+
+@contextmanager
+def _httpx_errors(request: httpx.Request) -> Iterator[None]:
+    """Raise urllib3's errors as the httpx exceptions the Kard client translates."""
+    try:
+        yield
+    except NewConnectionError as exc:  # a subclass of ConnectTimeoutError: test it first
+        raise httpx.ConnectError(str(exc), request=request) from exc
+    except ConnectTimeoutError as exc:
+        raise httpx.ConnectTimeout(str(exc), request=request) from exc
+    except ReadTimeoutError as exc:
+        raise httpx.ReadTimeout(str(exc), request=request) from exc
+    except ProtocolError as exc:
+        raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+    except DecodeError as exc:
+        raise httpx.DecodingError(str(exc), request=request) from exc
+    except HTTPError as exc:
+        raise httpx.TransportError(str(exc), request=request) from exc
