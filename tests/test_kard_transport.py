@@ -1,5 +1,5 @@
 """The urllib3 transport behind httpx, over real sockets: bodies, timeouts, refused connections,
-keep-alive, redirects, streams, and the errors the Kard client translates."""
+keep-alive, redirects, proxies, and the errors the Kard client translates."""
 
 import socket
 import threading
@@ -12,7 +12,6 @@ import orjson
 import pytest
 
 from bff import create_app
-from bff.errors import UpstreamFailed
 from bff.kard import KardClient
 from bff.kard.client import KardUnreachable
 from bff.kard.transport import Urllib3Transport
@@ -47,7 +46,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         self.server.requests.append((self.command, self.path, dict(self.headers), body))
-        if self.path == "/redirect":
+        if self.path.endswith("/v2/auth/token"):
+            self._send(200, b'{"access_token": "t", "expires_in": 3600}')
+        elif self.path == "/redirect":
             self._send(302, b"", [("Location", "/target")])
         elif self.path == "/big":
             self._send(200, BIG)
@@ -67,6 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, headers: list[tuple[str, str]] = ()) -> None:
         self.send_response(status)
+        self.send_header("Set-Cookie", f"balancer={self.path}; Path=/")
         for name, value in headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
@@ -122,7 +124,7 @@ def test_the_kard_client_uses_it_against_the_simulator(simulator, kard_url):
         organization_id="org-sandbox",
     )
     try:
-        assert isinstance(client._http._transport, Urllib3Transport)
+        assert isinstance(client._api, Urllib3Transport)
         offers = client.offers("user-1", [("page[size]", "2")])
         event = {
             "type": "offerAttribution",
@@ -164,28 +166,6 @@ def test_big_bodies_go_and_come_whole(http):
     assert sent.json()["length"] == len(BIG)
     assert server.requests[0][3] == BIG
     assert got.content == BIG
-
-
-def test_streamed_upload_keeps_its_content_length_and_download_comes_in_chunks(http):
-    chunks = [BIG[i : i + 1 << 20] for i in range(0, len(BIG), 1 << 20)]
-    with upstream() as (server, url):
-        headers = {"Content-Length": str(len(BIG))}
-        with http.stream("PUT", url + "/file", content=iter(chunks), headers=headers) as sent:
-            sent.read()
-        with http.stream("GET", url + "/big") as got:
-            parts = list(got.iter_bytes(1 << 16))
-    _, _, received_headers, body = server.requests[0]
-    assert body == BIG
-    assert received_headers["Content-Length"] == str(len(BIG))
-    assert "Transfer-Encoding" not in received_headers
-    assert len(parts) > 1 and b"".join(parts) == BIG
-
-
-def test_a_body_left_unread_does_not_spoil_the_next_answer(http):
-    with upstream() as (_, url):
-        with http.stream("GET", url + "/big") as response:
-            next(response.iter_raw(1024))
-        assert http.get(url + "/x").json()["path"] == "/x"
 
 
 def test_a_truncated_body_is_a_protocol_error(http):
@@ -236,12 +216,49 @@ def test_refused_connections_are_retried_then_502(kard_url):
     assert len(sleeps) == 2  # three attempts, as for any request that never left
 
 
-def test_a_proxy_in_the_environment_is_still_used(monkeypatch):
-    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    with upstream() as (proxy, proxy_url):
-        monkeypatch.setenv("HTTP_PROXY", proxy_url)
-        client = _client("http://kard.invalid")
-        with pytest.raises(UpstreamFailed):
+def test_kard_calls_carry_the_clients_headers_and_never_a_cookie_kard_set():
+    with upstream() as (server, url):
+        client = _client(url)
+        try:
             client.offers("user-1", [])
-    assert proxy.requests[0][1] == "http://kard.invalid/v2/auth/token"
+            client.offers("user-2", [])
+        finally:
+            client.close()
+    first, second = (headers for _, path, headers, _ in server.requests if "/users/" in path)
+    assert first["Authorization"] == second["Authorization"] == "Bearer t"
+    assert first["Accept"] == "application/json" and first["User-Agent"] == "kard-bff"
+    assert "Cookie" not in second  # no cookie from one user's answer goes with another's call
+
+
+@pytest.fixture
+def proxy(monkeypatch):
+    """A recording HTTP proxy named by HTTP_PROXY, and no other proxy setting."""
+    for name in ("NO_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    with upstream() as (server, url):
+        monkeypatch.setenv("HTTP_PROXY", url)
+        yield server
+
+
+def test_a_proxy_in_the_environment_carries_every_call(proxy):
+    client = _client("http://kard.invalid")
+    try:
+        answer = client.offers("user-1", [])
+    finally:
+        client.close()
+    assert answer.body["method"] == "GET"
+    assert [path for _, path, _, _ in proxy.requests] == [
+        "http://kard.invalid/v2/auth/token",
+        "http://kard.invalid/v2/issuers/org-sandbox/users/user-1/offers",
+    ]
+
+
+def test_no_proxy_exempts_kards_host(proxy, monkeypatch, simulator, kard_url):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    client = _client(kard_url)
+    try:
+        assert client.offers("user-1", []).status == 200
+    finally:
+        client.close()
+    assert proxy.requests == []

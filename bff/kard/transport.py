@@ -1,8 +1,9 @@
-"""An httpx transport over urllib3's connection pool: httpx stays the interface, urllib3 does the
-HTTP/1.1, at well under half the CPU of httpcore per request.
+"""An httpx transport over urllib3's connection pool, for Kard's API: httpx stays the interface
+(and the test seam), urllib3 does the HTTP/1.1.
 
-Redirects are never followed and nothing is retried here (the Kard client decides what is safe to
-retry); bodies are passed through undecoded, so httpx decodes them as it would its own.
+Each answer is read whole, as Kard's JSON is (storage's streamed files go through httpx's own
+transport). Redirects are never followed and nothing is retried here (the Kard client decides what
+is safe to retry); bodies are passed through undecoded, so httpx decodes them as it would its own.
 urllib3's errors become the httpx exceptions httpcore would have raised.
 """
 
@@ -24,7 +25,6 @@ from urllib3.exceptions import (
 # Idle connections kept per host, as httpx.Limits(max_keepalive_connections=20) did; more are
 # opened when more threads call at once, and closed after use.
 KEEPALIVE_CONNECTIONS = 20
-CHUNK_BYTES = 64 * 1024
 HTTP_VERSIONS = {10: b"HTTP/1.0", 11: b"HTTP/1.1"}
 
 
@@ -39,28 +39,23 @@ class Urllib3Transport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        if isinstance(request.stream, httpx.ByteStream):
-            body = request.content or None
-        else:  # a streamed upload: urllib3 sends the chunks as they come
-            body = iter(request.stream)
         with _httpx_errors(request):
             pool = self._pools.connection_from_host(url.host, url.port, url.scheme)
             response = pool.urlopen(
                 request.method,
                 url.raw_path.decode("ascii"),
-                body=body,
+                body=request.read() or None,
                 headers=_headers(request),
                 redirect=False,
                 retries=False,
                 assert_same_host=False,
                 timeout=_timeout(request.extensions.get("timeout")),
-                preload_content=False,
                 decode_content=False,
             )
         return httpx.Response(
             response.status,
             headers=list(response.headers.items()),
-            stream=_ResponseStream(response, request),
+            content=response.data,
             extensions={
                 "http_version": HTTP_VERSIONS.get(response.version, b"HTTP/1.1"),
                 "reason_phrase": (response.reason or "").encode("ascii", "ignore"),
@@ -69,25 +64,6 @@ class Urllib3Transport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._pools.clear()
-
-
-class _ResponseStream(httpx.SyncByteStream):
-    """A urllib3 response body as httpx reads it: in chunks, its connection back in the pool once
-    the body has been read to its end."""
-
-    def __init__(self, response: urllib3.BaseHTTPResponse, request: httpx.Request):
-        self._response = response
-        self._request = request
-
-    def __iter__(self) -> Iterator[bytes]:
-        with _httpx_errors(self._request):
-            yield from self._response.stream(CHUNK_BYTES, decode_content=False)
-
-    def close(self) -> None:
-        # A body left unread would be read as the next request's answer: drop its connection.
-        if not self._response.isclosed():
-            self._response.close()
-        self._response.release_conn()
 
 
 def _headers(request: httpx.Request) -> urllib3.HTTPHeaderDict:
