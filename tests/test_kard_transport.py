@@ -1,6 +1,7 @@
 """The urllib3 transport behind httpx, over real sockets: bodies, timeouts, refused connections,
 keep-alive, redirects, proxies, and the errors the Kard client translates."""
 
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from bff import create_app
 from bff.kard import KardClient
 from bff.kard.client import KardUnreachable
 from bff.kard.transport import Urllib3Transport
+from bff.redact import redact_logs
 from tests.servers import free_port
 
 BIG = bytes(range(256)) * 20_000  # 5 MB
@@ -228,6 +230,18 @@ def test_kard_calls_carry_the_clients_headers_and_never_a_cookie_kard_set():
     assert first["Authorization"] == second["Authorization"] == "Bearer t"
     assert first["Accept"] == "application/json" and first["User-Agent"] == "kard-bff"
     assert "Cookie" not in second  # no cookie from one user's answer goes with another's call
+
+
+def test_urllib3s_debug_line_about_a_kard_call_is_redacted(caplog):
+    redact_logs()
+    with upstream() as (_, url), caplog.at_level(logging.DEBUG, "urllib3.connectionpool"):
+        client = _client(url)
+        try:
+            client.user_action("user-1", "GET", ["offers"], [("secret", "S3CR3T"), ("sort", "x")])
+        finally:
+            client.close()
+    assert "/offers?secret=***&sort=x" in caplog.text
+    assert "S3CR3T" not in caplog.text
 
 
 @pytest.fixture

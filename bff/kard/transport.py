@@ -22,9 +22,9 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-# Idle connections kept per host, as httpx.Limits(max_keepalive_connections=20) did; more are
-# opened when more threads call at once, and closed after use.
-KEEPALIVE_CONNECTIONS = 20
+# Idle connections kept per host: one per thread that called at once, up to the 100 connections
+# httpx.Limits allowed (urllib3 warns on every connection it cannot keep, so not httpx's 20 idle).
+KEEPALIVE_CONNECTIONS = 100
 HTTP_VERSIONS = {10: b"HTTP/1.0", 11: b"HTTP/1.1"}
 
 
