@@ -1,11 +1,12 @@
 """What every response carries: an `X-Request-ID`, and headers that keep JSON from being sniffed
-or cached; and what no response is: a Werkzeug redirect page."""
+or cached; and what no response is: a Werkzeug redirect page, or one that sets a cookie."""
 
 import logging
 import random
 import re
 
 from flask import Flask, Response, g, has_request_context, request
+from flask.sessions import NullSession, SessionInterface
 from werkzeug.routing import RequestRedirect
 
 from bff.errors import NotFound
@@ -15,8 +16,22 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _GOOD_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+class NoCookieSessions(SessionInterface):
+    """Flask's `session`, for a service that keeps no cookie: one shared empty, read-only session,
+    so no request reads the cookie jar or builds a session object."""
+
+    _empty = NullSession()
+
+    def open_session(self, app: Flask, request: object) -> NullSession:
+        return self._empty
+
+    def save_session(self, app: Flask, session: object, response: Response) -> None:
+        """Never called: Flask saves no null session."""
+
+
 def init_app(app: Flask) -> None:
-    """Tag each request with an ID and set the baseline response headers."""
+    """Tag each request with an ID, set the baseline response headers, and keep no session."""
+    app.session_interface = NoCookieSessions()
     app.before_request(_assign_request_id)
     app.before_request(_refuse_redirects)
     app.after_request(_finish_response)

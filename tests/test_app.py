@@ -6,6 +6,7 @@ import os
 import re
 from urllib.parse import urlsplit
 
+import flask
 import httpx
 import orjson
 import pytest
@@ -33,6 +34,30 @@ def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
+
+
+def test_no_response_sets_a_cookie_and_no_session_is_built_per_request(app, client, as_user):
+    seen = []
+
+    @app.get("/_test/session")
+    def read_session():
+        seen.append(flask.session._get_current_object())
+        return {"session": dict(flask.session)}
+
+    cookie = {"Cookie": "session=eyJ1c2VyIjoiYWRtaW4ifQ.forged"}
+    answers = [
+        client.get("/_test/session", headers=cookie),
+        client.get("/_test/session"),
+        client.get("/healthz", headers=cookie),
+        client.get("/api/v1/offers", headers=as_user("user-1") | cookie),
+        client.get("/api/v1/offers", headers=cookie),
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 200, 401]
+    assert all("Set-Cookie" not in answer.headers for answer in answers)
+    assert answers[0].get_json() == {"session": {}}
+    assert seen[0] is seen[1]  # one shared empty session, not one built per request
+    with pytest.raises(RuntimeError):
+        seen[0]["user"] = "admin"
 
 
 def test_index_page(client):

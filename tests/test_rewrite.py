@@ -1,6 +1,10 @@
 """The one-pass rewrite of Kard answers, on the edge cases the simulator does not produce."""
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bff.rewrite import bff_cta_url, rewrite_document
 
@@ -43,6 +47,17 @@ def test_links_keep_the_query_and_tolerate_kards_doc_style_second_question_mark(
         "next": "/api/v1/offers?page[after]=NDMy&page[size]=1&sort=-startDate",
         "prev": None,
     }
+
+
+@given(st.text(alphabet="ab=?&", max_size=12))
+def test_a_links_query_keeps_its_parameters_in_order_joined_by_single_ampersands(query):
+    document = {"links": {"next": f"{PREFIX}/offers?{query}"}}
+    rewrite_document(
+        document, endpoint="/api/v1/offers", organization_id=ORG, user_id=USER, kard_api_url=KARD
+    )
+    parameters = [part for part in re.split("[?&]", query) if part]
+    expected = "/api/v1/offers" + (f"?{'&'.join(parameters)}" if parameters else "")
+    assert document["links"]["next"] == expected
 
 
 @pytest.mark.parametrize(

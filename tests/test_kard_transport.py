@@ -1,0 +1,278 @@
+"""The urllib3 transport behind httpx, over real sockets: bodies, timeouts, refused connections,
+keep-alive, redirects, proxies, and the errors the Kard client translates."""
+
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import orjson
+import pytest
+
+from bff import create_app
+from bff.kard import KardClient
+from bff.kard.client import KardUnreachable
+from bff.kard.transport import Urllib3Transport
+from bff.redact import redact_logs
+from tests.servers import free_port
+
+BIG = bytes(range(256)) * 20_000  # 5 MB
+
+
+class Upstream(ThreadingHTTPServer):
+    """An HTTP/1.1 test server that counts connections and keeps what it was sent."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.connections = 0
+        self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Upstream
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.connections += 1
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        self.server.requests.append((self.command, self.path, dict(self.headers), body))
+        if self.path.endswith("/v2/auth/token"):
+            self._send(200, b'{"access_token": "t", "expires_in": 3600}')
+        elif self.path == "/redirect":
+            self._send(302, b"", [("Location", "/target")])
+        elif self.path == "/big":
+            self._send(200, BIG)
+        elif self.path == "/truncated":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"only ten b")
+            self.close_connection = True
+        else:
+            echo = {"method": self.command, "path": self.path, "length": len(body)}
+            if body and len(body) < 1000:
+                echo["body"] = orjson.loads(body)
+            self._send(200, orjson.dumps(echo), [("Content-Type", "application/json")])
+
+    do_GET = do_POST = do_PUT = _answer
+
+    def _send(self, status: int, body: bytes, headers: list[tuple[str, str]] = ()) -> None:
+        self.send_response(status)
+        self.send_header("Set-Cookie", f"balancer={self.path}; Path=/")
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextmanager
+def upstream() -> Iterator[tuple[Upstream, str]]:
+    server = Upstream()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.fixture
+def http():
+    with httpx.Client(transport=Urllib3Transport(), timeout=5.0) as client:
+        yield client
+
+
+def test_get_and_post_json_round_trip(http):
+    with upstream() as (server, url):
+        got = http.get(url + "/a/b%2Fc?x=1&y=%20")
+        posted = http.post(url + "/items", json={"data": [1, "two"]})
+    assert got.status_code == 200
+    assert got.json() == {"method": "GET", "path": "/a/b%2Fc?x=1&y=%20", "length": 0}
+    assert posted.json()["body"] == {"data": [1, "two"]}
+    _, _, headers, _ = server.requests[1]
+    assert headers["Content-Type"] == "application/json"
+
+
+def test_the_kard_client_uses_it_against_the_simulator(simulator, kard_url):
+    client = KardClient(
+        api_url=kard_url,
+        token_url=f"{kard_url}/v2/auth/token",
+        client_id="client-1",
+        client_secret="secret-1",
+        organization_id="org-sandbox",
+    )
+    try:
+        assert isinstance(client._api, Urllib3Transport)
+        offers = client.offers("user-1", [("page[size]", "2")])
+        event = {
+            "type": "offerAttribution",
+            "attributes": {
+                "entityId": "x",
+                "eventCode": "IMPRESSION",
+                "medium": "BROWSE",
+                "eventDate": "2025-01-01T00:00:00Z",
+            },
+        }
+        created = client.create_attributions("user-1", [event])
+    finally:
+        client.close()
+    assert offers.status == 200 and len(offers.body["data"]) == 2
+    assert 200 <= created.status < 300
+
+
+def test_connections_are_kept_alive_and_reused(http):
+    with upstream() as (server, url):
+        for _ in range(20):
+            assert http.get(url + "/x").status_code == 200
+        assert http.get(url + "/big").content == BIG
+        assert http.get(url + "/x").status_code == 200
+    assert server.connections == 1
+
+
+def test_redirects_are_not_followed(http):
+    with upstream() as (server, url):
+        response = http.get(url + "/redirect")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/target"
+    assert [path for _, path, _, _ in server.requests] == ["/redirect"]
+
+
+def test_big_bodies_go_and_come_whole(http):
+    with upstream() as (server, url):
+        sent = http.post(url + "/upload", content=BIG)
+        got = http.get(url + "/big")
+    assert sent.json()["length"] == len(BIG)
+    assert server.requests[0][3] == BIG
+    assert got.content == BIG
+
+
+def test_a_truncated_body_is_a_protocol_error(http):
+    with upstream() as (_, url), pytest.raises(httpx.RemoteProtocolError):
+        http.get(url + "/truncated")
+
+
+def test_a_server_that_never_answers_times_out(http):
+    with silent_server() as url, pytest.raises(httpx.ReadTimeout):
+        http.get(url + "/x", timeout=0.3)
+
+
+def test_a_refused_connection_is_a_connect_error(http):
+    with pytest.raises(httpx.ConnectError):
+        http.get(f"http://127.0.0.1:{free_port()}/x")
+
+
+def _client(url: str, token_url: str | None = None, **options) -> KardClient:
+    return KardClient(
+        api_url=url,
+        token_url=token_url or f"{url}/v2/auth/token",
+        client_id="client-1",
+        client_secret="secret-1",
+        organization_id="org-sandbox",
+        **options,
+    )
+
+
+def test_kard_that_never_answers_is_a_504_in_the_app(tmp_path):
+    with silent_server() as url:
+        app = create_app(
+            {"KARD_API_URL": url, "KARD_TIMEOUT": "0.3", "BFF_STATE_DIR": str(tmp_path)}
+        )
+        client = app.test_client()
+        token = client.post("/dev/session", json={"userId": "user-1"}).get_json()["token"]
+        answer = client.get("/api/v1/offers", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 504
+    assert answer.get_json()["errors"][0]["status"] == "504"
+
+
+def test_refused_connections_are_retried_then_502(kard_url):
+    sleeps: list[float] = []
+    token_url = f"{kard_url}/v2/auth/token"
+    client = _client(f"http://127.0.0.1:{free_port()}", token_url, sleep=sleeps.append)
+    with pytest.raises(KardUnreachable) as caught:
+        client.offers("user-1", [])
+    assert caught.value.status == 502
+    assert len(sleeps) == 2  # three attempts, as for any request that never left
+
+
+def test_kard_calls_carry_the_clients_headers_and_never_a_cookie_kard_set():
+    with upstream() as (server, url):
+        client = _client(url)
+        try:
+            client.offers("user-1", [])
+            client.offers("user-2", [])
+        finally:
+            client.close()
+    first, second = (headers for _, path, headers, _ in server.requests if "/users/" in path)
+    assert first["Authorization"] == second["Authorization"] == "Bearer t"
+    assert first["Accept"] == "application/json" and first["User-Agent"] == "kard-bff"
+    assert "Cookie" not in second  # no cookie from one user's answer goes with another's call
+
+
+def test_urllib3s_debug_line_about_a_kard_call_is_redacted(caplog):
+    redact_logs()
+    with upstream() as (_, url), caplog.at_level(logging.DEBUG, "urllib3.connectionpool"):
+        client = _client(url)
+        try:
+            client.user_action("user-1", "GET", ["offers"], [("secret", "S3CR3T"), ("sort", "x")])
+        finally:
+            client.close()
+    assert "/offers?secret=***&sort=x" in caplog.text
+    assert "S3CR3T" not in caplog.text
+
+
+@pytest.fixture
+def proxy(monkeypatch):
+    """A recording HTTP proxy named by HTTP_PROXY, and no other proxy setting."""
+    for name in ("NO_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    with upstream() as (server, url):
+        monkeypatch.setenv("HTTP_PROXY", url)
+        yield server
+
+
+def test_a_proxy_in_the_environment_carries_every_call(proxy):
+    client = _client("http://kard.invalid")
+    try:
+        answer = client.offers("user-1", [])
+    finally:
+        client.close()
+    assert answer.body["method"] == "GET"
+    assert [path for _, path, _, _ in proxy.requests] == [
+        "http://kard.invalid/v2/auth/token",
+        "http://kard.invalid/v2/issuers/org-sandbox/users/user-1/offers",
+    ]
+
+
+def test_no_proxy_exempts_kards_host(proxy, monkeypatch, simulator, kard_url):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    client = _client(kard_url)
+    try:
+        assert client.offers("user-1", []).status == 200
+    finally:
+        client.close()
+    assert proxy.requests == []
