@@ -14,6 +14,7 @@ from bff.errors import (
 )
 from bff.kard import KardClient
 from bff.kard.client import InvalidPathSegment, path_segment
+from tests.kard_documents import impression
 from tests.servers import free_port
 
 TOKEN_PATH = r"^/v2/auth/token$"
@@ -212,15 +213,7 @@ def test_get_is_retried_after_a_passing_failure(simulator, make_client):
 
 def test_post_is_not_retried_after_kard_saw_it(simulator, make_client):
     simulator.faults.inject(503, times=1, path=r"/attributions$")
-    event = {
-        "type": "offerAttribution",
-        "attributes": {
-            "entityId": "x",
-            "eventCode": "IMPRESSION",
-            "medium": "BROWSE",
-            "eventDate": "2025-01-01T00:00:00Z",
-        },
-    }
+    event = impression()
     with pytest.raises(UpstreamUnavailable):
         make_client().create_attributions(USER, [event])
     assert len(simulator.calls_to(r"/attributions$")) == 1

@@ -17,6 +17,7 @@ from bff.kard import KardClient
 from bff.kard.client import KardUnreachable
 from bff.kard.transport import Urllib3Transport
 from bff.redact import redact_logs
+from tests.kard_documents import impression
 from tests.servers import free_port
 
 BIG = bytes(range(256)) * 20_000  # 5 MB
@@ -128,15 +129,7 @@ def test_the_kard_client_uses_it_against_the_simulator(simulator, kard_url):
     try:
         assert isinstance(client._api, Urllib3Transport)
         offers = client.offers("user-1", [("page[size]", "2")])
-        event = {
-            "type": "offerAttribution",
-            "attributes": {
-                "entityId": "x",
-                "eventCode": "IMPRESSION",
-                "medium": "BROWSE",
-                "eventDate": "2025-01-01T00:00:00Z",
-            },
-        }
+        event = impression()
         created = client.create_attributions("user-1", [event])
     finally:
         client.close()

@@ -7,19 +7,12 @@ import jwt
 import pytest
 
 from bff import create_app
+from tests.kard_documents import impression
 
 SECRET = "an-hs256-secret-of-at-least-32-bytes!"
 ORG = "org-sandbox"
 OFFER_ID = "60e4ba1da31c5a22a144c075"
-EVENT = {
-    "type": "offerAttribution",
-    "attributes": {
-        "entityId": OFFER_ID,
-        "eventCode": "IMPRESSION",
-        "medium": "BROWSE",
-        "eventDate": "2025-01-01T00:00:00Z",
-    },
-}
+EVENT = impression(OFFER_ID)
 # Each endpoint that acts for the user, and the path (as Kard decodes it) it must reach.
 REQUESTS = [
     ("GET", "/api/v1/offers", None, "/v2/issuers/{org}/users/{user}/offers"),
