@@ -18,9 +18,9 @@ VISIBLE_PARAMETERS = frozenset(
     {"page[size]", "page[after]", "page[before]", "sort", "include", "supportedComponents", "theme"}
 )
 VISIBLE_PREFIXES = ("filter[",)
-# The loggers that print URLs: the dev server's request lines, httpx's and urllib3's requests (its
-# DEBUG line names each Kard call), gunicorn's lines. A logger's filters are not its children's.
-URL_LOGGERS = ("werkzeug", "httpx", "urllib3.connectionpool", "gunicorn.access", "gunicorn.error")
+# The loggers that print URLs: the dev server's request lines, httpx's requests, gunicorn's lines.
+# A logger's filters are not its children's.
+URL_LOGGERS = ("werkzeug", "httpx", "gunicorn.access", "gunicorn.error")
 
 _USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
 _PARAMETER = re.compile(r"[^&;]+")

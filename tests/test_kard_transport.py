@@ -1,21 +1,29 @@
-"""The urllib3 transport behind httpx, over real sockets: bodies, timeouts, refused connections,
+"""The libcurl transport behind httpx, over real sockets: bodies, timeouts, refused connections,
 keep-alive, redirects, proxies, and the errors the Kard client translates."""
 
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import ip_address
+from pathlib import Path
 
 import httpx
 import orjson
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from bff import create_app
 from bff.kard import KardClient
 from bff.kard.client import KardUnreachable
-from bff.kard.transport import Urllib3Transport
+from bff.kard.transport import CurlTransport
 from bff.redact import redact_logs
 from tests.kard_documents import impression
 from tests.servers import free_port
@@ -63,11 +71,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         else:
             echo = {"method": self.command, "path": self.path, "length": len(body)}
-            if body and len(body) < 1000:
+            if body and len(body) < 1000 and body[:1] == b"{":
                 echo["body"] = orjson.loads(body)
             self._send(200, orjson.dumps(echo), [("Content-Type", "application/json")])
 
-    do_GET = do_POST = do_PUT = _answer
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
+
+    def do_HEAD(self) -> None:
+        self.server.requests.append((self.command, self.path, dict(self.headers), b""))
+        self.send_response(204)
+        self.end_headers()
 
     def _send(self, status: int, body: bytes, headers: list[tuple[str, str]] = ()) -> None:
         self.send_response(status)
@@ -103,7 +116,7 @@ def silent_server() -> Iterator[str]:
 
 @pytest.fixture
 def http():
-    with httpx.Client(transport=Urllib3Transport(), timeout=5.0) as client:
+    with httpx.Client(transport=CurlTransport(), timeout=5.0) as client:
         yield client
 
 
@@ -127,7 +140,7 @@ def test_the_kard_client_uses_it_against_the_simulator(simulator, kard_url):
         organization_id="org-sandbox",
     )
     try:
-        assert isinstance(client._api, Urllib3Transport)
+        assert isinstance(client._api, CurlTransport)
         offers = client.offers("user-1", [("page[size]", "2")])
         event = impression()
         created = client.create_attributions("user-1", [event])
@@ -135,6 +148,48 @@ def test_the_kard_client_uses_it_against_the_simulator(simulator, kard_url):
         client.close()
     assert offers.status == 200 and len(offers.body["data"]) == 2
     assert 200 <= created.status < 300
+
+
+@pytest.mark.parametrize(
+    ("method", "body"),
+    [
+        ("DELETE", b""),
+        ("PATCH", b'{"a": 1}'),
+        ("PUT", b"\x00raw\x00"),
+        ("POST", b""),
+        ("GET", b"x"),
+    ],
+)
+def test_every_method_goes_with_exactly_its_body(http, method, body):
+    with upstream() as (server, url):
+        answer = http.request(method, url + "/things/1", content=body)
+    echo = answer.json()
+    assert (echo["method"], echo["path"], echo["length"]) == (method, "/things/1", len(body))
+    sent_method, _, headers, sent = server.requests[0]
+    assert (sent_method, sent) == (method, body)
+    # Nothing curl adds on its own: no form Content-Type, no `Expect: 100-continue`.
+    assert "Content-Type" not in headers and "Expect" not in headers
+
+
+def test_head_has_no_body(http):
+    with upstream() as (server, url):
+        answer = http.head(url + "/x")
+    assert answer.status_code == 204 and answer.content == b""
+    assert server.requests[0][0] == "HEAD"
+
+
+def test_each_thread_keeps_its_own_connection(http):
+    with upstream() as (server, url):
+        threads = [
+            threading.Thread(target=lambda: [http.get(url + "/x") for _ in range(5)])
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(server.requests) == 20
+    assert server.connections == 4
 
 
 def test_connections_are_kept_alive_and_reused(http):
@@ -171,6 +226,58 @@ def test_a_truncated_body_is_a_protocol_error(http):
 def test_a_server_that_never_answers_times_out(http):
     with silent_server() as url, pytest.raises(httpx.ReadTimeout):
         http.get(url + "/x", timeout=0.3)
+
+
+@contextmanager
+def tls_upstream(directory: Path) -> Iterator[tuple[str, Path]]:
+    """The test upstream over TLS, with a self-signed certificate for 127.0.0.1 (its file)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    with upstream() as (server, url):
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        yield url.replace("http://", "https://"), cert_file
+
+
+def test_tls_trusts_ssl_cert_file_and_nothing_else(tmp_path, monkeypatch):
+    with tls_upstream(tmp_path) as (url, cert_file):
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        with (
+            httpx.Client(transport=CurlTransport()) as untrusting,
+            pytest.raises(httpx.ConnectError),
+        ):
+            untrusting.get(url + "/x")
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+        with httpx.Client(transport=CurlTransport()) as trusting:
+            answer = trusting.get(url + "/x")
+    assert answer.json()["path"] == "/x"
+    assert answer.http_version == "HTTP/1.1"
 
 
 def test_a_refused_connection_is_a_connect_error(http):
@@ -225,15 +332,15 @@ def test_kard_calls_carry_the_clients_headers_and_never_a_cookie_kard_set():
     assert "Cookie" not in second  # no cookie from one user's answer goes with another's call
 
 
-def test_urllib3s_debug_line_about_a_kard_call_is_redacted(caplog):
+def test_no_debug_line_about_a_kard_call_carries_a_query_value(caplog):
     redact_logs()
-    with upstream() as (_, url), caplog.at_level(logging.DEBUG, "urllib3.connectionpool"):
+    with upstream() as (_, url), caplog.at_level(logging.DEBUG):
         client = _client(url)
         try:
             client.user_action("user-1", "GET", ["offers"], [("secret", "S3CR3T"), ("sort", "x")])
         finally:
             client.close()
-    assert "/offers?secret=***&sort=x" in caplog.text
+    assert "kard GET /v2/issuers/{org}/users/{user}/offers -> 200" in caplog.text
     assert "S3CR3T" not in caplog.text
 
 

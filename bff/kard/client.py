@@ -1,11 +1,11 @@
 """The Kard API client: the only code that talks to Kard.
 
-API calls go through one urllib3 connection pool per process (`bff.kard.transport`, behind
-httpx's transport interface) unless a transport is given or the environment names a proxy. The
-OAuth2 client-credentials request is prepared by authlib's framework-neutral core (HTTP Basic and
-`grant_type=client_credentials`); the token is cached by `AccessTokens`. Transport failures and
-Kard's error statuses are translated here, once, into `bff.errors` types, so callers never see
-httpx.
+API calls go through libcurl, one handle and its kept-alive connections per thread
+(`bff.kard.transport`, behind httpx's transport interface), unless a transport is given or the
+environment names a proxy. The OAuth2 client-credentials request is prepared by authlib's
+framework-neutral core (HTTP Basic and `grant_type=client_credentials`); the token is cached by
+`AccessTokens`. Transport failures and Kard's error statuses are translated here, once, into
+`bff.errors` types, so callers never see httpx.
 """
 
 import email.utils
@@ -40,7 +40,7 @@ from bff.errors import (
 )
 from bff.kard.tokens import AccessTokens
 from bff.kard.transactions import MAX_PART_ITEMS
-from bff.kard.transport import Urllib3Transport
+from bff.kard.transport import CurlTransport
 
 log = logging.getLogger(__name__)
 
@@ -434,13 +434,13 @@ class KardClient:
 
 
 def _api_transport(api_url: str) -> httpx.BaseTransport:
-    """urllib3's pool for Kard's API, or httpx's own transport through the proxy that
+    """libcurl for Kard's API, or httpx's own transport through the proxy that
     HTTP_PROXY, HTTPS_PROXY or ALL_PROXY names for it (unless NO_PROXY exempts its host)."""
     url = httpx.URL(api_url)
     proxies = urllib.request.getproxies()
     proxy = proxies.get(url.scheme) or proxies.get("all")
     if not proxy or urllib.request.proxy_bypass(url.host):
-        return Urllib3Transport()
+        return CurlTransport()
     return httpx.HTTPTransport(proxy=proxy if "://" in proxy else f"http://{proxy}", limits=LIMITS)
 
 
