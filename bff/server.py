@@ -14,7 +14,7 @@ from granian.log import LOGGING_CONFIG
 from granian.server import Server
 
 from bff import extensions
-from bff.access_log import AccessLog
+from bff.access_log import AccessLog, write_in_background
 
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 MAX_CONNECTIONS = 4096  # per worker; more wait in the kernel's listen queue
@@ -51,6 +51,7 @@ def worker_app() -> AccessLog:
     # Each worker delivers what the outbox holds, including what earlier runs left there.
     extensions.delivery(app).ensure_worker()
     extensions.dispatcher(app).ensure_worker()
+    write_in_background()
     return AccessLog(app)
 
 
