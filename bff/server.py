@@ -54,8 +54,7 @@ def worker_app() -> Flask:
 
     app = create_app()
     # Each worker delivers what the outbox holds, including what earlier runs left there.
-    extensions.delivery(app).ensure_worker()
-    extensions.dispatcher(app).ensure_worker()
+    extensions.start_workers(app)
     return app
 
 
