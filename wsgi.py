@@ -3,7 +3,7 @@
 import sys
 
 from bff import create_app
-from bff.extensions import delivery, dispatcher
+from bff.extensions import start_workers
 from bff.redact import redact_logs
 from bff.settings import ConfigError
 
@@ -13,6 +13,6 @@ try:
     app = create_app()
 except ConfigError as error:
     sys.exit(f"kard-bff: configuration error: {error}")
-# Hand on what earlier runs left in the attribution outbox and the webhook inbox.
-delivery(app).ensure_worker()
-dispatcher(app).ensure_worker()
+# Hand on what earlier runs left in the attribution outbox and the webhook inbox; hand back what
+# this process holds when it ends.
+start_workers(app)

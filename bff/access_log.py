@@ -13,7 +13,6 @@ flushed its line (a quarter of a worker's samples in py-spy): `write_in_backgrou
 lines to a thread of their own, the logging cookbook's QueueHandler and QueueListener.
 """
 
-import atexit
 import functools
 import logging
 import queue
@@ -24,6 +23,7 @@ from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 from urllib.parse import quote
 
+from bff.background import at_process_exit
 from bff.redact import redact_query
 
 log = logging.getLogger("bff.access")
@@ -72,12 +72,12 @@ class AccessLog:
 
 def write_in_background() -> None:
     """Write the access log's lines from a listener thread, through the handlers it has now;
-    what is still queued when the process exits is written then."""
+    what is still queued when the process ends is written then."""
     lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     listener = QueueListener(lines, *log.handlers, respect_handler_level=True)
     log.handlers = [QueueHandler(lines)]
     listener.start()
-    atexit.register(listener.stop)
+    at_process_exit(listener.stop)
 
 
 def request_target(environ: dict[str, Any]) -> str:

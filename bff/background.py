@@ -1,4 +1,5 @@
-"""Background work that must not be lost: one polling thread per process, and retry backoff."""
+"""Background work that must not be lost: one polling thread per process, retry backoff, and
+a hook to stop it cleanly when the process ends."""
 
 import logging
 import os
@@ -40,12 +41,21 @@ class Worker:
         """Run the next step now rather than after the poll interval."""
         self._wake.set()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop the thread, waiting for it to finish its current step."""
+    @property
+    def stopping(self) -> bool:
+        """Whether the thread was told to stop: a step should not start on another item."""
+        return self._stopped
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop the thread, waiting up to `timeout` for it to finish its current step; return
+        whether it has finished."""
         self._stopped = True
         self.wake()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+        thread = self._thread
+        if thread is None or thread is threading.current_thread():
+            return thread is None
+        thread.join(timeout)
+        return not thread.is_alive()
 
     def _run(self) -> None:
         while not self._stopped:
@@ -65,3 +75,21 @@ def backoff(attempts: int, retry_after: str | None = None) -> float:
     if retry_after and retry_after.isdigit():
         delay = max(delay, float(retry_after))
     return delay
+
+
+def at_process_exit(stop: Callable[[], None]) -> None:
+    """Call `stop` once this process's main thread has returned, before the process exits.
+
+    A granian worker ends with `os._exit`, which skips `atexit`; but every process (granian's
+    and gunicorn's workers, `flask run`) joins its non-daemon threads first, so a thread that
+    waits for the main thread runs `stop` in all of them.
+    """
+
+    def wait_then_stop() -> None:
+        threading.main_thread().join()
+        try:
+            stop()
+        except Exception:  # the state store is gone: what is left waits for its lease to run out
+            log.exception("stopping at exit failed")
+
+    threading.Thread(target=wait_then_stop, name="at-exit").start()

@@ -4,7 +4,8 @@
 few at a time. A chunk Kard cannot take now (5xx, 429, timeout, connection error, credentials) is
 written to the outbox before the app hears 202; a chunk Kard refuses (400/404/409) is not retried.
 A worker thread in every process then leases due chunks and sends them, backing off exponentially
-with full jitter (and at least Kard's Retry-After) until Kard takes them.
+with full jitter (and at least Kard's Retry-After) until Kard takes them. When the process stops,
+the thread finishes the chunk it is sending and hands back any other it still holds.
 
 Before sending anything, `send` checks that the outbox could hold every event of the batch (the
 user's bound and the total bound): past either, the batch is refused with 503, so a chunk once
@@ -59,7 +60,8 @@ class Delivery:
         self._lease_seconds = lease_seconds
         self._kard = kard
         self._clock = clock
-        self._owner = uuid.uuid4().hex  # this process's name on its leases
+        self._name = uuid.uuid4().hex
+        self._held: set[str] = set()  # IDs of the chunks this process leased and has not settled
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
         self._worker = Worker("outbox", lambda: self.deliver_due(limit=100))
@@ -85,10 +87,11 @@ class Delivery:
         return outcome
 
     def deliver_due(self, *, limit: int | None = None, everything: bool = False) -> int:
-        """Lease and send due chunks until none is due (or `limit` were tried); return how many.
-        With `everything`, chunks waiting out their backoff are tried too (`outbox drain`)."""
+        """Lease and send due chunks until none is due, `limit` were tried or the thread is told
+        to stop; return how many. With `everything`, chunks waiting out their backoff are tried
+        too (`outbox drain`)."""
         tried = 0
-        while limit is None or tried < limit:
+        while (limit is None or tried < limit) and not self._worker.stopping:
             now = self._clock()
             due_by = float("inf") if everything else now
             chunk = self.outbox.lease(
@@ -97,12 +100,28 @@ class Delivery:
             if chunk is None:
                 break
             tried += 1
+            self._held.add(chunk.id)
             self._retry(chunk)
+            self._held.discard(chunk.id)  # kept when settling it failed: handed back at stop
         return tried
 
     def ensure_worker(self) -> None:
         """Start this process's delivery thread, once (again after a fork)."""
         self._worker.ensure_started()
+
+    def stop_worker(self) -> None:
+        """Stop this process's delivery thread, letting it settle the chunk it is sending, then
+        hand back what this process still holds: due again at once, for any worker."""
+        # A send ends within a lease (see extensions.delivery); past that, the lease is over too.
+        if self._worker.stop(timeout=self._lease_seconds):
+            for chunk_id in list(self._held):
+                self.outbox.release(chunk_id, self._owner, now=self._clock())
+                self._held.discard(chunk_id)
+
+    @property
+    def _owner(self) -> str:
+        """This process's name on its leases; a forked child gets its own."""
+        return f"{self._name}-{os.getpid()}"
 
     def _check_room(self, user_id: str, count: int) -> None:
         user_events, events = self.outbox.queued_events(user_id)

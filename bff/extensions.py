@@ -7,6 +7,7 @@ import httpx
 from flask import Flask, current_app
 
 from bff import sandbox
+from bff.background import at_process_exit
 from bff.cta import CtaForms
 from bff.delivery import Delivery
 from bff.kard import KardClient
@@ -113,6 +114,14 @@ def dispatcher(app: Flask | None = None) -> Dispatcher:
                 signing_key=settings.kard_webhook_keys[0] if settings.kard_webhook_keys else "",
             )
         return app.extensions["dispatcher"]
+
+
+def start_workers(app: Flask) -> None:
+    """Start this process's delivery and dispatch threads, and stop them when it ends (after
+    SIGTERM, once its requests are done), handing back what they hold to other workers."""
+    for part in (delivery(app), dispatcher(app)):
+        part.ensure_worker()
+        at_process_exit(part.stop_worker)  # a thread each: the two stop side by side
 
 
 def _webhook_hook(settings: Settings) -> Hook | None:

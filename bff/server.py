@@ -49,8 +49,7 @@ def worker_app() -> AccessLog:
 
     app = create_app()
     # Each worker delivers what the outbox holds, including what earlier runs left there.
-    extensions.delivery(app).ensure_worker()
-    extensions.dispatcher(app).ensure_worker()
+    extensions.start_workers(app)
     write_in_background()
     return AccessLog(app)
 

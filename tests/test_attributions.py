@@ -1,13 +1,18 @@
 """Attribution batches against the simulator: checks, chunks, duplicates, and the outbox."""
 
 import json
+import sqlite3
+import time
 from collections import Counter
 
 import pytest
 
 from bff import create_app
+from bff.delivery import Delivery
 from bff.errors import MAX_REPORTED_ERRORS
 from bff.extensions import delivery
+from bff.outbox import Bounds
+from bff.outbox.sqlite import SqliteOutbox
 from tests.json_documents import wrong_types_everywhere
 
 USER = "sandbox-demo-new-customer"
@@ -213,6 +218,28 @@ def test_failed_retries_back_off(client, as_user, simulator, app):
     assert sending.deliver_due() == 1  # tried at once, failed again, now waiting
     assert sending.deliver_due() == 0  # not due yet: backing off
     assert sending.outbox.status(now=0)["attempts"] == 1
+
+
+class OutboxThatCannotNoteRetries(SqliteOutbox):
+    """An outbox whose database refuses to note a failed send, as a locked one would."""
+
+    def retry_later(self, chunk_id: str, *, at: float, error: str) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+
+def test_a_stopping_worker_hands_back_the_chunk_it_could_not_settle(app, simulator, tmp_path):
+    simulator.faults.inject(503, path=ATTRIBUTIONS)
+    outbox = OutboxThatCannotNoteRetries(tmp_path / "outbox.sqlite3", Bounds(100, 100))
+    chunk_id = outbox.put(USER, [_event(1)], now=time.time(), error="503")
+    sending = Delivery(app.extensions["kard"], outbox, lease_seconds=60)
+    sending.ensure_worker()
+    deadline = time.monotonic() + 10
+    while not simulator.calls_to(ATTRIBUTIONS):  # leased and sent; noting the 503 will fail
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    sending.stop_worker()
+    chunk = outbox.lease("next-worker", now=time.time(), due_by=time.time(), seconds=60)
+    assert (chunk.id, chunk.attempts) == (chunk_id, 1)  # due at once; the stopped try not counted
 
 
 def test_outbox_status_and_drain_commands(kard_url, tmp_path, simulator, monkeypatch):

@@ -51,6 +51,36 @@ def test_retry_later_and_delivered(make_outbox):
     assert outbox.lease("a", now=999, due_by=999, seconds=10) is None
 
 
+def test_a_released_chunk_is_due_at_once_for_anyone_and_its_attempt_is_not_counted(make_outbox):
+    first, second = make_outbox(), make_outbox()
+    now = time.time()
+    chunk_id = first.put("u1", EVENTS, now=now, error="503")
+    first.retry_later(chunk_id, at=now + 300, error="503")  # backing off
+    assert first.lease("a", now=now, due_by=float("inf"), seconds=60).attempts == 1  # drain
+    first.release(chunk_id, "b", now=now)  # "b" holds no lease on it: nothing changes
+    assert second.lease("b", now=now, due_by=float("inf"), seconds=60) is None
+    first.release(chunk_id, "a", now=now)  # "a" stops without sending it
+    assert first.next_due() == now
+    again = second.lease("b", now=now, due_by=now, seconds=60)
+    assert (again.id, again.attempts) == (chunk_id, 1)
+
+
+def test_releasing_a_settled_chunk_changes_nothing(make_outbox):
+    outbox = make_outbox()
+    now = time.time()
+    retried = outbox.put("u1", EVENTS, now=now, error="503")
+    delivered = outbox.put("u2", EVENTS, now=now + 1, error="503")
+    for chunk_id in (retried, delivered):
+        assert outbox.lease("a", now=now + 1, due_by=now + 1, seconds=60).id == chunk_id
+    outbox.retry_later(retried, at=now + 300, error="503")
+    outbox.delivered(delivered)
+    outbox.release(retried, "a", now=now + 2)
+    outbox.release(delivered, "a", now=now + 2)
+    assert outbox.next_due() == now + 300  # still backing off
+    status = outbox.status(now=now + 2)
+    assert (status["depth"], status["events"], status["attempts"]) == (1, 1, 1)
+
+
 def test_rejected_chunks_are_kept_aside(make_outbox):
     outbox = make_outbox()
     chunk_id = outbox.put("u1", EVENTS, now=100, error="503")

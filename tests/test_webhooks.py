@@ -2,6 +2,7 @@
 
 import copy
 import json
+import sqlite3
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from bff.cli import main
 from bff.extensions import dispatcher
 from bff.settings import ConfigError
 from bff.webhooks.inbox import SqliteInbox
+from bff.webhooks.redis_inbox import RedisInbox
 from bff.webhooks.signature import sign
 from tests import webhook_hooks
 from tests.json_documents import wrong_types_everywhere
@@ -507,3 +509,48 @@ def test_a_notification_id_is_remembered_for_30_days_then_forgotten(tmp_path):
     assert not inbox.add("n-old", "clawback", b"{}", now=29 * day, pending=False)
     assert inbox.add("n-new", "clawback", b"{}", now=31 * day, pending=False)  # prunes
     assert inbox.add("n-old", "clawback", b"{}", now=31 * day + 1, pending=False)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def make_inbox(request, tmp_path):
+    """`make_inbox()` opens the test's inbox; call it twice for two processes' views of it."""
+    if request.param == "sqlite":
+        return lambda: SqliteInbox(tmp_path / "webhooks.sqlite3")
+    url = request.getfixturevalue("clean_redis")
+    return lambda: RedisInbox(url)
+
+
+def test_a_released_notification_is_due_at_once_for_anyone_and_its_attempt_is_not_counted(
+    make_inbox,
+):
+    first, second = make_inbox(), make_inbox()
+    now = time.time()
+    assert first.add("n-1", "clawback", b"{}", now=now, pending=True)
+    assert first.lease("a", now=now, seconds=60).attempts == 1
+    first.release("n-1", "b", now=now)  # "b" holds no lease on it: nothing changes
+    assert second.lease("b", now=now, seconds=60) is None
+    first.release("n-1", "a", now=now)  # "a" stops without handing it on
+    again = second.lease("b", now=now, seconds=60)
+    assert (again.id, again.attempts) == ("n-1", 1)
+    second.handled("n-1", now=now)
+    second.release("n-1", "b", now=now)  # handed on: releasing it changes nothing
+    assert first.lease("a", now=now, seconds=60) is None
+    assert first.status(now=now)["pending"] == 0
+
+
+def test_an_inbox_file_from_before_lease_owners_is_migrated(tmp_path):
+    path = tmp_path / "webhooks.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE notifications (id TEXT PRIMARY KEY, type TEXT NOT NULL,"
+            " body BLOB NOT NULL, received_at REAL NOT NULL, handled_at REAL,"
+            " attempts INTEGER NOT NULL DEFAULT 0, due_at REAL NOT NULL,"
+            " lease_until REAL NOT NULL DEFAULT 0, last_error TEXT);"
+            "INSERT INTO notifications (id, type, body, received_at, due_at)"
+            " VALUES ('n-1', 'clawback', x'7b7d', 100, 100);"
+        )
+    db.close()
+    inbox = SqliteInbox(path)
+    assert inbox.lease("a", now=100, seconds=60).id == "n-1"
+    inbox.release("n-1", "a", now=100)
+    assert inbox.lease("b", now=100, seconds=60).attempts == 1

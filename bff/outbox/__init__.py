@@ -2,8 +2,8 @@
 
 SQLite (WAL) under `BFF_STATE_DIR` by default, Redis with `REDIS_URL`. Any number of processes
 may share one outbox: a worker leases a chunk before sending it, so no two send the same chunk at
-the same time; a lease that is not released (the process died) expires, and the chunk is sent
-again. Delivery is at least once.
+the same time. A process that stops hands back the leases it holds; one that died leaves them to
+expire, and the chunk is sent again. Delivery is at least once.
 
 The outbox is bounded (`Bounds`): the BFF refuses a batch that might not fit before sending any
 of it, so a put never has to fail and nothing accepted is dropped. Rejected chunks, kept aside for
@@ -59,6 +59,10 @@ class Outbox(Protocol):
 
     def reject(self, chunk_id: str, *, now: float, error: str) -> None:
         """Move a chunk Kard refused (4xx) to the rejected record; it is not retried."""
+
+    def release(self, chunk_id: str, owner: str, *, now: float) -> None:
+        """Hand back a chunk `owner` leased and did not send (its process stops): due by `now`,
+        the attempt not counted. Nothing happens unless `owner` holds the lease."""
 
     def queued_events(self, user_id: str) -> tuple[int, int]:
         """How many events wait for Kard: this user's, and everyone's."""

@@ -7,6 +7,7 @@ from typing import Any
 import redis
 
 from bff.outbox import LEASE_SECONDS, Bounds, Chunk, bounds_status
+from bff.redis_leases import RELEASE
 
 PREFIX = "kard-bff:outbox:"
 DUE = PREFIX + "due"  # sorted set: chunk ID -> when it is due
@@ -49,6 +50,7 @@ class RedisOutbox:
         self.bounds = bounds
         self._redis = redis.Redis.from_url(url, decode_responses=True)
         self._forget_script = self._redis.register_script(FORGET)
+        self._release_script = self._redis.register_script(RELEASE)
 
     def put(self, user_id: str, events: list[dict[str, Any]], *, now: float, error: str) -> str:
         chunk_id = uuid.uuid4().hex
@@ -93,6 +95,10 @@ class RedisOutbox:
             pipe.set(LAST_ERROR, error)
             pipe.delete(_lease_key(chunk_id))
             pipe.execute()
+
+    def release(self, chunk_id: str, owner: str, *, now: float) -> None:
+        keys = [_lease_key(chunk_id), _chunk_key(chunk_id), DUE]
+        self._release_script(keys=keys, args=[owner, chunk_id, now])
 
     def reject(self, chunk_id: str, *, now: float, error: str) -> None:
         fields = self._redis.hgetall(_chunk_key(chunk_id))

@@ -59,6 +59,11 @@ WHERE id = (
 )
 RETURNING id, user_id, events, created_at, attempts
 """
+RELEASE = """
+UPDATE chunks SET lease_owner = NULL, lease_until = 0, attempts = attempts - 1,
+    due_at = MIN(due_at, :now)
+WHERE id = :id AND lease_owner = :owner
+"""
 KEEP_NEWEST_REJECTED = """
 DELETE FROM rejected
 WHERE rowid IN (SELECT rowid FROM rejected ORDER BY rowid DESC LIMIT -1 OFFSET ?)
@@ -113,6 +118,9 @@ class SqliteOutbox:
             " WHERE id = ?",
             (at, error, chunk_id),
         )
+
+    def release(self, chunk_id: str, owner: str, *, now: float) -> None:
+        self._execute(RELEASE, {"id": chunk_id, "owner": owner, "now": now})
 
     def reject(self, chunk_id: str, *, now: float, error: str) -> None:
         with self._transaction() as db:

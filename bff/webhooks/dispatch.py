@@ -9,6 +9,7 @@ once (the forward carries `X-Kard-Notification-Id` for the receiver to deduplica
 
 import importlib
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -46,7 +47,8 @@ class Dispatcher:
         self._forward_url = forward_url
         self._signing_key = signing_key
         self._clock = clock
-        self._owner = uuid.uuid4().hex
+        self._name = uuid.uuid4().hex
+        self._held: set[str] = set()  # notifications this process leased and has not settled
         self._http = httpx.Client(timeout=FORWARD_TIMEOUT_SECONDS) if forward_url else None
         self._worker = Worker("webhooks", self.deliver_due)
 
@@ -75,14 +77,21 @@ class Dispatcher:
             self._worker.ensure_started()
 
     def stop_worker(self) -> None:
-        """Stop this process's dispatch thread; what it leaves is handed on by the next."""
-        self._worker.stop()
+        """Stop this process's dispatch thread, letting it settle the notification it is handing
+        on, then hand back what this process still holds: due again at once, for any worker."""
+        if self._worker.stop(timeout=LEASE_SECONDS):
+            for notification_id in list(self._held):
+                self.inbox.release(notification_id, self._owner, now=self._clock())
+                self._held.discard(notification_id)
 
     def deliver_due(self) -> int:
-        """Hand on every due notification; return how many were tried."""
+        """Hand on every due notification (until told to stop); return how many were tried."""
         tried = 0
-        while pending := self.inbox.lease(self._owner, now=self._clock(), seconds=LEASE_SECONDS):
+        while not self._worker.stopping and (
+            pending := self.inbox.lease(self._owner, now=self._clock(), seconds=LEASE_SECONDS)
+        ):
             tried += 1
+            self._held.add(pending.id)
             try:
                 self._hand_on(parse_notification(orjson.loads(pending.body), pending.body))
             except Exception as error:  # the issuer's hook or endpoint failed: try again later
@@ -93,7 +102,13 @@ class Dispatcher:
                 self.inbox.retry_later(pending.id, at=at, error=reason)
             else:
                 self.inbox.handled(pending.id, now=self._clock())
+            self._held.discard(pending.id)  # kept when settling it failed: handed back at stop
         return tried
+
+    @property
+    def _owner(self) -> str:
+        """This process's name on its leases; a forked child gets its own."""
+        return f"{self._name}-{os.getpid()}"
 
     def _hand_on(self, notification: Notification) -> None:
         if self._hook is not None:

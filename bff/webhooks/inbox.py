@@ -2,10 +2,12 @@
 
 SQLite (WAL) in `BFF_STATE_DIR` by default, Redis with `REDIS_URL`; several processes may share
 one. A worker leases a pending notification before handing it on, so no two hand on the same one
-at once; a lease a dead process leaves behind runs out and the notification is tried again.
+at once; a process that stops hands back the leases it holds, and one a dead process leaves
+behind runs out, and the notification is tried again.
 A notification's ID is remembered for `RETENTION_SECONDS`, far longer than Kard retries for.
 """
 
+import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +46,10 @@ class Inbox(Protocol):
     def retry_later(self, notification_id: str, *, at: float, error: str) -> None:
         """Release a notification that could not be handed on; it is due again at `at`."""
 
+    def release(self, notification_id: str, owner: str, *, now: float) -> None:
+        """Hand back a notification `owner` leased and did not hand on (its process stops): due
+        by `now`, the attempt not counted. Nothing happens unless `owner` holds the lease."""
+
     def status(self, *, now: float) -> dict[str, Any]:
         """Pending count, oldest pending age, last error."""
 
@@ -66,6 +72,7 @@ CREATE TABLE IF NOT EXISTS notifications (
     handled_at REAL,
     attempts INTEGER NOT NULL DEFAULT 0,
     due_at REAL NOT NULL,
+    lease_owner TEXT,
     lease_until REAL NOT NULL DEFAULT 0,
     last_error TEXT
 );
@@ -73,8 +80,11 @@ CREATE INDEX IF NOT EXISTS notifications_pending ON notifications (due_at) WHERE
 CREATE INDEX IF NOT EXISTS notifications_received ON notifications (received_at);
 """
 
+# Files written before leases were handed back name no lease owner yet.
+ADD_LEASE_OWNER = "ALTER TABLE notifications ADD COLUMN lease_owner TEXT"
+
 LEASE = """
-UPDATE notifications SET lease_until = :until, attempts = attempts + 1
+UPDATE notifications SET lease_owner = :owner, lease_until = :until, attempts = attempts + 1
 WHERE id = (
     SELECT id FROM notifications
     WHERE handled_at IS NULL AND due_at <= :now AND lease_until < :now
@@ -82,13 +92,25 @@ WHERE id = (
 )
 RETURNING id, type, body, attempts
 """
+RELEASE = """
+UPDATE notifications SET lease_owner = NULL, lease_until = 0, attempts = attempts - 1,
+    due_at = MIN(due_at, :now)
+WHERE id = :id AND lease_owner = :owner AND handled_at IS NULL
+"""
+
+
+def _set_up(db: sqlite3.Connection) -> None:
+    """Create or migrate the table."""
+    db.executescript(SCHEMA)
+    if "lease_owner" not in {row[1] for row in db.execute("PRAGMA table_info(notifications)")}:
+        db.execute(ADD_LEASE_OWNER)
 
 
 class SqliteInbox:
     """Notifications in one SQLite file; each statement is its own transaction."""
 
     def __init__(self, path: Path):
-        self._db = connect(path, lambda db: db.executescript(SCHEMA))
+        self._db = connect(path, _set_up)
         self._lock = threading.Lock()  # one connection, shared by the threads of a process
         self._pruned_at = float("-inf")
 
@@ -110,7 +132,7 @@ class SqliteInbox:
             return cursor.rowcount == 1
 
     def lease(self, owner: str, *, now: float, seconds: float) -> Pending | None:
-        rows = self._execute(LEASE, {"until": now + seconds, "now": now})
+        rows = self._execute(LEASE, {"owner": owner, "until": now + seconds, "now": now})
         return Pending(*rows[0]) if rows else None
 
     def handled(self, notification_id: str, *, now: float) -> None:
@@ -121,9 +143,13 @@ class SqliteInbox:
 
     def retry_later(self, notification_id: str, *, at: float, error: str) -> None:
         self._execute(
-            "UPDATE notifications SET due_at = ?, lease_until = 0, last_error = ? WHERE id = ?",
+            "UPDATE notifications SET due_at = ?, lease_owner = NULL, lease_until = 0,"
+            " last_error = ? WHERE id = ?",
             (at, error, notification_id),
         )
+
+    def release(self, notification_id: str, owner: str, *, now: float) -> None:
+        self._execute(RELEASE, {"id": notification_id, "owner": owner, "now": now})
 
     def status(self, *, now: float) -> dict[str, Any]:
         ((pending, oldest),) = self._execute(

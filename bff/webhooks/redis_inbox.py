@@ -4,6 +4,7 @@ from typing import Any
 
 import redis
 
+from bff.redis_leases import RELEASE
 from bff.webhooks.inbox import RETENTION_SECONDS, Pending
 
 PREFIX = "kard-bff:webhooks:"
@@ -42,6 +43,7 @@ class RedisInbox:
     def __init__(self, url: str):
         self._redis = redis.Redis.from_url(url)
         self._add = self._redis.register_script(ADD)
+        self._release = self._redis.register_script(RELEASE)
 
     def add(
         self, notification_id: str, kind: str, body: bytes, *, now: float, pending: bool
@@ -76,6 +78,10 @@ class RedisInbox:
             pipe.set(LAST_ERROR, error)
             pipe.delete(_lease_key(notification_id))
             pipe.execute()
+
+    def release(self, notification_id: str, owner: str, *, now: float) -> None:
+        keys = [_lease_key(notification_id), _pending_key(notification_id), DUE]
+        self._release(keys=keys, args=[owner, notification_id, now])
 
     def status(self, *, now: float) -> dict[str, Any]:
         pending = self._redis.zcard(DUE)

@@ -1,12 +1,15 @@
-"""The outbox across real processes: a SIGKILLed BFF loses nothing, two BFFs never double-send."""
+"""The outbox across real processes: a SIGKILLed BFF loses nothing, two BFFs never double-send,
+a SIGTERMed BFF leaves no chunk leased."""
 
 import os
 import time
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
 
+from bff.outbox import Bounds, open_outbox
 from tests.servers import ServerProcess
 
 USER = "sandbox-demo-new-customer"
@@ -88,3 +91,23 @@ def test_two_processes_on_one_outbox_send_each_chunk_once(simulator, bff_env):
     assert max(Counter(received).values()) == 1  # no event arrived twice
     taken = [call for call in simulator.calls_to(ATTRIBUTIONS) if call.status == 202]
     assert sorted(len(call.json["data"]) for call in taken) == [50] * 4 + [100] * 4
+
+
+def test_a_sigtermed_bff_finishes_the_send_in_progress_and_leaves_no_lease(simulator, bff_env):
+    env = {**bff_env, "KARD_TIMEOUT": "5"}  # leases of 15 s
+    outbox = open_outbox(Path(env["BFF_STATE_DIR"]), env.get("REDIS_URL"), Bounds(100, 100))
+    chunk_id = outbox.put(USER, _events(0, 1), now=time.time(), error="queued by the test")
+    simulator.faults.inject(503, delay=2.0, path=ATTRIBUTIONS)  # Kard is slow, then fails
+    with ServerProcess(["serve"], env=env) as server:
+        deadline = time.monotonic() + 10
+        while outbox.status(now=time.time())["attempts"] == 0:  # not leased yet
+            assert time.monotonic() < deadline, "the worker never leased the chunk"
+            time.sleep(0.05)
+    # SIGTERM came while the chunk was being sent: the send finished and its answer was noted,
+    # and the chunk is free for the next worker, which need not wait out a lease.
+    assert "Stopped worker-1" in server.output, server.output
+    chunk = outbox.lease("next-worker", now=time.time(), due_by=float("inf"), seconds=5)
+    assert chunk is not None and chunk.id == chunk_id, "the chunk is still leased"
+    status = outbox.status(now=time.time())
+    assert (status["depth"], status["attempts"]) == (1, 2), status  # the BFF's try, and this one
+    assert status["lastError"].startswith("503"), status
