@@ -105,6 +105,23 @@ def test_bad_location_parameters_are_400_naming_them(client, a, simulator, query
     assert _upstream(simulator, "locations") == []
 
 
+def test_a_query_checked_once_is_checked_the_same_for_every_endpoint_and_every_time(
+    client, a, simulator
+):
+    # Checked queries are remembered per query string: the rules and defaults stay per endpoint.
+    for _ in range(2):
+        _get(client, a, "/api/v1/offers?include=offers", 400)
+        _get(client, a, "/api/v1/locations?include=offers")
+        _get(client, a, "/api/v1/offers?page[size]=3")
+        _get(client, a, "/api/v1/rewards?page[size]=3")
+    offers, locations = _upstream(simulator, "offers"), _upstream(simulator, "locations")
+    assert len(offers) == 2 and len(locations) == 2
+    assert all(dict(call.query).get("supportedComponents") for call in offers + locations), (
+        "the configured components are added on every call"
+    )
+    assert all(dict(call.query)["include"] == "offers" for call in locations)
+
+
 def test_category_names_with_spaces_and_ampersands_pass(client, a):
     body = _get(client, a, "/api/v1/offers?filter[category]=Food%20%26%20Beverage&page[size]=100")
     assert body["data"]

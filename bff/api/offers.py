@@ -11,12 +11,12 @@ from flask import Blueprint, request
 
 from bff.api.attributions import send_events
 from bff.api.bodies import json_object
-from bff.api.upstream import query_pairs, rewritten
+from bff.api.upstream import checked_query, rewritten
 from bff.attributions import view_event
 from bff.cta import is_resource_id
 from bff.errors import NotFound, Unprocessable, UpstreamRejected
 from bff.extensions import cta_forms, kard, settings
-from bff.queries import LOCATIONS, OFFER_ACTION, OFFERS, check_query, with_defaults
+from bff.queries import LOCATIONS, OFFER_ACTION, OFFERS
 from bff.routing import ROUTABLE_METHODS, method_not_allowed, methods_routed_elsewhere
 from bff.session import session_user
 
@@ -27,7 +27,7 @@ bp = Blueprint("offers", __name__, url_prefix="/api/v1")
 def list_offers():
     """List the session user's offers (Kard Get Offers By User), rewritten for the app."""
     user_id = session_user()
-    params = with_defaults(check_query(query_pairs(), OFFERS), settings().supported_components)
+    params = checked_query(OFFERS, settings().supported_components)
     return rewritten(kard().offers(user_id, params), user_id)
 
 
@@ -35,8 +35,7 @@ def list_offers():
 def list_locations():
     """List locations with the session user's offers (Kard Get Locations By User)."""
     user_id = session_user()
-    params = check_query(query_pairs(), LOCATIONS)
-    params = with_defaults(params, settings().supported_components, locations=True)
+    params = checked_query(LOCATIONS, settings().supported_components, locations=True)
     return rewritten(kard().locations(user_id, params), user_id)
 
 
@@ -74,9 +73,7 @@ def view_offer(offer_id: str):
 def _follow_cta(user_id: str, method: str, segments: list[str]):
     for segment in segments:
         _check_resource_id(segment)
-    params = with_defaults(
-        check_query(query_pairs(), OFFER_ACTION), settings().supported_components
-    )
+    params = checked_query(OFFER_ACTION, settings().supported_components)
     params = [pair for pair in params if pair[0] != "include"] + [("include", "offer")]
     return rewritten(kard().user_action(user_id, method, segments, params), user_id)
 

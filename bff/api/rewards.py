@@ -3,11 +3,11 @@
 from flask import Blueprint
 
 from bff.api.bodies import json_object
-from bff.api.upstream import query_pairs, rewritten
+from bff.api.upstream import checked_query, rewritten
 from bff.audits import check_audits
 from bff.errors import Unprocessable
 from bff.extensions import kard
-from bff.queries import EARNED_REWARDS, check_query
+from bff.queries import EARNED_REWARDS
 from bff.session import session_user
 
 bp = Blueprint("rewards", __name__, url_prefix="/api/v1")
@@ -17,7 +17,7 @@ bp = Blueprint("rewards", __name__, url_prefix="/api/v1")
 def list_rewards():
     """List the session user's earned rewards (Kard Get Earned Rewards), links rewritten."""
     user_id = session_user()
-    params = check_query(query_pairs(), EARNED_REWARDS)
+    params = checked_query(EARNED_REWARDS)
     return rewritten(kard().earned_rewards(user_id, params), user_id)
 
 

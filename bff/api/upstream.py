@@ -1,19 +1,44 @@
-"""What the proxying views share: the query as pairs, and Kard's answer rewritten for apps."""
+"""What the proxying views share: the query checked, and Kard's answer rewritten for apps."""
 
+import functools
+from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
 from flask import request
 
 from bff.extensions import cta_forms, kard
 from bff.kard import KardResponse
-from bff.queries import Pairs
+from bff.queries import Param, check_query, with_defaults
 from bff.rewrite import rewrite_document
 
+CHECKED_QUERIES = 1024  # query strings whose checked pairs are remembered, per process
+Pair = tuple[str, str]
 
-def query_pairs() -> Pairs:
-    """The request's query as (name, value) pairs, in order, repeats kept."""
+
+def checked_query(
+    rules: Sequence[Param], components: Sequence[str] | None = None, *, locations: bool = False
+) -> tuple[Pair, ...]:
+    """The request's query as (name, value) pairs, in order, repeats kept, checked against
+    `rules` (400 if it breaks one); with `components`, the defaults of `with_defaults` added.
+
+    The answer depends on the query string alone, and apps send the same few, so it is
+    remembered (a bounded cache; a refused query is checked again each time)."""
+    return _checked(request.query_string, tuple(rules), _tuple(components), locations)
+
+
+@functools.lru_cache(maxsize=CHECKED_QUERIES)
+def _checked(
+    query: bytes, rules: tuple[Param, ...], components: tuple[str, ...] | None, locations: bool
+) -> tuple[Pair, ...]:
     # The pairs straight from the query string: cheaper than building request.args.
-    return parse_qsl(request.query_string.decode("utf-8", "replace"), keep_blank_values=True)
+    pairs = check_query(parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True), rules)
+    if components is not None:
+        pairs = with_defaults(pairs, components, locations=locations)
+    return tuple(pairs)
+
+
+def _tuple(components: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if components is None else tuple(components)
 
 
 def rewritten(answer: KardResponse, user_id: str):
