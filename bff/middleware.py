@@ -14,6 +14,7 @@ from bff.errors import NotFound
 REQUEST_ID_HEADER = "X-Request-ID"
 # An app's own request ID is echoed only when it is short and plain, so logs stay clean.
 _GOOD_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_ID_ENVIRON = "HTTP_X_REQUEST_ID"  # the header, read from the environ: no Headers view
 
 
 class NoCookieSessions(SessionInterface):
@@ -51,7 +52,7 @@ class RequestIdFilter(logging.Filter):
 
 
 def _assign_request_id() -> None:
-    given = request.headers.get(REQUEST_ID_HEADER, "")
+    given = request.environ.get(_REQUEST_ID_ENVIRON, "")
     g.request_id = given if _GOOD_REQUEST_ID.match(given) else _new_request_id()
 
 
