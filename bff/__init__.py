@@ -6,7 +6,7 @@ from flask import Flask
 
 from bff import cors, extensions, middleware, session
 from bff.errors import register_error_handlers
-from bff.jsonio import OrjsonProvider
+from bff.jsonio import OrjsonProvider, WholeBodyResponse
 from bff.settings import Settings, load_settings
 
 # Attribution batches of 1,000 events fit well inside this; anything larger is refused with 413.
@@ -19,6 +19,7 @@ def create_app(config: Mapping[str, str] | Settings | None = None) -> Flask:
     settings = config if isinstance(config, Settings) else load_settings(config)
     # No Flask static route: bff.pages serves the pages and their assets, each with its headers.
     app = Flask(__name__, static_folder=None)
+    app.response_class = WholeBodyResponse
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     register_extensions(app, settings)

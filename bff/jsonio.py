@@ -3,6 +3,7 @@
 from typing import Any
 
 import orjson
+from flask import Response
 from flask.json.provider import JSONProvider
 
 
@@ -18,3 +19,17 @@ class OrjsonProvider(JSONProvider):
     def response(self, *args: Any, **kwargs: Any):
         obj = self._prepare_response_obj(args, kwargs)
         return self._app.response_class(orjson.dumps(obj), mimetype="application/json")
+
+
+class WholeBodyResponse(Response):
+    """A response whose body is in memory goes to the server as one bytes object in a list, so a
+    server can send it in one write (granian: `response_bytes`); any other body is streamed."""
+
+    def get_app_iter(self, environ):
+        app_iter = super().get_app_iter(environ)
+        if not self.is_sequence:
+            return app_iter
+        try:
+            return [b"".join(app_iter)]
+        finally:
+            app_iter.close()
