@@ -18,6 +18,7 @@ whole:
 """
 
 import asyncio
+import contextlib
 import functools
 import io
 import logging
@@ -29,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
 import orjson
+from granian.rsgi import ProtocolClosed
 
 from bff import access_log
 from bff.middleware import REQUEST_ID_HEADER, request_id_for
@@ -40,6 +42,17 @@ IN_MEMORY_BODY_BYTES = 1_000_000
 # An answer up to this size is sent in one piece; past it, the rest is streamed.
 STREAM_AFTER_BYTES = 1 << 20
 
+_DISCONNECTED_BODY = orjson.dumps(
+    {
+        "errors": [
+            {
+                "status": "400",
+                "title": "Bad Request",
+                "detail": "The request body ended before its Content-Length.",
+            }
+        ]
+    }
+)
 _PROTOCOLS = {"1": "HTTP/1.0", "1.0": "HTTP/1.0", "1.1": "HTTP/1.1", "2": "HTTP/2"}
 _BASE_ENVIRON = {
     "GATEWAY_INTERFACE": "CGI/1.1",
@@ -98,10 +111,10 @@ class RsgiBridge:
             try:
                 body = await asyncio.wait_for(self._read_body(scope, proto), self._body_timeout)
             except TimeoutError:
-                proto.response_bytes(408, self._timeout_headers(headers), self._timeout_body)
-                if access_log.log.isEnabledFor(logging.INFO):
-                    elapsed_ms = (time.perf_counter() - started) * 1000
-                    access_log.write(self._environ(scope, io.BytesIO()), "408", elapsed_ms)
+                self._refuse(scope, proto, 408, self._timeout_body, started)
+                return
+            except ProtocolClosed:  # the client stopped sending (Werkzeug's ClientDisconnected)
+                self._refuse(scope, proto, 400, _DISCONNECTED_BODY, started)
                 return
         else:
             body = io.BytesIO()
@@ -141,14 +154,22 @@ class RsgiBridge:
         body.seek(0)
         return body
 
-    def _timeout_headers(self, headers: Any) -> list[tuple[str, str]]:
-        return [
+    def _refuse(self, scope: Any, proto: Any, status: int, body: bytes, started: float) -> None:
+        """Answer a request whose body did not come, in the app's error shape, close its
+        connection, and log it."""
+        given = scope.headers.get(REQUEST_ID_HEADER.lower(), "")
+        headers = [
             ("content-type", "application/json"),
             ("cache-control", "no-store"),
             ("x-content-type-options", "nosniff"),
-            (REQUEST_ID_HEADER.lower(), request_id_for(headers.get(REQUEST_ID_HEADER.lower(), ""))),
+            (REQUEST_ID_HEADER.lower(), request_id_for(given)),
             ("connection", "close"),
         ]
+        with contextlib.suppress(ProtocolClosed):
+            proto.response_bytes(status, headers, body)
+        if access_log.log.isEnabledFor(logging.INFO):
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            access_log.write(self._environ(scope, io.BytesIO()), str(status), elapsed_ms)
 
     def _environ(self, scope: Any, body: IO[bytes]) -> dict[str, Any]:
         server_name, _, server_port = scope.server.rpartition(":")
