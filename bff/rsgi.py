@@ -18,15 +18,17 @@ whole:
 """
 
 import asyncio
+import collections
 import contextlib
 import functools
 import io
 import logging
+import queue
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
 import orjson
@@ -83,7 +85,7 @@ class RsgiBridge:
         self._app = app
         self._body_timeout = body_timeout
         self._body_limit = body_limit
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="request")
+        self._pool = _Pool(threads)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timeout_body = orjson.dumps(
             {
@@ -102,7 +104,7 @@ class RsgiBridge:
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Once the server has stopped: let the requests still in the pool finish."""
-        self._pool.shutdown(wait=True)
+        self._pool.shutdown()
 
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         headers = scope.headers
@@ -120,16 +122,14 @@ class RsgiBridge:
             body = io.BytesIO()
         loop = self._loop or asyncio.get_running_loop()
         environ = self._environ(scope, body)
-        status, response_headers, content, rest = await loop.run_in_executor(
-            self._pool, self._call, environ
-        )
-        if rest is None:
-            proto.response_bytes(status, response_headers, content)
-            return
+        stream = await self._pool.run(loop, self._call, environ, proto)
+        if stream is None:
+            return  # answered from the pool thread
+        status, response_headers, content, rest = stream
         try:
             transport = proto.response_stream(status, response_headers)
             await transport.send_bytes(content)
-            while chunk := await loop.run_in_executor(self._pool, _next_chunk, rest):
+            while chunk := await self._pool.run(loop, _next_chunk, rest):
                 await transport.send_bytes(chunk)
         finally:
             _close(rest)
@@ -196,13 +196,15 @@ class RsgiBridge:
                 environ[key] = value
         return environ
 
-    def _call(self, environ: dict[str, Any]) -> tuple[int, list, bytes, Iterator[bytes] | None]:
-        """Run the app (in a pool thread): its status, headers, the answer or its first part,
-        and the rest of the answer if it is to be streamed."""
+    def _call(self, environ: dict[str, Any], proto: Any) -> "tuple[int, list, bytes, _Rest] | None":
+        """Run the app (in a pool thread) and send its answer; or, for a long answer, return its
+        status, headers, first part and the rest, to be streamed."""
         started = _StartResponse()
         result = self._app(environ, started)
         if type(result) is list:
-            return started.status, started.headers, b"".join([*started.written, *result]), None
+            body = b"".join([*started.written, *result])
+            proto.response_bytes(started.status, started.headers, body)
+            return None
         chunks = started.written
         size = 0
         iterator = iter(result)
@@ -221,7 +223,68 @@ class RsgiBridge:
             _close(result)
             raise
         _close(result)
-        return started.status, started.headers, b"".join(chunks), None
+        proto.response_bytes(started.status, started.headers, b"".join(chunks))
+        return None
+
+
+class _Pool:
+    """Threads that run calls for the event loop. A finished call wakes the loop only when no
+    wake-up is pending already, so under load one wake-up hands back many results."""
+
+    def __init__(self, threads: int):
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._finished: collections.deque = collections.deque()
+        self._wake_pending = False
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"request-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def run(self, loop: asyncio.AbstractEventLoop, call: Callable, *args: Any) -> asyncio.Future:
+        """`call(*args)` in a pool thread, as a future of `loop`."""
+        future = loop.create_future()
+        self._jobs.put((loop, future, call, args))
+        return future
+
+    def shutdown(self) -> None:
+        """Let the calls queued and running finish, then end the threads."""
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            loop, future, call, args = job
+            try:
+                outcome = (future, call(*args), None)
+            except BaseException as error:
+                outcome = (future, None, error)
+            del job, call, args
+            self._finished.append(outcome)
+            del outcome
+            with self._lock:
+                if self._wake_pending:
+                    continue
+                self._wake_pending = True
+            with contextlib.suppress(RuntimeError):  # the loop has closed: no one waits
+                loop.call_soon_threadsafe(self._hand_back)
+
+    def _hand_back(self) -> None:
+        with self._lock:
+            self._wake_pending = False
+        finished = self._finished
+        while finished:
+            future, result, error = finished.popleft()
+            if future.cancelled():
+                continue
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
 
 
 class _StartResponse:
