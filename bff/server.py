@@ -44,7 +44,8 @@ def serve(
         websockets=False,
         workers=workers,
         # Granian's backpressure caps a worker's open connections (idle ones too), not its
-        # requests: high, as they cost little in Rust; requests past the threads wait there.
+        # requests: high, as they cost little; requests past the threads wait in the bridge's
+        # queue, their bodies already read.
         backlog=MAX_CONNECTIONS,
         backpressure=MAX_CONNECTIONS,
         http1_settings=HTTP1Settings(header_read_timeout=round(header_timeout * 1000)),
