@@ -57,17 +57,21 @@ class AccessLog:
         try:
             return self._app(environ, start)
         finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            args = (
-                environ.get("REMOTE_ADDR", "-"),
-                _now(),
-                environ.get("REQUEST_METHOD", "-"),
-                request_target(environ),
-                environ.get("SERVER_PROTOCOL", "-"),
-                status,
-                elapsed_ms,
-            )
-            log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, LINE, args, None))
+            write(environ, status, (time.perf_counter() - started) * 1000)
+
+
+def write(environ: dict[str, Any], status: str, elapsed_ms: float) -> None:
+    """Write the access-log line of the request `environ` describes."""
+    args = (
+        environ.get("REMOTE_ADDR", "-"),
+        _now(),
+        environ.get("REQUEST_METHOD", "-"),
+        request_target(environ),
+        environ.get("SERVER_PROTOCOL", "-"),
+        status,
+        elapsed_ms,
+    )
+    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, LINE, args, None))
 
 
 def write_in_background() -> None:

@@ -24,7 +24,7 @@ from bff.history.manifest import Manifest
 from bff.kard import KardUnreachable
 from bff.middleware import RequestIdFilter
 from bff.redact import GunicornLogger, RedactingFilter, redact_logs
-from bff.server import DEFAULT_HEADER_TIMEOUT_SECONDS
+from bff.server import DEFAULT_BODY_TIMEOUT_SECONDS, DEFAULT_HEADER_TIMEOUT_SECONDS
 from bff.settings import ConfigError, comma_items, load_settings
 from bff.timestamps import utc_timestamp
 from bff.webview import absolute_webview_url, session_url
@@ -62,7 +62,18 @@ def main() -> None:
     type=click.FloatRange(0.001, 60),
     help="Seconds a client has to send its request line and headers (env BFF_HEADER_TIMEOUT).",
 )
-def serve(host: str, port: int, workers: int, threads: int, header_timeout: float) -> None:
+@click.option(
+    "--body-timeout",
+    envvar="BFF_BODY_TIMEOUT",
+    default=DEFAULT_BODY_TIMEOUT_SECONDS,
+    show_default=True,
+    type=click.FloatRange(0.001, 600),
+    help="Seconds a client has to send its request body, once its headers are in "
+    "(env BFF_BODY_TIMEOUT).",
+)
+def serve(
+    host: str, port: int, workers: int, threads: int, header_timeout: float, body_timeout: float
+) -> None:
     """Serve the BFF, configured from the environment."""
     from bff import create_app
 
@@ -71,7 +82,12 @@ def serve(host: str, port: int, workers: int, threads: int, header_timeout: floa
         create_app()  # every worker builds its own: this one stops on a configuration error
     click.echo(f"kard-bff serving on http://{host}:{port}", err=True)
     server.serve(
-        host=host, port=port, workers=workers, threads=threads, header_timeout=header_timeout
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
     )
 
 

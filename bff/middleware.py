@@ -51,9 +51,14 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def request_id_for(given: str) -> str:
+    """The ID of a request that sent `given` as its X-Request-ID: it, if short and plain, else
+    a new one."""
+    return given if _GOOD_REQUEST_ID.match(given) else _new_request_id()
+
+
 def _assign_request_id() -> None:
-    given = request.environ.get(_REQUEST_ID_ENVIRON, "")
-    g.request_id = given if _GOOD_REQUEST_ID.match(given) else _new_request_id()
+    g.request_id = request_id_for(request.environ.get(_REQUEST_ID_ENVIRON, ""))
 
 
 def _refuse_redirects() -> None:

@@ -1,11 +1,13 @@
 """The production server behind `kard-bff serve`: granian, whose Rust side holds the connections.
 
-A connection costs no Python thread until its request has arrived whole, so idle or slow clients
-never stop others from being served; a client that takes longer than the header timeout to send
-its request line and headers is cut off. See docs/serving.md.
+A connection costs no Python thread until its request has arrived whole, body included (granian's
+RSGI interface, with the bridge in bff.rsgi), so idle or slow clients never stop others from being
+served; a client that takes longer than the header timeout to send its request line and headers,
+or than the body timeout to send its body, is cut off. See docs/serving.md.
 """
 
 import copy
+import functools
 from typing import Any
 
 from granian.constants import HTTPModes, Interfaces
@@ -15,43 +17,67 @@ from granian.server import Server
 
 from bff import extensions
 from bff.access_log import AccessLog, write_in_background
+from bff.rsgi import RsgiBridge
 
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
+DEFAULT_BODY_TIMEOUT_SECONDS = 10.0
 MAX_CONNECTIONS = 4096  # per worker; more wait in the kernel's listen queue
 
 
-def serve(*, host: str, port: int, workers: int, threads: int, header_timeout: float) -> None:
+def serve(
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    header_timeout: float,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT_SECONDS,
+) -> None:
     """Serve the BFF (configured from the environment) until SIGTERM or SIGINT."""
     Server(
         "bff.server:worker_app",
-        factory=True,  # every worker builds its own app, and starts its background threads
         address=host,
         port=port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.RSGI,
         # HTTP/1.1 alone: "auto" waits, with no timeout, for a first byte to tell the version by.
         http=HTTPModes.http1,
+        websockets=False,
         workers=workers,
-        blocking_threads=threads,
         # Granian's backpressure caps a worker's open connections (idle ones too), not its
-        # requests: high, as they cost little in Rust; requests past the threads wait there.
+        # requests: high, as they cost little; requests past the threads wait in the bridge's
+        # queue, their bodies already read.
         backlog=MAX_CONNECTIONS,
         backpressure=MAX_CONNECTIONS,
         http1_settings=HTTP1Settings(header_read_timeout=round(header_timeout * 1000)),
         log_access=False,  # the app writes it: bff.access_log
         log_dictconfig=_log_config(),
-    ).serve()
+    ).serve(
+        # Every worker builds its own app, and starts its background threads; the app's threads
+        # are the bridge's pool (granian gives an RSGI app no blocking threads of its own).
+        target_loader=functools.partial(worker_app, threads, body_timeout),
+        wrap_loader=False,
+    )
 
 
-def worker_app() -> AccessLog:
+def worker_app(threads: int = 8, body_timeout: float = DEFAULT_BODY_TIMEOUT_SECONDS) -> RsgiBridge:
     """The app of one worker process, with its attribution delivery and webhook dispatch running,
-    and its access log."""
+    and its access log, behind the bridge that reads request bodies with a deadline."""
     from bff import create_app
+    from bff.sandbox.storage import MAX_OBJECT_BYTES, upload_path_prefix
 
     app = create_app()
     # Each worker delivers what the outbox holds, including what earlier runs left there.
     extensions.start_workers(app)
     write_in_background()
-    return AccessLog(app)
+    limit: int = app.config["MAX_CONTENT_LENGTH"]
+    uploads = upload_path_prefix(app)  # sandbox: the simulator's S3 takes files up to 5 GB
+
+    def body_limit(path: str) -> int:
+        return MAX_OBJECT_BYTES if uploads and path.startswith(uploads) else limit
+
+    return RsgiBridge(
+        AccessLog(app), threads=threads, body_timeout=body_timeout, body_limit=body_limit
+    )
 
 
 def _log_config() -> dict[str, Any]:

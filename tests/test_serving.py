@@ -1,5 +1,6 @@
 """`kard-bff serve` in production: slow and idle clients never stop others from being served."""
 
+import contextlib
 import os
 import re
 import signal
@@ -10,11 +11,13 @@ import threading
 import time
 
 import httpx
+import orjson
 import pytest
 
 from tests.servers import ROOT, ServerProcess, free_port
 
 HEADER_TIMEOUT = 2.0
+BODY_TIMEOUT = 2.0
 IDLE = 200
 TRICKLING = 50
 # Never complete: a request line, then a header longer than the timeout lets a byte a second send.
@@ -67,15 +70,19 @@ class Trickler:
         return True
 
 
-@pytest.fixture
-def bff(kard_url, tmp_path):
-    env = {
+def _env(kard_url: str, tmp_path) -> dict[str, str]:
+    return {
         **os.environ,
         "KARD_API_URL": kard_url,
         "BFF_STATE_DIR": str(tmp_path),
         "BFF_HEADER_TIMEOUT": str(HEADER_TIMEOUT),
+        "BFF_BODY_TIMEOUT": str(BODY_TIMEOUT),
     }
-    with ServerProcess(["serve"], env=env) as server:
+
+
+@pytest.fixture
+def bff(kard_url, tmp_path):
+    with ServerProcess(["serve"], env=_env(kard_url, tmp_path)) as server:
         yield server
 
 
@@ -113,6 +120,94 @@ def test_idle_and_trickling_clients_never_stop_others_and_are_cut_off(bff):
         trickler.stop()
         for sock in idle:
             sock.close()
+
+
+# More slow bodies of each kind than `kard-bff serve` has threads (8): each would hold one.
+SLOW_BODIES = 10
+BODY_HEAD = (
+    b"POST /dev/session HTTP/1.1\r\nHost: bff\r\nContent-Type: application/json\r\n"
+    b"Content-Length: 5000\r\nX-Request-ID: slow-body\r\n\r\n{"
+)
+
+
+class SlowBodies:
+    """Requests whose headers come whole but whose body does not: `trickling` ones send a byte
+    every 0.2 s, `silent` ones nothing more. Notes each answer, and when its connection closed."""
+
+    def __init__(self, port: int, trickling: int, silent: int):
+        self.trickling = [socket.create_connection(("127.0.0.1", port)) for _ in range(trickling)]
+        self.silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(silent)]
+        for sock in self.trickling + self.silent:
+            sock.sendall(BODY_HEAD)
+            sock.setblocking(False)
+        self.opened = time.monotonic()
+        self.answers: dict[socket.socket, bytes] = {s: b"" for s in self.trickling + self.silent}
+        self.closed_after: dict[socket.socket, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def wait(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        for sock in self.answers:
+            sock.close()
+
+    def _run(self) -> None:
+        while len(self.closed_after) < len(self.answers) and not self._stop.is_set():
+            for sock in self.answers:
+                if sock in self.closed_after:
+                    continue
+                try:
+                    data = sock.recv(65_536)
+                except BlockingIOError:
+                    if sock in self.trickling:
+                        with contextlib.suppress(OSError):
+                            sock.send(b" ")
+                    continue
+                except OSError:
+                    data = b""
+                self.answers[sock] += data
+                if not data:
+                    self.closed_after[sock] = time.monotonic() - self.opened
+            self._stop.wait(0.2)
+
+
+def test_slow_and_silent_bodies_get_a_408_at_the_body_timeout_and_hold_no_thread(bff):
+    slow = SlowBodies(bff.port, trickling=SLOW_BODIES, silent=SLOW_BODIES)
+    try:
+        time.sleep(0.3)  # every slow request has its headers in
+        while time.monotonic() - slow.opened < BODY_TIMEOUT - 0.3:
+            health = _timed_get(f"{bff.url}/healthz")
+            assert health[0] == 200 and health[1] < 1.0, health
+            time.sleep(0.2)
+        answered = httpx.post(f"{bff.url}/dev/session", json={"userId": "u-1"}, timeout=1.0)
+        assert answered.status_code == 200 and answered.json()["token"]
+        slow.wait(timeout=BODY_TIMEOUT + 3)
+        assert len(slow.closed_after) == len(slow.answers), "slow bodies still connected"
+        assert min(slow.closed_after.values()) >= BODY_TIMEOUT - 0.3, slow.closed_after
+        assert max(slow.closed_after.values()) <= BODY_TIMEOUT + 1.0, slow.closed_after
+        for answer in slow.answers.values():
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 408 "), answer
+            assert b"\r\nx-request-id: slow-body\r\n" in head.lower(), answer
+            error = orjson.loads(body)["errors"][0]
+            assert error["status"] == "408" and error["title"] == "Request Timeout", error
+    finally:
+        slow.stop()
+
+
+def test_sigterm_does_not_wait_past_the_body_timeout_for_a_silent_body(kard_url, tmp_path):
+    with ServerProcess(["serve"], env=_env(kard_url, tmp_path)) as server:
+        silent = SlowBodies(server.port, trickling=0, silent=1)
+        time.sleep(0.3)  # its headers are in when SIGTERM comes
+    stopped_after = time.monotonic() - silent.opened  # leaving the block waited for the exit
+    silent.stop()
+    assert stopped_after < BODY_TIMEOUT + 1.5, stopped_after
+    assert "Granian shutdown completed" in server.output
 
 
 BOOTS = 20

@@ -8,7 +8,7 @@ import hashlib
 import tempfile
 from pathlib import Path
 
-from flask import Response, current_app, request, send_file
+from flask import Flask, Response, current_app, request, send_file
 from werkzeug.exceptions import ClientDisconnected
 
 from bff.sandbox.blueprint import bp, mount_prefix, root_url, simulator
@@ -20,6 +20,15 @@ HOST_WEBHOOK_PATH = "webhooks/kard"  # the host app's own webhook endpoint, rela
 _CHUNK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _CONTENT_TYPES = {True: "application/gzip", False: "application/octet-stream"}
+
+
+def upload_path_prefix(app: Flask) -> str | None:
+    """Where uploads are PUT to the simulator mounted in `app` (bodies up to MAX_OBJECT_BYTES),
+    or None when none is mounted."""
+    if bp.name not in app.blueprints:
+        return None
+    with app.app_context():
+        return f"{mount_prefix()}{PATH_PREFIX}{UPLOADS_BUCKET}/"
 
 
 @bp.errorhandler(S3Error)
