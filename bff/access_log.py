@@ -79,9 +79,20 @@ def write_in_background() -> None:
     what is still queued when the process ends is written then."""
     lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     listener = QueueListener(lines, *log.handlers, respect_handler_level=True)
-    log.handlers = [QueueHandler(lines)]
+    log.handlers = [_Enqueue(lines)]
     listener.start()
     at_process_exit(listener.stop)
+
+
+class _Enqueue(QueueHandler):
+    """A QueueHandler for access lines: no lock (the queue is thread-safe), and the line is
+    formatted by the listener, as its arguments are strings and a number, never changed."""
+
+    def createLock(self) -> None:
+        self.lock = None
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
 
 
 def request_target(environ: dict[str, Any]) -> str:
