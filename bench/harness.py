@@ -279,7 +279,27 @@ def _milliseconds(match: re.Match) -> float:
     return float(match.group(1)) * scale
 
 
-def measure(target: Target, concurrency: int) -> Result:
+def combined(runs: list[Result]) -> Result:
+    """One row from runs of the same target and concurrency (rounds taken in turn with other
+    targets, so a slower minute of a shared machine weighs on every row alike): requests and
+    CPU summed, req/s averaged, the median run's latencies."""
+    requests = sum(run.requests for run in runs)
+    cpu_ms = sum(run.cpu_ms_per_request * run.requests for run in runs)
+    middle = sorted(runs, key=lambda run: run.p50_ms)[len(runs) // 2]
+    return Result(
+        target=runs[0].target,
+        concurrency=runs[0].concurrency,
+        requests=requests,
+        rps=sum(run.rps for run in runs) / len(runs),
+        p50_ms=middle.p50_ms,
+        p99_ms=middle.p99_ms,
+        cpu_ms_per_request=cpu_ms / max(requests, 1),
+        host_busy_pct=sum(run.host_busy_pct for run in runs) / len(runs),
+        cpu_by_process=tuple(map(sum, zip(*(run.cpu_by_process for run in runs), strict=False))),
+    )
+
+
+def measure(target: Target, concurrency: int, seconds: int = DURATION_S) -> Result:
     """Warm up, then measure `target`; again when all of a c>1 run landed on one worker.
 
     A pre-fork server keeps each keep-alive connection on the worker that accepted it, and wrk
@@ -287,18 +307,18 @@ def measure(target: Target, concurrency: int) -> Result:
     run measures one core, not the server. Every wrk run opens new connections: a new deal.
     """
     for _ in range(MEASURE_TRIES - 1):
-        result = _measure_once(target, concurrency)
+        result = _measure_once(target, concurrency, seconds)
         if not result.imbalanced:
             return result
         print("    one worker took the whole load; measuring again", flush=True)
-    return _measure_once(target, concurrency)
+    return _measure_once(target, concurrency, seconds)
 
 
-def _measure_once(target: Target, concurrency: int) -> Result:
+def _measure_once(target: Target, concurrency: int, seconds: int) -> Result:
     run_wrk(target, concurrency, WARMUP_S)
     pids = process_tree(target.pid)
     cpu_before, host_before = [cpu_seconds([pid]) for pid in pids], host_cpu()
-    stats = run_wrk(target, concurrency, DURATION_S)
+    stats = run_wrk(target, concurrency, seconds)
     cpu_after, host_after = [cpu_seconds([pid]) for pid in pids], host_cpu()
     cpu_by_process = tuple(a - b for a, b in zip(cpu_after, cpu_before, strict=True))
     total, idle, _ = (a - b for a, b in zip(host_after, host_before, strict=True))

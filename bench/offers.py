@@ -1,7 +1,8 @@
 """Benchmark kard-bff's Kard endpoints (`GET /api/v1/offers`, `/locations`, `/rewards`) next to
 the upstream and two reference proxies, in one run and one table.
 
-Per endpoint, at concurrency 1 and 32 (wrk, 2 s warm-up then 10 s measured):
+Per endpoint, at concurrency 1 and 32 (wrk; three rounds that take the servers in turn, each a 2 s
+warm-up then 3 s measured, combined into one row per server):
 
 - **upstream direct (nginx)**: the request kard-bff sends to Kard, sent straight to a static
   nginx that answers with a recorded simulator answer (20 offers with all nine components; 20
@@ -52,6 +53,7 @@ from bench.harness import (
     WARMUP_S,
     Result,
     Target,
+    combined,
     free_port,
     loadavg,
     measure,
@@ -75,6 +77,8 @@ COMPONENTS_QUERY = "&".join(f"supportedComponents={component}" for component in 
 TOKEN_JSON = '{"access_token": "bench-token", "token_type": "Bearer", "expires_in": 3600}'
 # The targets of the issue: kard-bff / reference, kard-bff / naive, kard-bff's added ms at c=1.
 REFERENCE_RATIO, NAIVE_RATIO, ADDED_MS = 0.85, 3.0, 0.5
+ROUNDS = 3  # measured runs per row, taken in turn with the other servers
+ROUND_S = max(1, DURATION_S // ROUNDS)
 
 
 @dataclass(frozen=True)
@@ -262,6 +266,18 @@ def rewritten(recorded: dict, endpoint: Endpoint, upstream: str) -> dict:
     return document
 
 
+def measure_in_turn(loads: dict[str, Target], endpoint: str) -> list[Result]:
+    """Each server at each concurrency, in ROUNDS rounds that take the servers in turn, so the
+    ratios compare servers measured in the same minutes; one combined row per server."""
+    runs: dict[tuple[str, int], list[Result]] = {}
+    for concurrency in CONCURRENCIES:
+        for round_number in range(1, ROUNDS + 1):
+            print(f"  {endpoint} c={concurrency}, round {round_number} of {ROUNDS}", flush=True)
+            for key, load in loads.items():
+                runs.setdefault((key, concurrency), []).append(measure(load, concurrency, ROUND_S))
+    return [combined(runs[key, c]) for key in loads for c in CONCURRENCIES]
+
+
 # The report.
 
 
@@ -340,7 +356,8 @@ def setup_notes() -> list[str]:
         "reference: granian --interface wsgi --workers 2 --blocking-threads 8 (no access log); "
         "naive: gunicorn, 2 sync workers (no access log); kard-bff: kard-bff serve --workers 2 "
         "--threads 8 (its access log on, to a file)",
-        f"wrk: -t1 -c1 / -t2 -c32, {WARMUP_S} s warm-up then {DURATION_S} s measured per row; "
+        f"wrk: -t1 -c1 / -t2 -c32; per row {ROUNDS} rounds, taken in turn with the other "
+        f"servers, of {WARMUP_S} s warm-up then {ROUND_S} s measured; "
         "CPU ms/req = utime+stime of the server's process tree / completed requests; "
         "added at c=1 = p50 minus the upstream's p50 at c=1",
     ]
@@ -363,12 +380,10 @@ def main() -> int:
                 answer = directory / "www" / f"{UPSTREAM_PATHS[endpoint.name]}.json"
                 recorded = orjson.loads(answer.read_bytes())
                 expected = rewritten(recorded, endpoint, running["upstream"][1])
-                results[endpoint.name] = []
-                for key in NAMES:
-                    load = target(running, key, endpoint)
+                loads = {key: target(running, key, endpoint) for key in NAMES}
+                for key, load in loads.items():
                     check_answer(load, recorded if key == "upstream" else expected)
-                    for concurrency in CONCURRENCIES:
-                        results[endpoint.name].append(measure(load, concurrency))
+                results[endpoint.name] = measure_in_turn(loads, endpoint.name)
             print("profiling one kard-bff worker with py-spy under c=32", flush=True)
             profile = profile_worker(target(running, "bff", ENDPOINTS[0]), profile_file)
 
