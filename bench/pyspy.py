@@ -36,7 +36,10 @@ def profile_worker(target: Target, output: Path, concurrency: int = 32) -> list[
         if worker is None:
             return [f"  no {target.name} worker process found: no profile"]
         command = [py_spy, "record", "--pid", str(worker), "--duration", str(DURATION_S)]
-        command += ["--rate", "200", "--format", "raw", "--nonblocking", "--output", str(output)]
+        # --gil: only the thread holding the interpreter lock, so threads waiting on a lock, a
+        # socket or libcurl are not counted as busy.
+        command += ["--rate", "200", "--gil", "--format", "raw", "--nonblocking"]
+        command += ["--output", str(output)]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     finally:
         load.wait()
@@ -52,8 +55,8 @@ def profile_worker(target: Target, output: Path, concurrency: int = 32) -> list[
         f"py-spy {summary.group(0) if summary else 'finished'}",
         f"  {target.name} while profiled: {stats['rps']:.1f} req/s, p50 {stats['p50_ms']:.2f} ms "
         "(py-spy's own CPU competes for the same cores)",
-        "  note: py-spy counts threads blocked on a lock or a socket as active, so self samples",
-        "  in ThreadLock.__enter__ or socket read/write are mostly waiting, not CPU",
+        "  note: sampled with --gil, the thread holding the interpreter lock: the worker's Python",
+        "  time; native code that lets go of the lock (libcurl's network I/O) is not in it",
         *format_profile(output.read_text()),
     ]
 
@@ -97,7 +100,7 @@ def format_profile(raw: str, top: int = 15) -> list[str]:
     total, inclusive, self_samples = aggregate_profile(raw)
     if not total:
         return ["  (no samples)"]
-    lines = [f"  {total} samples of active threads"]
+    lines = [f"  {total} samples of the thread holding the interpreter lock"]
     for title, counter in (("inclusive", inclusive), ("self", self_samples)):
         lines.append(f"  top {top} by {title} samples:")
         for name, count in counter.most_common(top):
