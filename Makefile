@@ -40,9 +40,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 # Measure GET /api/v1/offers, /locations and /rewards through kard-bff next to static nginx, a
-# reference minimal proxy (granian) and a naive one (~6 min), then `kard-bff history upload` and
-# `history results` of a 1,000,000-line file (~3 min), then POST /webhooks/kard against a receiver
-# that only checks the signature (~1 min). Tools only the benchmarks use are installed here.
+# reference minimal proxy (granian) and a naive one, in turn (~8 min), then `kard-bff history
+# upload` and `history results` of a 1,000,000-line file (~3 min), then POST /webhooks/kard
+# against a receiver that only checks the signature (~1 min). Tools only the benchmarks use are
+# installed here.
 bench: $(VENV)/.installed-dev
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	test -x /usr/sbin/nginx || (apt-get update && apt-get install -y nginx)
