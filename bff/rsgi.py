@@ -35,6 +35,7 @@ import orjson
 from granian.rsgi import ProtocolClosed
 
 from bff import access_log
+from bff.errors import error_object
 from bff.middleware import REQUEST_ID_HEADER, request_id_for
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -47,11 +48,7 @@ STREAM_AFTER_BYTES = 1 << 20
 _DISCONNECTED_BODY = orjson.dumps(
     {
         "errors": [
-            {
-                "status": "400",
-                "title": "Bad Request",
-                "detail": "The request body ended before its Content-Length.",
-            }
+            error_object(400, "Bad Request", "The request body ended before its Content-Length.")
         ]
     }
 )
@@ -87,16 +84,9 @@ class RsgiBridge:
         self._body_limit = body_limit
         self._pool = _Pool(threads)
         self._loop: asyncio.AbstractEventLoop | None = None
+        detail = f"The request body did not arrive within {body_timeout:g} s."
         self._timeout_body = orjson.dumps(
-            {
-                "errors": [
-                    {
-                        "status": "408",
-                        "title": "Request Timeout",
-                        "detail": f"The request body did not arrive within {body_timeout:g} s.",
-                    }
-                ]
-            }
+            {"errors": [error_object(408, "Request Timeout", detail)]}
         )
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:

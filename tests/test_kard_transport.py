@@ -132,13 +132,7 @@ def test_get_and_post_json_round_trip(http):
 
 
 def test_the_kard_client_uses_it_against_the_simulator(simulator, kard_url):
-    client = KardClient(
-        api_url=kard_url,
-        token_url=f"{kard_url}/v2/auth/token",
-        client_id="client-1",
-        client_secret="secret-1",
-        organization_id="org-sandbox",
-    )
+    client = _client(kard_url)
     try:
         assert isinstance(client._api, CurlTransport)
         offers = client.offers("user-1", [("page[size]", "2")])

@@ -26,8 +26,8 @@ import pycurl
 
 # A header curl would add on its own, each sent empty so it is not: a body's form Content-Type,
 # and `Expect: 100-continue`, which costs a round trip on large bodies.
-_NO_CURL_DEFAULTS = ["Expect:"]
-_NO_FORM_TYPE = "Content-Type:"
+_NO_EXPECT = b"Expect:"
+_NO_FORM_TYPE = b"Content-Type:"
 RECEIVE_BUFFER_BYTES = 256 * 1024  # what one write hands over: a Kard page in one piece
 # The request's headers that curl writes itself from the body it is given.
 _CURL_WRITES = frozenset({b"transfer-encoding", b"content-length"})
@@ -117,8 +117,9 @@ class CurlTransport(httpx.BaseTransport):
             if name.lower() not in _CURL_WRITES
         ]
         if "content-type" not in request.headers:
-            lines.append(_NO_FORM_TYPE.encode())
-        return lines + [line.encode() for line in _NO_CURL_DEFAULTS]
+            lines.append(_NO_FORM_TYPE)
+        lines.append(_NO_EXPECT)
+        return lines
 
 
 _TRANSPORTS: "weakref.WeakSet[CurlTransport]" = weakref.WeakSet()
