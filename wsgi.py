@@ -2,8 +2,7 @@
 
 import sys
 
-from bff import create_app
-from bff.extensions import start_workers
+from bff import create_app, start_workers
 from bff.redact import redact_logs
 from bff.settings import ConfigError
 

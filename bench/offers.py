@@ -16,7 +16,7 @@ warm-up then 3 s measured, combined into one row per server):
   on as in production), with an HS256 app session token.
 
 Before it is loaded, each proxy's answer must equal the recorded one rewritten by kard-bff's own
-`bff.rewrite`. The upstream costs microseconds per answer, so the proxy in front of it is the
+`bff.offers.rewrite`. The upstream costs microseconds per answer, so the proxy in front of it is the
 bottleneck and the rows differ by the proxies' own costs. The table gives req/s, p50 and p99,
 CPU milliseconds per request of the server's whole process tree, and the p50 added over the
 upstream at c=1; then the issue's ratios, and a py-spy profile of a kard-bff worker under c=32.
@@ -66,7 +66,7 @@ from bench.harness import (
 from bench.proxy_rewrite import ORGANIZATION, UPSTREAM_PATHS, USER, USER_PREFIX
 from bench.pyspy import profile_worker
 from bff.kard.vocabulary import COMPONENTS
-from bff.rewrite import rewrite_document
+from bff.offers.rewrite import rewrite_document
 from bff.sandbox import Simulator, create_simulator_app
 
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")

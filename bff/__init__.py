@@ -4,10 +4,16 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from bff import cors, extensions, middleware, session
+from bff import cors, current, middleware, session
+from bff.attributions import extension as attributions
+from bff.background import at_process_exit
 from bff.errors import register_error_handlers
 from bff.jsonio import OrjsonProvider, WholeBodyResponse
+from bff.kard import extension as kard
+from bff.offers import extension as offers
 from bff.settings import Settings, load_settings
+from bff.themes import extension as themes
+from bff.webhooks import extension as webhooks
 
 # Attribution batches of 1,000 events fit well inside this; anything larger is refused with 413.
 MAX_BODY_BYTES = 1_000_000
@@ -22,18 +28,29 @@ def create_app(config: Mapping[str, str] | Settings | None = None) -> Flask:
     app.response_class = WholeBodyResponse
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    register_extensions(app, settings)
+    current.init_app(app, settings)
+    middleware.init_app(app)
+    cors.init_app(app, settings.cors_origins)
+    session.init_app(app, settings)
+    if settings.sandbox:
+        _mount_simulator(app, settings)
+    kard.init_app(app, settings)
+    offers.init_app(app)
+    themes.init_app(app, settings)
+    attributions.init_app(app)
+    webhooks.init_app(app, settings)
     register_blueprints(app, settings)
     register_error_handlers(app)
     return app
 
 
-def register_extensions(app: Flask, settings: Settings) -> None:
-    """Wire in request IDs, CORS, session verification, and Kard (with the sandbox simulator)."""
-    middleware.init_app(app)
-    cors.init_app(app, settings.cors_origins)
-    session.init_app(app, settings)
-    extensions.init_app(app, settings)
+def start_workers(app: Flask) -> None:
+    """Start this process's attribution delivery and webhook dispatch threads, and stop them
+    when it ends (after SIGTERM, once its requests are done), handing back what they hold to
+    other workers. Every server process calls it: `kard-bff serve`'s workers and wsgi.py."""
+    for part in (attributions.delivery(app), webhooks.dispatcher(app)):
+        part.ensure_worker()
+        at_process_exit(part.stop_worker)  # a thread each: the two stop side by side
 
 
 def register_blueprints(app: Flask, settings: Settings) -> None:
@@ -64,3 +81,12 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     if settings.sandbox:
         app.register_blueprint(dev.bp)
         app.register_blueprint(webview_standin.bp)
+
+
+def _mount_simulator(app: Flask, settings: Settings) -> None:
+    """Mount Kard's simulator under /sandbox/kard; imported only in sandbox mode."""
+    from bff import sandbox
+
+    simulator = sandbox.init_app(app)
+    if settings.kard_webhook_keys:  # the simulator signs its webhooks as Kard would
+        simulator.webhook_key = settings.kard_webhook_keys[0]

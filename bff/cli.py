@@ -15,18 +15,22 @@ import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from bff import extensions, server, themes
+from bff import current, server
+from bff.attributions.extension import delivery
 from bff.errors import UpstreamError, UpstreamRejected
 from bff.history import bulk, legacy, report
 from bff.history import results as upload_results
 from bff.history.jsonl import Problem, Scan
 from bff.history.manifest import Manifest
 from bff.kard import KardUnreachable
+from bff.kard.extension import kard, webview_tokens
 from bff.middleware import RequestIdFilter
 from bff.redact import GunicornLogger, RedactingFilter, redact_logs
 from bff.server import DEFAULT_BODY_TIMEOUT_SECONDS, DEFAULT_HEADER_TIMEOUT_SECONDS
 from bff.settings import ConfigError, comma_items, load_settings
+from bff.themes import codec
 from bff.timestamps import utc_timestamp
+from bff.webhooks.extension import dispatcher
 from bff.webview import absolute_webview_url, session_url
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
@@ -134,8 +138,8 @@ def encode_theme(file: Path) -> None:
 def decode_theme(value_or_url: str) -> None:
     """Print the theme JSON of a base64url VALUE_OR_URL (a bare value or a WebView URL)."""
     try:
-        decoded = themes.decode(value_or_url)
-    except themes.ThemeError as error:
+        decoded = codec.decode(value_or_url)
+    except codec.ThemeError as error:
         _fail("invalid theme value", error)
     click.echo(json.dumps(decoded, indent=2, ensure_ascii=False))
 
@@ -153,8 +157,8 @@ def theme_url(file: Path, user_id: str, base_url: str | None) -> None:
     value = _encoded_theme(file)
     app = _build_app(public_url=base_url.rstrip("/") if base_url else None)
     with app.app_context(), _failing_on_kard_errors():
-        minted = extensions.webview_tokens().get(user_id)
-        settings = extensions.settings()
+        minted = webview_tokens().get(user_id)
+        settings = current.settings()
         webview_url = absolute_webview_url(settings.kard_webview_url, settings.public_url)
     click.echo(session_url(webview_url, minted.token, value))
 
@@ -165,7 +169,7 @@ def token(user_id: str) -> None:
     """Print a Kard WebView token for USER_ID (Kard configured from the environment)."""
     app = _build_app()
     with app.app_context(), _failing_on_kard_errors():
-        minted = extensions.webview_tokens().get(user_id)
+        minted = webview_tokens().get(user_id)
     answer = {"token": minted.token, "expiresAt": utc_timestamp(minted.expires_at)}
     click.echo(json.dumps(answer, indent=2))
 
@@ -179,7 +183,7 @@ def outbox() -> None:
 def outbox_status() -> None:
     """Print the outbox's depth, oldest age, attempts, last error and rejected chunks."""
     app = _build_app()
-    status = extensions.delivery(app).outbox.status(now=time.time())
+    status = delivery(app).outbox.status(now=time.time())
     click.echo(json.dumps(status, indent=2))
 
 
@@ -187,7 +191,7 @@ def outbox_status() -> None:
 def outbox_drain() -> None:
     """Try every queued chunk now, once, without waiting out its backoff."""
     app = _build_app()
-    sending = extensions.delivery(app)
+    sending = delivery(app)
     depth = sending.outbox.status(now=time.time())["depth"]
     with app.app_context(), _failing_on_kard_errors():
         tried = sending.deliver_due(limit=depth, everything=True)
@@ -204,7 +208,7 @@ def webhooks() -> None:
 def webhooks_status() -> None:
     """Print how many notifications wait to be handed on, the oldest's age, and the last error."""
     app = _build_app()
-    status = extensions.dispatcher(app).inbox.status(now=time.time())
+    status = dispatcher(app).inbox.status(now=time.time())
     click.echo(json.dumps(status, indent=2))
 
 
@@ -268,11 +272,11 @@ def history_results(url_or_file: str, original: Path | None) -> None:
     app = _build_app()
     with app.app_context(), _failing_on_kard_errors():
         try:
-            found = upload_results.load(url_or_file, extensions.kard().download_presigned)
+            found = upload_results.load(url_or_file, kard().download_presigned)
         except upload_results.ResultsUnreadable as error:
             _fail(f"cannot read the results: {error}", code=2)
         if original is None:
-            original = upload_results.original(found, Manifest(extensions.settings().state_dir))
+            original = upload_results.original(found, Manifest(current.settings().state_dir))
             if original is not None and not original.is_file():
                 click.echo(f"kard-bff: the uploaded file {original} is gone", err=True)
                 original = None
@@ -299,10 +303,10 @@ def _upload_bulk(files: list[Path], *, skip_invalid: bool, compress: bool) -> in
             )
         if _refused([file.scan for file in prepared], skip_invalid):
             return 1
-        manifest = Manifest(extensions.settings().state_dir)
+        manifest = Manifest(current.settings().state_dir)
         try:
             with _progress("uploading", sum(file.scan.bytes_out for file in prepared)) as progress:
-                bulk.upload(extensions.kard(), prepared, manifest, progress=progress)
+                bulk.upload(kard(), prepared, manifest, progress=progress)
         finally:
             # Also after a failure: say which files did go.
             done = [file for file in prepared if file.upload_id or not file.scan.valid]
@@ -318,7 +322,7 @@ def _upload_legacy(files: list[Path], user_id: str, *, skip_invalid: bool) -> in
         return 1
     refused = 0
     for scan in scans:
-        sent = legacy.send(extensions.kard(), scan.source, user_id) if scan.valid else None
+        sent = legacy.send(kard(), scan.source, user_id) if scan.valid else None
         click.echo(report.legacy_summary(scan, sent))
         if sent is not None:
             refused += len(sent.refused)
@@ -342,7 +346,7 @@ def _failing_on_kard_errors() -> Iterator[None]:
     try:
         yield
     except KardUnreachable as error:
-        settings = extensions.settings()
+        settings = current.settings()
         if settings.sandbox and settings.kard_api_url == _running_sandbox(settings.public_url):
             _fail(
                 f"no sandbox is serving at {settings.public_url}; start it with `make run`, "
@@ -385,12 +389,12 @@ def _encoded_theme(file: Path) -> str:
     except json.JSONDecodeError as error:
         _fail(f"{file}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})")
     try:
-        return themes.encode(raw)[0]
-    except themes.ThemeError as error:
+        return codec.encode(raw)[0]
+    except codec.ThemeError as error:
         _fail(f"{file}: invalid theme", error)
 
 
-def _fail(message: str, error: themes.ThemeError | None = None, *, code: int = 1) -> NoReturn:
+def _fail(message: str, error: codec.ThemeError | None = None, *, code: int = 1) -> NoReturn:
     lines = [f"kard-bff: {message}"]
     if error is not None:
         lines += [f"  {problem.pointer or '/'}: {problem.detail}" for problem in error.problems]

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, send_from_directory
 
+from bff.current import settings
 from bff.errors import NotFound
-from bff.extensions import settings
 from bff.webview import absolute_webview_url
 
 bp = Blueprint("pages", __name__)

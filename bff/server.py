@@ -15,7 +15,7 @@ from granian.http import HTTP1Settings
 from granian.log import LOGGING_CONFIG
 from granian.server import Server
 
-from bff import extensions
+from bff import start_workers
 from bff.access_log import AccessLog, write_in_background
 from bff.rsgi import RsgiBridge
 
@@ -67,7 +67,7 @@ def worker_app(threads: int = 8, body_timeout: float = DEFAULT_BODY_TIMEOUT_SECO
 
     app = create_app()
     # Each worker delivers what the outbox holds, including what earlier runs left there.
-    extensions.start_workers(app)
+    start_workers(app)
     write_in_background()
     limit: int = app.config["MAX_CONTENT_LENGTH"]
     uploads = upload_path_prefix(app)  # sandbox: the simulator's S3 takes files up to 5 GB

@@ -13,8 +13,8 @@ import pytest
 from werkzeug.routing import Map
 
 from bff import create_app
-from bff.extensions import kard
 from bff.kard import KardClient
+from bff.kard.extension import kard
 from tests.servers import ServerProcess, serve
 
 CLIENT_SECRET = "issuer-secret-7f3a9c"

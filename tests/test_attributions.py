@@ -8,11 +8,11 @@ from collections import Counter
 import pytest
 
 from bff import create_app
-from bff.delivery import Delivery
+from bff.attributions.delivery import Delivery
+from bff.attributions.extension import delivery
+from bff.attributions.outbox import Bounds
+from bff.attributions.outbox.sqlite import SqliteOutbox
 from bff.errors import MAX_REPORTED_ERRORS
-from bff.extensions import delivery
-from bff.outbox import Bounds
-from bff.outbox.sqlite import SqliteOutbox
 from tests.json_documents import wrong_types_everywhere
 
 USER = "sandbox-demo-new-customer"

@@ -24,7 +24,7 @@ def test_the_wheel_carries_every_page_file_and_bundled_theme(tmp_path):
     packaged = set(zipfile.ZipFile(wheel).namelist())
     expected = {
         path.relative_to(source).as_posix()
-        for folder in ("bff/static", "bff/bundled_themes")
+        for folder in ("bff/static", "bff/themes/bundled")
         for path in (source / folder).rglob("*")
         if path.is_file()
     }

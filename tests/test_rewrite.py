@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bff.rewrite import bff_cta_url, rewrite_document
+from bff.offers.rewrite import bff_cta_url, rewrite_document
 
 KARD = "https://rewards-api.getkard.com"
 ORG, USER = "org-1", "user 1/x"

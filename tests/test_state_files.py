@@ -11,10 +11,10 @@ OPEN_AT_ONCE = textwrap.dedent(
     """
     import os, sys, tempfile
     from pathlib import Path
-    from bff.outbox import Bounds
-    from bff.outbox.sqlite import SqliteOutbox
+    from bff.attributions.outbox import Bounds
+    from bff.attributions.outbox.sqlite import SqliteOutbox
     from bff.session import dev_key
-    from bff.webhooks.inbox import SqliteInbox
+    from bff.webhooks.inbox.sqlite import SqliteInbox
 
     rounds, processes = int(sys.argv[1]), int(sys.argv[2])
     failed = 0

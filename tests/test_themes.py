@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bff import create_app, themes
+from bff import create_app
 from bff.errors import MAX_REPORTED_ERRORS
 from bff.settings import BUNDLED_THEMES_DIR
+from bff.themes import codec
 
 GUIDE_EXAMPLE = Path(__file__).parent / "fixtures" / "webview_guide_theming.ts"
 BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -63,16 +64,16 @@ def _with_padding(strategy):
 valid_themes = st.fixed_dictionaries(
     {},
     optional={
-        "theme": st.sampled_from(themes.MODES),
+        "theme": st.sampled_from(codec.MODES),
         "styles": st.fixed_dictionaries(
             {},
             optional={
-                "light": _group(themes.COLOR_TOKENS, _with_padding(colors)),
-                "dark": _group(themes.COLOR_TOKENS, _with_padding(colors)),
-                "layout": _group(themes.LAYOUT_TOKENS, _with_padding(lengths)),
+                "light": _group(codec.COLOR_TOKENS, _with_padding(colors)),
+                "dark": _group(codec.COLOR_TOKENS, _with_padding(colors)),
+                "layout": _group(codec.LAYOUT_TOKENS, _with_padding(lengths)),
             },
         ),
-        "labels": _group(themes.LABELS, _with_padding(labels)),
+        "labels": _group(codec.LABELS, _with_padding(labels)),
         "layout": st.fixed_dictionaries({}, optional={"showMap": st.booleans()}),
     },
 )
@@ -81,10 +82,10 @@ valid_themes = st.fixed_dictionaries(
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_themes)
 def test_decode_of_encode_is_the_normalized_theme(theme):
-    value, normalized = themes.encode(theme)
+    value, normalized = codec.encode(theme)
     assert BASE64URL.match(value)
-    assert themes.decode(value) == normalized == themes.normalize(theme)
-    assert themes.normalize(normalized) == normalized  # normalizing twice changes nothing
+    assert codec.decode(value) == normalized == codec.normalize(theme)
+    assert codec.normalize(normalized) == normalized  # normalizing twice changes nothing
     json_text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
     assert json_text == json.dumps(normalized, separators=(",", ":"))  # compact, ASCII-only
 
@@ -102,11 +103,11 @@ def test_the_guides_own_encoder_gives_the_same_value():
     assert result.returncode == 0, result.stderr
     guide = json.loads(result.stdout)
 
-    value, normalized = themes.encode(guide["themeOverrides"])
+    value, normalized = codec.encode(guide["themeOverrides"])
     assert value == guide["themeParam"]
     assert normalized == guide["themeOverrides"]
     bundled = json.loads((BUNDLED_THEMES_DIR / "branding.json").read_text())
-    assert themes.encode(bundled)[0] == guide["themeParam"]
+    assert codec.encode(bundled)[0] == guide["themeParam"]
 
 
 def test_non_ascii_labels_round_trip_as_ascii_json():
@@ -117,11 +118,11 @@ def test_non_ascii_labels_round_trip_as_ascii_json():
             "nearbyOffersTitle": "🎁 près",
         }
     }
-    value, _ = themes.encode(theme)
+    value, _ = codec.encode(theme)
     json_text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     assert json_text.isascii()
     assert b"R\\u00e9compenses" in json_text and b"\\u512a\\u60e0" in json_text
-    assert themes.decode(value) == theme
+    assert codec.decode(value) == theme
 
 
 def test_normalizing_trims_and_drops_empty_groups():
@@ -131,12 +132,12 @@ def test_normalizing_trims_and_drops_empty_groups():
         "labels": {},
         "layout": {"showMap": False},
     }
-    assert themes.normalize(theme) == {
+    assert codec.normalize(theme) == {
         "theme": "dark",
         "styles": {"dark": {"primary": "#ABCDEF"}},
         "layout": {"showMap": False},
     }
-    assert themes.normalize({"styles": {"light": {}}}) == {}
+    assert codec.normalize({"styles": {"light": {}}}) == {}
 
 
 @pytest.mark.parametrize(
@@ -154,8 +155,8 @@ def test_normalizing_trims_and_drops_empty_groups():
 )
 def test_decode_takes_bare_values_urls_and_padding(value_of):
     theme = {"theme": "light", "labels": {"offersTitle": "Deals"}}
-    value, _ = themes.encode(theme)
-    assert themes.decode(value_of(value)) == theme
+    value, _ = codec.encode(theme)
+    assert codec.decode(value_of(value)) == theme
 
 
 # Invalid themes: 422, one error per bad field, each with a pointer.
@@ -225,15 +226,15 @@ def test_too_large_a_theme_is_refused_clearly():
     long_color = "color(display-p3 " + " ".join(["0.12345678901234567"] * 3) + " / 0.1234567)"
     theme = {
         "styles": {
-            "light": dict.fromkeys(themes.COLOR_TOKENS, long_color),
-            "dark": dict.fromkeys(themes.COLOR_TOKENS, long_color),
+            "light": dict.fromkeys(codec.COLOR_TOKENS, long_color),
+            "dark": dict.fromkeys(codec.COLOR_TOKENS, long_color),
         },
-        "labels": dict.fromkeys(themes.LABELS, "優" * 60),  # each one \uXXXX in the JSON
+        "labels": dict.fromkeys(codec.LABELS, "優" * 60),  # each one \uXXXX in the JSON
     }
-    with pytest.raises(themes.ThemeError, match=r"encoded theme is \d+ characters; at most 4096"):
-        themes.encode(theme)
-    with pytest.raises(themes.ThemeError, match="longer than 4096"):
-        themes.decode("A" * 5000)
+    with pytest.raises(codec.ThemeError, match=r"encoded theme is \d+ characters; at most 4096"):
+        codec.encode(theme)
+    with pytest.raises(codec.ThemeError, match="longer than 4096"):
+        codec.decode("A" * 5000)
 
 
 @pytest.mark.parametrize(
@@ -249,8 +250,8 @@ def test_too_large_a_theme_is_refused_clearly():
     ],
 )
 def test_bad_values_do_not_decode(value):
-    with pytest.raises(themes.ThemeError):
-        themes.decode(value)
+    with pytest.raises(codec.ThemeError):
+        codec.decode(value)
 
 
 def test_encode_and_decode_endpoints(client):
@@ -290,7 +291,7 @@ def test_named_themes(client):
     assert {"branding", "high-contrast"} <= set(names)
     one = client.get("/api/v1/themes/high-contrast").get_json()
     assert one == next(theme for theme in listed if theme["name"] == "high-contrast")
-    assert themes.decode(one["theme"]) == one["json"]
+    assert codec.decode(one["theme"]) == one["json"]
     assert client.get("/api/v1/themes/nope").status_code == 404
 
 
@@ -306,7 +307,7 @@ theme_like = st.fixed_dictionaries(
     optional={
         "theme": json_values,
         "styles": st.dictionaries(st.sampled_from(["light", "dark", "layout", "x"]), json_values),
-        "labels": st.dictionaries(st.sampled_from([*themes.LABELS, "y"]), json_values),
+        "labels": st.dictionaries(st.sampled_from([*codec.LABELS, "y"]), json_values),
         "layout": json_values,
     },
 )
@@ -354,9 +355,9 @@ def test_the_pages_theme_schema_matches_the_bffs():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "colors": list(themes.COLOR_TOKENS),
-        "radii": list(themes.LAYOUT_TOKENS),
-        "labels": list(themes.LABELS),
+        "colors": list(codec.COLOR_TOKENS),
+        "radii": list(codec.LAYOUT_TOKENS),
+        "labels": list(codec.LABELS),
     }
 
 
@@ -365,8 +366,8 @@ def _many_unknown_keys(count: int) -> dict:
 
 
 def test_problems_past_the_bound_are_counted_not_described():
-    with pytest.raises(themes.ThemeError) as caught:
-        themes.normalize({"labels": _many_unknown_keys(120), "theme": "dim"})
+    with pytest.raises(codec.ThemeError) as caught:
+        codec.normalize({"labels": _many_unknown_keys(120), "theme": "dim"})
     problems = caught.value.problems
     assert len(problems) == MAX_REPORTED_ERRORS
     assert all("allowed: rewardsTitle" in problem.detail for problem in problems)

@@ -11,10 +11,10 @@ from flask import Flask, request
 
 from bff import create_app
 from bff.cli import main
-from bff.extensions import dispatcher
 from bff.settings import ConfigError
-from bff.webhooks.inbox import SqliteInbox
-from bff.webhooks.redis_inbox import RedisInbox
+from bff.webhooks.extension import dispatcher
+from bff.webhooks.inbox.redis import RedisInbox
+from bff.webhooks.inbox.sqlite import SqliteInbox
 from bff.webhooks.signature import sign
 from tests import webhook_hooks
 from tests.json_documents import wrong_types_everywhere

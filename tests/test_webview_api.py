@@ -9,10 +9,11 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from bff import create_app, themes
+from bff import create_app
 from bff.cli import main
 from bff.kard import KardClient
 from bff.settings import ConfigError
+from bff.themes import codec
 from bff.webview import RENEW_MARGIN, WebViewTokens
 from tests.servers import ServerProcess, free_port, kard_bff
 
@@ -116,7 +117,7 @@ def test_session_url_carries_the_token_and_the_theme(client, as_user, simulator)
     assert query["token"] == [session["token"]]
     assert simulator.verify_webview_token(query["token"][0])["sub"] == "u-1"
     assert query["theme"] == [session["theme"]]
-    assert themes.decode(session["theme"]) == theme
+    assert codec.decode(session["theme"]) == theme
     assert session["expiresAt"].endswith("Z")
 
 
@@ -312,7 +313,7 @@ def test_cli_links_open_in_the_running_sandbox(running_sandbox, theme_file, name
     assert url.returncode == 0, url.stderr
     assert url.stdout.startswith(f"{running_sandbox.url}/sandbox/webview?token=")
     query = _query(url.stdout.strip())
-    assert themes.decode(query["theme"][0]) == {"theme": "dark"}
+    assert codec.decode(query["theme"][0]) == {"theme": "dark"}
     _assert_the_standin_accepts(running_sandbox, query["token"][0], "u-9")
 
     printed = kard_bff(env, "token", "u-10")

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 from flask import Blueprint
 
 from bff.api.bodies import json_object
-from bff.attributions import check_batch
-from bff.delivery import IndexedEvents, Outcome
+from bff.attributions.checks import check_batch
+from bff.attributions.extension import send_events
 from bff.errors import TooLarge, Unprocessable
-from bff.extensions import delivery
 from bff.session import session_user
 
 bp = Blueprint("attributions", __name__, url_prefix="/api/v1")
@@ -40,10 +39,3 @@ def create_attributions():
             "rejected": rejected,
         }
     }, 202
-
-
-def send_events(user_id: str, events: IndexedEvents) -> Outcome:
-    """Send the session user's events now, queueing what Kard cannot take (a worker started
-    with the process delivers the queue: see `kard-bff serve` and wsgi.py); 503 with
-    Retry-After, sending nothing, when the outbox might not hold them all."""
-    return delivery().send(user_id, events)

@@ -5,8 +5,8 @@ import time
 from flask import Blueprint
 
 from bff.api.bodies import json_object
+from bff.current import settings
 from bff.errors import NotFound, Unprocessable
-from bff.extensions import settings
 from bff.session import DEV_SESSION_SECONDS, MAX_USER_ID_LENGTH, session_verifier
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")

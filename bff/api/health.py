@@ -3,7 +3,7 @@
 from flask import Blueprint
 
 from bff.errors import Unavailable, UpstreamError
-from bff.extensions import kard
+from bff.kard.extension import kard
 
 bp = Blueprint("health", __name__)
 

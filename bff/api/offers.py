@@ -9,14 +9,16 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, request
 
-from bff.api.attributions import send_events
 from bff.api.bodies import json_object
 from bff.api.upstream import checked_query, rewritten
-from bff.attributions import view_event
-from bff.cta import is_resource_id
+from bff.attributions.checks import view_event
+from bff.attributions.extension import send_events
+from bff.current import settings
 from bff.errors import NotFound, Unprocessable, UpstreamRejected
-from bff.extensions import cta_forms, kard, settings
-from bff.queries import LOCATIONS, OFFER_ACTION, OFFERS
+from bff.kard.extension import kard
+from bff.offers.cta import is_resource_id
+from bff.offers.extension import cta_forms
+from bff.offers.queries import LOCATIONS, OFFER_ACTION, OFFERS
 from bff.routing import ROUTABLE_METHODS, method_not_allowed, methods_routed_elsewhere
 from bff.session import session_user
 

@@ -6,8 +6,8 @@ from bff.api.bodies import json_object
 from bff.api.upstream import checked_query, rewritten
 from bff.audits import check_audits
 from bff.errors import Unprocessable
-from bff.extensions import kard
-from bff.queries import EARNED_REWARDS
+from bff.kard.extension import kard
+from bff.offers.queries import EARNED_REWARDS
 from bff.session import session_user
 
 bp = Blueprint("rewards", __name__, url_prefix="/api/v1")

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from bff.extensions import settings
+from bff.current import settings
 from bff.session import session_user
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/v1")

@@ -2,10 +2,10 @@
 
 from flask import Blueprint
 
-from bff import themes as theme_codec
 from bff.api.bodies import json_object
 from bff.errors import NotFound, Unprocessable, error_object
-from bff.extensions import themes
+from bff.themes import codec
+from bff.themes.extension import named_themes
 
 bp = Blueprint("themes", __name__, url_prefix="/api/v1/themes")
 
@@ -16,8 +16,8 @@ DECODE_KEYS = ("theme", "url")
 def encode_theme():
     """Validate and normalize a theme; answer its base64url value and normalized JSON."""
     try:
-        value, normalized = theme_codec.encode(json_object())
-    except theme_codec.ThemeError as exc:
+        value, normalized = codec.encode(json_object())
+    except codec.ThemeError as exc:
         raise theme_error(exc) from exc
     return {"theme": value, "json": normalized}
 
@@ -33,27 +33,27 @@ def decode_theme():
         pointer = f"/{unknown[0]}" if unknown else ""
         raise Unprocessable(detail, pointer=pointer)
     try:
-        return {"json": theme_codec.decode(body[given[0]])}
-    except theme_codec.ThemeError as exc:
+        return {"json": codec.decode(body[given[0]])}
+    except codec.ThemeError as exc:
         raise theme_error(exc, field=f"/{given[0]}") from exc
 
 
 @bp.get("")
 def list_themes():
     """List the named themes of BFF_THEMES_DIR."""
-    return {"themes": [theme.to_json() for theme in themes().values()]}
+    return {"themes": [theme.to_json() for theme in named_themes().values()]}
 
 
 @bp.get("/<name>")
 def get_theme(name: str):
     """Answer one named theme."""
-    theme = themes().get(name)
+    theme = named_themes().get(name)
     if theme is None:
         raise NotFound(f"No theme named {name!r}; see GET /api/v1/themes.")
     return theme.to_json()
 
 
-def theme_error(error: theme_codec.ThemeError, *, field: str = "") -> Unprocessable:
+def theme_error(error: codec.ThemeError, *, field: str = "") -> Unprocessable:
     """One 422 error object per problem; a problem with the whole value points at `field`."""
     return Unprocessable(
         errors=[

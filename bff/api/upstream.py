@@ -6,10 +6,11 @@ from urllib.parse import parse_qsl
 
 from flask import request
 
-from bff.extensions import cta_forms, kard
 from bff.kard import KardResponse
-from bff.queries import Param, check_query, with_defaults
-from bff.rewrite import rewrite_document
+from bff.kard.extension import kard
+from bff.offers.extension import cta_forms
+from bff.offers.queries import Param, check_query, with_defaults
+from bff.offers.rewrite import rewrite_document
 
 CHECKED_QUERIES = 1024  # query strings whose checked pairs are remembered, per process
 Pair = tuple[str, str]

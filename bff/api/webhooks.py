@@ -6,9 +6,10 @@ import orjson
 from flask import Blueprint, request
 
 from bff.api.bodies import request_body
+from bff.current import settings
 from bff.errors import BadRequest, BffError, Unavailable, Unprocessable
-from bff.extensions import dispatcher, settings
 from bff.kard.notifications import InvalidNotification, parse_notification
+from bff.webhooks.extension import dispatcher
 from bff.webhooks.signature import verify
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")

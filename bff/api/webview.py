@@ -4,12 +4,14 @@ import time
 
 from flask import Blueprint
 
-from bff import themes as theme_codec
 from bff.api.bodies import json_object
 from bff.api.themes import theme_error
+from bff.current import settings
 from bff.errors import Unprocessable
-from bff.extensions import settings, themes, webview_tokens
+from bff.kard.extension import webview_tokens
 from bff.session import session_user
+from bff.themes import codec
+from bff.themes.extension import named_themes
 from bff.timestamps import utc_timestamp
 from bff.webview import absolute_webview_url, session_url
 
@@ -54,13 +56,13 @@ def _requested_theme(body: dict) -> str | None:
         raise Unprocessable(detail, pointer=pointer)
     if "theme" in body:
         try:
-            return theme_codec.encode(body["theme"])[0]
-        except theme_codec.ThemeError as exc:
+            return codec.encode(body["theme"])[0]
+        except codec.ThemeError as exc:
             raise _inside_theme(theme_error(exc)) from exc
     name = body.get("themeName", settings().default_theme)
     if name is None:
         return None
-    named = themes().get(name) if isinstance(name, str) else None
+    named = named_themes().get(name) if isinstance(name, str) else None
     if named is None:
         detail = f"No theme named {name!r}; see GET /api/v1/themes."
         raise Unprocessable(detail, pointer="/themeName")

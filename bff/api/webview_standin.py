@@ -5,7 +5,7 @@ KARD_API_URL), as Kard's hosted WebView asks Kard. Registered in sandbox only.""
 from flask import Blueprint, request
 
 from bff.errors import Unauthorized
-from bff.extensions import kard
+from bff.kard.extension import kard
 
 bp = Blueprint("webview_standin", __name__, url_prefix="/sandbox/webview/api")
 

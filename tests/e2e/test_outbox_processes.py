@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bff.outbox import Bounds, open_outbox
+from bff.attributions.outbox import Bounds, open_outbox
 from tests.servers import ServerProcess
 
 USER = "sandbox-demo-new-customer"

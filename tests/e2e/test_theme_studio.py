@@ -8,7 +8,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from bff import create_app, themes
+from bff import create_app
+from bff.themes import codec
 from tests.servers import serve
 
 COLORS = {
@@ -91,17 +92,17 @@ def test_editing_a_color_updates_the_preview_and_the_encoded_value(page: Page, l
     expect(page.locator("#dark-linkColor")).to_have_value("#00aa11")
 
     expect(page.locator("#theme-json")).to_have_value(containing('"linkColor": "#00aa11"'))
-    decoded = themes.decode(page.locator("#encoded-value").input_value())
+    decoded = codec.decode(page.locator("#encoded-value").input_value())
     assert decoded == {
         "styles": {"light": {"primary": "#ff5500"}, "dark": {"linkColor": "#00aa11"}}
     }
     url = page.locator("#webview-url").input_value()
     assert url.startswith("https://webview-test-us-east-1.getkard.com/?token=")
-    assert themes.decode(url) == decoded
+    assert codec.decode(url) == decoded
 
 
 def test_importing_a_url_restores_every_field(page: Page, live_bff):
-    value, normalized = themes.encode(FULL_THEME)
+    value, normalized = codec.encode(FULL_THEME)
     url = f"https://webview-test-us-east-1.getkard.com/?token=abc&theme={value}"
     open_studio(page, live_bff)
     # Fields the imported theme sets are overwritten; a stray value would have to be cleared.
@@ -123,14 +124,14 @@ def test_importing_a_url_restores_every_field(page: Page, live_bff):
 
     # The studio re-encodes what it imported to the very same value.
     expect(page.locator("#encoded-value")).to_have_value(value)
-    assert themes.decode(page.locator("#webview-url").input_value()) == normalized
+    assert codec.decode(page.locator("#webview-url").input_value()) == normalized
 
 
 def test_importing_a_partial_theme_clears_the_fields_it_does_not_set(page: Page, live_bff):
     open_studio(page, live_bff)
     page.fill("#dark-border", "#abcdef")
     page.fill("#layout-radius", "3px")
-    value, _ = themes.encode({"labels": {"offersTitle": "Deals"}})
+    value, _ = codec.encode({"labels": {"offersTitle": "Deals"}})
     page.fill("#import-input", value)
     page.click("#import-button")
 
@@ -203,7 +204,7 @@ def test_starting_from_a_named_theme_fills_the_fields(page: Page, live_bff):
     branding = httpx.get(live_bff + "/api/v1/themes").json()["themes"][0]
     assert branding["name"] == "branding"
     expect(page.locator("#encoded-value")).not_to_have_value("e30")
-    assert themes.decode(page.locator("#encoded-value").input_value()) == branding["json"]
+    assert codec.decode(page.locator("#encoded-value").input_value()) == branding["json"]
 
     page.select_option("#start-from", "high-contrast")
     expect(page.locator("#label-rewardsTitle")).to_have_value("")
@@ -339,7 +340,7 @@ def test_open_in_the_sandbox_webview(page: Page, live_bff, problems):
     expect(popup.locator("#rewards-title")).to_have_text("Cash back")
     expect(popup.locator("#offers .offer").first).to_be_visible()
     expect(popup.locator("#nearby")).to_be_hidden()
-    assert themes.decode(popup.url) == {
+    assert codec.decode(popup.url) == {
         "labels": {"rewardsTitle": "Cash back"},
         "layout": {"showMap": False},
     }

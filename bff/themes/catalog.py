@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bff import themes
 from bff.settings import ConfigError
+from bff.themes import codec
 
 THEME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -43,9 +43,9 @@ def load_themes(directory: Path, default: str | None) -> dict[str, NamedTheme]:
 def _named_theme(path: Path) -> NamedTheme:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        value, normalized = themes.encode(raw)
+        value, normalized = codec.encode(raw)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"BFF_THEMES_DIR: {path.name} is not readable JSON ({exc})") from exc
-    except themes.ThemeError as exc:
+    except codec.ThemeError as exc:
         raise ConfigError(f"BFF_THEMES_DIR: {path.name} is not a valid theme: {exc}") from exc
     return NamedTheme(path.stem, normalized, value)

@@ -23,11 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from bff.attributions.outbox import Chunk, Outbox
 from bff.background import Worker, backoff
 from bff.errors import Unavailable, UpstreamError, UpstreamRejected
 from bff.kard import KardClient
 from bff.kard.vocabulary import MAX_ATTRIBUTION_EVENTS
-from bff.outbox import Chunk, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class Delivery:
     def stop_worker(self) -> None:
         """Stop this process's delivery thread, letting it settle the chunk it is sending, then
         hand back what this process still holds: due again at once, for any worker."""
-        # A send ends within a lease (see extensions.delivery); past that, the lease is over too.
+        # A send ends within a lease (see extension.delivery); past that, the lease is over too.
         if self._worker.stop(timeout=self._lease_seconds):
             for chunk_id in list(self._held):
                 self.outbox.release(chunk_id, self._owner, now=self._clock())

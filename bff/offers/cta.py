@@ -9,7 +9,7 @@ import re
 import threading
 from collections.abc import Iterable
 
-from bff.rewrite import EmittedCta
+from bff.offers.rewrite import EmittedCta
 
 Form = tuple[str, tuple[str, ...]]  # (method, path segments with "{id}" for the resource ID)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import redis
 
-from bff.outbox import LEASE_SECONDS, Bounds, Chunk, bounds_status
+from bff.attributions.outbox import LEASE_SECONDS, Bounds, Chunk, bounds_status
 from bff.redis_leases import RELEASE
 
 PREFIX = "kard-bff:outbox:"

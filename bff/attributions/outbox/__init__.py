@@ -77,10 +77,10 @@ class Outbox(Protocol):
 def open_outbox(state_dir: Path, redis_url: str | None, bounds: Bounds) -> Outbox:
     """The configured outbox: Redis when `REDIS_URL` is set, else SQLite in the state folder."""
     if redis_url:
-        from bff.outbox.redis import RedisOutbox
+        from bff.attributions.outbox.redis import RedisOutbox
 
         return RedisOutbox(redis_url, bounds)
-    from bff.outbox.sqlite import SqliteOutbox
+    from bff.attributions.outbox.sqlite import SqliteOutbox
 
     return SqliteOutbox(state_dir / "outbox.sqlite3", bounds)
 

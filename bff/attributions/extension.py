@@ -1,0 +1,40 @@
+"""The attributions part of the app: its delivery to Kard, over the outbox it opens on first use."""
+
+import threading
+
+from flask import Flask, current_app
+
+from bff.attributions.delivery import Delivery, IndexedEvents, Outcome
+from bff.attributions.outbox import Bounds, open_outbox
+from bff.kard import extension as kard_extension
+
+MIN_LEASE_SECONDS = 5.0
+
+
+def init_app(app: Flask) -> None:
+    """Prepare the app's delivery; its outbox opens when first needed."""
+    app.extensions["delivery_lock"] = threading.Lock()
+
+
+def delivery(app: Flask | None = None) -> Delivery:
+    """The app's attribution delivery; its outbox is opened on first use."""
+    app = app or current_app
+    with app.extensions["delivery_lock"]:
+        if "delivery" not in app.extensions:
+            settings = app.extensions["settings"]
+            bounds = Bounds(settings.outbox_max_user_events, settings.outbox_max_events)
+            outbox = open_outbox(settings.state_dir, settings.redis_url, bounds)
+            # A lease outlives any send (a POST is tried at most three times, each within
+            # KARD_TIMEOUT); a dead process's chunks come back when its leases run out.
+            lease_seconds = max(MIN_LEASE_SECONDS, 3 * settings.kard_timeout)
+            app.extensions["delivery"] = Delivery(
+                kard_extension.kard(app), outbox, lease_seconds=lease_seconds
+            )
+        return app.extensions["delivery"]
+
+
+def send_events(user_id: str, events: IndexedEvents) -> Outcome:
+    """Send the session user's events now, queueing what Kard cannot take (a worker started
+    with the process delivers the queue: see `kard-bff serve` and wsgi.py); 503 with
+    Retry-After, sending nothing, when the outbox might not hold them all."""
+    return delivery().send(user_id, events)

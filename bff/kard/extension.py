@@ -1,0 +1,50 @@
+"""The Kard part of the app: its client, and the per-user WebView tokens the client mints.
+
+In sandbox without `KARD_API_URL`, the client calls the simulator mounted in this same app
+through a WSGI transport: the same HTTP requests and answers, without a socket or a port to know.
+"""
+
+import httpx
+from flask import Flask, current_app
+
+from bff.kard.client import KardClient
+from bff.settings import Settings
+from bff.webview import WebViewTokens
+
+EMBEDDED_KARD_URL = "http://kard.embedded/sandbox/kard"
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Build the app's Kard client and its WebView tokens."""
+    transport = None
+    api_url = settings.kard_api_url
+    if api_url is None:
+        api_url, transport = EMBEDDED_KARD_URL, httpx.WSGITransport(app=app)
+    app.extensions["kard"] = client = kard_client(settings, api_url, transport)
+    app.extensions["webview_tokens"] = WebViewTokens(client.webview_token)
+
+
+def kard_client(
+    settings: Settings, api_url: str, transport: httpx.BaseTransport | None = None
+) -> KardClient:
+    """A Kard client at `api_url` with the credentials, issuer and timeout of `settings`."""
+    return KardClient(
+        api_url=api_url,
+        token_url=settings.kard_auth_url or f"{api_url}/v2/auth/token",
+        client_id=settings.kard_client_id,
+        client_secret=settings.kard_client_secret,
+        organization_id=settings.kard_organization_id,
+        target_issuer=settings.kard_target_issuer,
+        timeout=settings.kard_timeout,
+        transport=transport,
+    )
+
+
+def kard(app: Flask | None = None) -> KardClient:
+    """The app's Kard client (the current app's by default)."""
+    return (app or current_app).extensions["kard"]
+
+
+def webview_tokens() -> WebViewTokens:
+    """The current app's per-user WebView tokens."""
+    return current_app.extensions["webview_tokens"]

@@ -1,0 +1,40 @@
+"""The webhook part of the app: the hook it hands notifications to, and its dispatcher, over the
+inbox it opens on first use."""
+
+import threading
+
+from flask import Flask, current_app
+
+from bff.settings import ConfigError, Settings
+from bff.webhooks.dispatch import Dispatcher, Hook, load_hook
+from bff.webhooks.inbox import open_inbox
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Import `BFF_WEBHOOK_HOOK` now, so a typo stops the start rather than a webhook."""
+    app.extensions["webhook_hook"] = _webhook_hook(settings)
+    app.extensions["dispatcher_lock"] = threading.Lock()
+
+
+def dispatcher(app: Flask | None = None) -> Dispatcher:
+    """The app's webhook dispatcher; its inbox is opened on first use."""
+    app = app or current_app
+    with app.extensions["dispatcher_lock"]:
+        if "dispatcher" not in app.extensions:
+            settings = app.extensions["settings"]
+            app.extensions["dispatcher"] = Dispatcher(
+                open_inbox(settings.state_dir, settings.redis_url),
+                hook=app.extensions["webhook_hook"],
+                forward_url=settings.webhook_forward_url,
+                signing_key=settings.kard_webhook_keys[0] if settings.kard_webhook_keys else "",
+            )
+        return app.extensions["dispatcher"]
+
+
+def _webhook_hook(settings: Settings) -> Hook | None:
+    if settings.webhook_hook is None:
+        return None
+    try:
+        return load_hook(settings.webhook_hook)
+    except ValueError as error:
+        raise ConfigError(f"BFF_WEBHOOK_HOOK: {error}") from None
