@@ -8,11 +8,9 @@ framework-neutral core (HTTP Basic and `grant_type=client_credentials`); the tok
 `bff.errors` types, so callers never see httpx.
 """
 
-import email.utils
 import functools
 import logging
 import os
-import random
 import re
 import threading
 import time
@@ -41,6 +39,7 @@ from bff.errors import (
 from bff.kard.tokens import AccessTokens
 from bff.kard.transactions import MAX_PART_ITEMS
 from bff.kard.transport import CurlTransport
+from bff.retries import backoff, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,10 @@ Progress = Callable[[int], None]
 
 MAX_ATTEMPTS = 3
 LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-# The longest Retry-After worth waiting out inside an app's request; longer goes back as a 503.
+# Waits between tries inside an app's request: a tenth of a second, doubling.
+RETRY_BASE_SECONDS = 0.1
+# The longest wait (and Retry-After) worth spending inside an app's request; a longer Retry-After
+# goes back as a 503.
 MAX_RETRY_WAIT = 2.0
 RETRYABLE_GET_STATUSES = frozenset({429, 502, 503, 504})
 PASSED_THROUGH_STATUSES = frozenset({400, 404, 409})
@@ -312,7 +314,7 @@ class KardClient:
             except KardUnreachable:
                 if last:
                     raise
-                self._sleep(_backoff(attempt))
+                self._sleep(backoff(attempt, base=RETRY_BASE_SECONDS, cap=MAX_RETRY_WAIT))
                 continue
             if method != "GET" or response.status_code not in RETRYABLE_GET_STATUSES or last:
                 return response
@@ -548,30 +550,15 @@ def _retry_wait(response: httpx.Response, attempt: int) -> float | None:
     """Seconds to wait before retrying, from Retry-After when given; None: do not retry."""
     header = response.headers.get("Retry-After")
     if header is None:
-        return _backoff(attempt)
-    seconds = _retry_after_seconds(header)
+        return backoff(attempt, base=RETRY_BASE_SECONDS, cap=MAX_RETRY_WAIT)
+    seconds = retry_after_seconds(header)
     if seconds is None or seconds > MAX_RETRY_WAIT:
         return None
     return seconds
 
 
-def _retry_after_seconds(header: str) -> float | None:
-    if header.strip().isdigit():
-        return float(header.strip())
-    try:
-        when = email.utils.parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 def _valid_retry_after(header: str | None) -> str | None:
     """Kard's Retry-After when it is well formed, so nothing odd is echoed to apps."""
-    if header is None or _retry_after_seconds(header) is None:
+    if header is None or retry_after_seconds(header) is None:
         return None
     return header.strip()
-
-
-def _backoff(attempt: int) -> float:
-    """Full-jitter exponential backoff, small enough to spend inside an app's request."""
-    return random.uniform(0, min(MAX_RETRY_WAIT, 0.1 * 2**attempt))
