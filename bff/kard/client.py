@@ -218,7 +218,7 @@ class KardClient:
 
     def user_prefix(self, user_id: str) -> str:
         """The path under which Kard serves everything about one user."""
-        return f"/v2/issuers/{path_segment(self.organization_id)}/users/{path_segment(user_id)}/"
+        return user_prefix(self.organization_id, user_id)
 
     def _user_path(self, user_id: str, *segments: str) -> str:
         return self.user_prefix(user_id) + "/".join(map(path_segment, segments))
@@ -371,6 +371,12 @@ def path_segment(value: str) -> str:
     if value in UNUSABLE_SEGMENTS:
         raise InvalidPathSegment
     return quote(value, safe="")
+
+
+@functools.lru_cache(maxsize=1024)
+def user_prefix(organization_id: str, user_id: str) -> str:
+    """The path under which Kard serves everything about one user of an organization."""
+    return f"/v2/issuers/{path_segment(organization_id)}/users/{path_segment(user_id)}/"
 
 
 def _route(path: str) -> str:
