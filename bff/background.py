@@ -1,17 +1,14 @@
-"""Background work that must not be lost: one polling thread per process, retry backoff, and
-a hook to stop it cleanly when the process ends."""
+"""Background work that must not be lost: one polling thread per process, and a hook to stop it
+cleanly when the process ends (when to retry an item is `bff.retries`)."""
 
 import logging
 import os
-import random
 import threading
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
-RETRY_BASE_SECONDS = 1.0
-RETRY_CAP_SECONDS = 300.0
 
 
 class Worker:
@@ -67,14 +64,6 @@ class Worker:
                 done = 0
             if not done:
                 self._wake.wait(POLL_SECONDS)
-
-
-def backoff(attempts: int, retry_after: str | None = None) -> float:
-    """Capped exponential backoff with full jitter, never sooner than a Retry-After in seconds."""
-    delay = random.uniform(0, min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**attempts))
-    if retry_after and retry_after.isdigit():
-        delay = max(delay, float(retry_after))
-    return delay
 
 
 def at_process_exit(stop: Callable[[], None]) -> None:

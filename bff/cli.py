@@ -17,12 +17,11 @@ from gunicorn.app.base import BaseApplication
 
 from bff import current, server
 from bff.attributions.extension import delivery
-from bff.errors import UpstreamError, UpstreamRejected
+from bff.errors import KardUnreachable, UpstreamError, UpstreamRejected
 from bff.history import bulk, legacy, report
 from bff.history import results as upload_results
 from bff.history.jsonl import Problem, Scan
 from bff.history.manifest import Manifest
-from bff.kard import KardUnreachable
 from bff.kard.extension import kard, webview_tokens
 from bff.middleware import RequestIdFilter
 from bff.redact import GunicornLogger, RedactingFilter, redact_logs
@@ -272,7 +271,7 @@ def history_results(url_or_file: str, original: Path | None) -> None:
     app = _build_app()
     with app.app_context(), _failing_on_kard_errors():
         try:
-            found = upload_results.load(url_or_file, kard().download_presigned)
+            found = upload_results.load(url_or_file, kard().storage.download)
         except upload_results.ResultsUnreadable as error:
             _fail(f"cannot read the results: {error}", code=2)
         if original is None:

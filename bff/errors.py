@@ -11,15 +11,20 @@ The tree::
     BffError                      any error with a status and a list of error objects
     ├── BadRequest          400   bad query parameter (source.parameter) or body (source.pointer)
     ├── Unauthorized        401   missing or bad session token (WWW-Authenticate: Bearer)
+    │   └── BadSignature    401   a webhook's notify-signature missing or wrong (source.header;
+    │                             no WWW-Authenticate: Kard signs, it does not log in)
     ├── NotFound            404
     ├── TooLarge            413   a batch over its limit
     ├── Unprocessable       422   a body that parsed but is invalid, one error per bad field
     ├── Unavailable         503   a dependency other than Kard is down; carries Retry-After
     └── UpstreamError             Kard did not give a usable answer
         ├── UpstreamRejected    400/404/409 from Kard, with Kard's own error details
+        │   └── InvalidPathSegment  400   an ID that cannot be one Kard path segment: nothing sent
         ├── UpstreamAuthFailed  502   Kard refused the BFF's credentials, even after a refresh
+        │   └── PresignedUrlExpired 502   Kard's storage refused an expired presigned URL
         ├── UpstreamUnavailable 503   Kard said 429/503; carries Retry-After
         ├── UpstreamFailed      502   other 5xx, an unreachable Kard, or an unreadable answer
+        │   └── KardUnreachable 502   no connection: the request never left (any method may retry)
         └── UpstreamTimeout     504   no answer within KARD_TIMEOUT
 """
 
@@ -117,6 +122,12 @@ class Unauthorized(BffError):
     headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": "Bearer"}
 
 
+class BadSignature(Unauthorized):
+    """A webhook whose notify-signature is missing or does not match: 401 without a challenge."""
+
+    headers: ClassVar[dict[str, str]] = {}
+
+
 class NotFound(BffError):
     status = 404
     title = "Not found"
@@ -150,8 +161,25 @@ class UpstreamRejected(UpstreamError):
         super().__init__(errors=errors)
 
 
+class InvalidPathSegment(UpstreamRejected):
+    """An ID that cannot be one segment of a Kard path (empty, "." or ".."): nothing is sent.
+
+    A 400 like Kard's own refusals, so a view answers it and the outbox drops (never retries) it.
+    """
+
+    def __init__(self) -> None:
+        detail = 'An ID in a Kard path cannot be empty, "." or "..".'
+        super().__init__(400, [error_object(400, "Invalid ID", detail)])
+
+
 class UpstreamAuthFailed(UpstreamError):
     title = "Kard authentication failed"
+
+
+class PresignedUrlExpired(UpstreamAuthFailed):
+    """Kard's storage refused a presigned URL because it has expired: ask Kard for a new one."""
+
+    title = "Presigned URL expired"
 
 
 class UpstreamUnavailable(UpstreamError):
@@ -161,6 +189,10 @@ class UpstreamUnavailable(UpstreamError):
 
 class UpstreamFailed(UpstreamError):
     title = "Kard error"
+
+
+class KardUnreachable(UpstreamFailed):
+    """Kard could not be reached and the request never left, so any method may be retried."""
 
 
 class UpstreamTimeout(UpstreamError):

@@ -1,9 +1,11 @@
 """Attribution batches against the simulator: checks, chunks, duplicates, and the outbox."""
 
+import email.utils
 import json
 import sqlite3
 import time
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 
@@ -218,6 +220,19 @@ def test_failed_retries_back_off(client, as_user, simulator, app):
     assert sending.deliver_due() == 1  # tried at once, failed again, now waiting
     assert sending.deliver_due() == 0  # not due yet: backing off
     assert sending.outbox.status(now=0)["attempts"] == 1
+
+
+def test_a_retry_after_date_puts_the_chunk_off_until_then(app, simulator, tmp_path):
+    now = 1_900_000_000.0  # the delivery's clock, which Retry-After's date is read against
+    until = now + 3600
+    date = email.utils.format_datetime(datetime.fromtimestamp(until, UTC), usegmt=True)
+    simulator.faults.inject(503, retry_after=date, path=ATTRIBUTIONS)
+    outbox = SqliteOutbox(tmp_path / "dated.sqlite3", Bounds(100, 100))
+    outbox.put(USER, [_event(1)], now=now, error="503")
+    sending = Delivery(app.extensions["kard"], outbox, lease_seconds=60, clock=lambda: now)
+    assert sending.deliver_due() == 1
+    assert simulator.calls_to(ATTRIBUTIONS)[-1].status == 503
+    assert outbox.next_due() >= until  # not a jittered second or two: the hour Kard asked for
 
 
 class OutboxThatCannotNoteRetries(SqliteOutbox):

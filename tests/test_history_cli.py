@@ -15,9 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from bff.cli import main
+from bff.errors import PresignedUrlExpired
 from bff.history import bulk
 from bff.history.manifest import Manifest
-from bff.kard.client import KardClient, PresignedUrlExpired
+from bff.kard.client import KardClient
 from bff.sandbox import create_simulator_app
 from tests.test_history import line, write
 
@@ -263,7 +264,7 @@ def test_presigned_put_works_over_an_in_process_transport(simulator, tmp_path):
     (url,) = kard.create_upload_urls(["a.jsonl.gz"])
     assert url["attributes"]["url"].startswith("http://kard.embedded/s3/kard-uploads/")
     assert url["attributes"]["expiresIn"] == 900
-    kard.put_presigned(url["attributes"]["url"], packed, "application/gzip")
+    kard.storage.put(url["attributes"]["url"], packed, "application/gzip")
     kard.close()
     (put,) = simulator.calls_to(STORAGE, "PUT")
     assert (put.status, put.headers["Content-Length"]) == (201, str(packed.stat().st_size))

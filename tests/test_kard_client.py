@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bff.errors import (
+    InvalidPathSegment,
     UpstreamAuthFailed,
     UpstreamFailed,
     UpstreamRejected,
@@ -13,7 +14,7 @@ from bff.errors import (
     UpstreamUnavailable,
 )
 from bff.kard import KardClient
-from bff.kard.client import InvalidPathSegment, path_segment
+from bff.kard.client import path_segment
 from tests.kard_documents import impression
 from tests.servers import free_port
 

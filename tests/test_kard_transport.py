@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from bff import create_app
+from bff.errors import KardUnreachable
 from bff.kard import KardClient
-from bff.kard.client import KardUnreachable
 from bff.kard.transport import CurlTransport
 from bff.redact import redact_logs
 from tests.kard_documents import impression

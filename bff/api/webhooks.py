@@ -1,13 +1,11 @@
 """Kard's notification webhook: verified, stored once per notification ID, answered at once."""
 
-from typing import ClassVar
-
 import orjson
 from flask import Blueprint, request
 
 from bff.api.bodies import request_body
 from bff.current import settings
-from bff.errors import BadRequest, BffError, Unavailable, Unprocessable
+from bff.errors import BadRequest, BadSignature, Unavailable, Unprocessable
 from bff.kard.notifications import InvalidNotification, parse_notification
 from bff.webhooks.extension import dispatcher
 from bff.webhooks.signature import verify
@@ -15,12 +13,6 @@ from bff.webhooks.signature import verify
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 SIGNATURE_HEADER = "notify-signature"
-
-
-class BadSignature(BffError):
-    status = 401
-    title = "Unauthorized"
-    headers: ClassVar[dict[str, str]] = {}
 
 
 @bp.post("/kard")

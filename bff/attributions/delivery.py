@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bff.attributions.outbox import Chunk, Outbox
-from bff.background import Worker, backoff
+from bff.background import Worker
 from bff.errors import Unavailable, UpstreamError, UpstreamRejected
 from bff.kard import KardClient
 from bff.kard.vocabulary import MAX_ATTRIBUTION_EVENTS
+from bff.retries import retry_at
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,8 @@ class Delivery:
             self.outbox.reject(chunk.id, now=self._clock(), error=_describe(refused))
             log.warning("Kard refused a queued chunk of %d events", len(chunk.events))
         except UpstreamError as error:
-            at = self._clock() + backoff(chunk.attempts, error.headers.get("Retry-After"))
+            retry_after = error.headers.get("Retry-After")
+            at = retry_at(chunk.attempts, now=self._clock(), retry_after=retry_after)
             self.outbox.retry_later(chunk.id, at=at, error=_describe(error))
         else:
             self.outbox.delivered(chunk.id)

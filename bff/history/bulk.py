@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bff.errors import PresignedUrlExpired
 from bff.history.jsonl import Progress, Scan, scan_to_file
 from bff.history.manifest import Entry, Manifest
-from bff.kard.client import MAX_UPLOAD_URLS, KardClient, PresignedUrlExpired
+from bff.kard.client import MAX_UPLOAD_URLS, KardClient
 from bff.kard.transactions import record_errors
 from bff.timestamps import utc_timestamp
 
@@ -75,15 +76,11 @@ def upload(
         urls = client.create_upload_urls([file.name for file in batch])
         for file, url in zip(batch, urls, strict=True):
             try:
-                client.put_presigned(
-                    url["attributes"]["url"], file.path, file.content_type, progress
-                )
+                client.storage.put(url["attributes"]["url"], file.path, file.content_type, progress)
             except PresignedUrlExpired:
                 (url,) = client.create_upload_urls([file.name])
                 file.fresh_url = True
-                client.put_presigned(
-                    url["attributes"]["url"], file.path, file.content_type, progress
-                )
+                client.storage.put(url["attributes"]["url"], file.path, file.content_type, progress)
             file.upload_id = url["id"]
             manifest.add(
                 Entry(file.name, url["id"], str(file.scan.source.resolve()), utc_timestamp(now()))

@@ -4,24 +4,18 @@ API calls go through libcurl, one handle and its kept-alive connections per thre
 (`bff.kard.transport`, behind httpx's transport interface), unless a transport is given or the
 environment names a proxy. The OAuth2 client-credentials request is prepared by authlib's
 framework-neutral core (HTTP Basic and `grant_type=client_credentials`); the token is cached by
-`AccessTokens`. Transport failures and Kard's error statuses are translated here, once, into
-`bff.errors` types, so callers never see httpx.
+`AccessTokens`. Transport failures and Kard's error statuses are translated at this boundary, once,
+into `bff.errors` types (`bff.kard.failures`), so callers never see httpx. Presigned storage URLs
+are `bff.kard.storage`'s, which the client holds as `storage`.
 """
 
-import email.utils
 import functools
 import logging
-import os
-import random
-import re
-import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -29,64 +23,42 @@ import orjson
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
-from bff.errors import (
-    Unauthorized,
-    UpstreamAuthFailed,
-    UpstreamFailed,
-    UpstreamRejected,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-    error_object,
+from bff.errors import InvalidPathSegment, KardUnreachable, Unauthorized, UpstreamFailed
+from bff.kard.failures import (
+    API_ERRORS,
+    REFRESHED_STATUSES,
+    TOKEN_ERRORS,
+    kard_errors,
+    log_level,
+    translate_transport_errors,
 )
+from bff.kard.storage import KardStorage
 from bff.kard.tokens import AccessTokens
 from bff.kard.transactions import MAX_PART_ITEMS
 from bff.kard.transport import CurlTransport
+from bff.retries import backoff, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
 Params = Sequence[tuple[str, str]]
-Progress = Callable[[int], None]
 
 MAX_ATTEMPTS = 3
 LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-# The longest Retry-After worth waiting out inside an app's request; longer goes back as a 503.
+# Waits between tries inside an app's request: a tenth of a second, doubling.
+RETRY_BASE_SECONDS = 0.1
+# The longest wait (and Retry-After) worth spending inside an app's request; a longer Retry-After
+# goes back as a 503.
 MAX_RETRY_WAIT = 2.0
 RETRYABLE_GET_STATUSES = frozenset({429, 502, 503, 504})
-PASSED_THROUGH_STATUSES = frozenset({400, 404, 409})
 # Where the simulator serves the stand-in WebView's API (sandbox only; Kard has no such path).
 STANDIN_WEBVIEW_PREFIX = "/_sandbox/webview/"
 MAX_UPLOAD_URLS = 10  # presigned URLs per Create Bulk Transactions Upload URL request
-UPLOAD_CHUNK_BYTES = 1 << 20
-REFRESHED_STATUSES = frozenset({401, 403})  # Kard refused the token: renew it, retry once
 # URL normalization (RFC 3986, as httpx does it) removes "." and ".." segments and quote() keeps
 # dots, so these values would change a path's shape rather than fill one of its segments.
 UNUSABLE_SEGMENTS = frozenset({"", ".", ".."})
 # A token Kard says lives longer is treated as living this long (a day), so no lifetime, however
 # large, overflows a date; Kard's tokens live an hour.
 MAX_TOKEN_SECONDS = 86_400.0
-# S3 answers an expired presigned URL with 403 and this XML error.
-_EXPIRED = re.compile(rb"<Code>AccessDenied</Code>\s*<Message>[^<]*expired", re.IGNORECASE)
-
-
-class KardUnreachable(UpstreamFailed):
-    """Kard could not be reached and the request never left, so any method may be retried."""
-
-
-class InvalidPathSegment(UpstreamRejected):
-    """An ID that cannot be one segment of a Kard path (empty, "." or ".."): nothing is sent.
-
-    A 400 like Kard's own refusals, so a view answers it and the outbox drops (never retries) it.
-    """
-
-    def __init__(self) -> None:
-        detail = 'An ID in a Kard path cannot be empty, "." or "..".'
-        super().__init__(400, [error_object(400, "Invalid ID", detail)])
-
-
-class PresignedUrlExpired(UpstreamAuthFailed):
-    """Kard's storage refused a presigned URL because it has expired: ask Kard for a new one."""
-
-    title = "Presigned URL expired"
 
 
 @dataclass(frozen=True)
@@ -136,19 +108,14 @@ class KardClient:
         self._api_headers = dict(self._http.headers.raw)
         self._api_extensions = {"timeout": self._http.timeout.as_dict()}
         self.tokens = AccessTokens(self._fetch_token, clock=clock)
-        # Kard's storage (presigned S3 URLs) gets its own client, without Kard's headers, over
-        # the given transport (else httpx's, which streams); built on first use, since most
-        # processes never upload a file.
-        self._transport = transport
-        self._storage_http: httpx.Client | None = None
-        self._storage_lock = threading.Lock()
+        # Kard's storage (presigned S3 URLs) gets its own client, without Kard's headers.
+        self.storage = KardStorage(timeout=timeout, transport=transport)
 
     def close(self) -> None:
         """Close the connection pools."""
         self._http.close()
         self._api.close()
-        if self._storage_http is not None:
-            self._storage_http.close()
+        self.storage.close()
 
     # Kard's endpoints, for one user. Views call these; none of them builds a URL itself.
 
@@ -192,7 +159,7 @@ class KardClient:
         path = STANDIN_WEBVIEW_PREFIX + "/".join(path_segment(s) for s in segments)
         response = self._send_with_retries(method, path, webview_token, params, None)
         if response.status_code == 401:
-            raise Unauthorized(errors=_kard_errors(response))
+            raise Unauthorized(errors=kard_errors(response))
         return self._result(response)
 
     # Historical transactions: the bulk file flow, and the deprecated per-user upload session.
@@ -249,36 +216,9 @@ class KardClient:
         }
         self.call("PUT", self._user_path(user_id, "uploads", upload_id), json=body)
 
-    def put_presigned(
-        self, url: str, file: Path, content_type: str, progress: Progress | None = None
-    ) -> None:
-        """PUT a file to a presigned storage URL, streamed from disk with its Content-Length.
-
-        No Kard credentials go with it: the URL's signature is the authorization. Raises
-        `PresignedUrlExpired` when the URL has expired; `progress` is told each chunk's size.
-        """
-        with file.open("rb") as body:
-            size = os.fstat(body.fileno()).st_size
-            headers = {"Content-Type": content_type, "Content-Length": str(size)}
-            content = _chunks(body, progress)
-            with self._storage_request("PUT", url, content=content, headers=headers) as response:
-                response.read()
-        _storage_result(response, "upload")
-
-    def download_presigned(self, url: str, out: IO[bytes]) -> None:
-        """Stream the body behind a presigned storage URL (a results file) into `out`, in
-        constant memory, without Kard's token."""
-        with self._storage_request("GET", url) as response:
-            if response.is_success:
-                for chunk in response.iter_bytes(UPLOAD_CHUNK_BYTES):
-                    out.write(chunk)
-            else:
-                response.read()
-        _storage_result(response, "download")
-
     def user_prefix(self, user_id: str) -> str:
         """The path under which Kard serves everything about one user."""
-        return f"/v2/issuers/{path_segment(self.organization_id)}/users/{path_segment(user_id)}/"
+        return user_prefix(self.organization_id, user_id)
 
     def _user_path(self, user_id: str, *segments: str) -> str:
         return self.user_prefix(user_id) + "/".join(map(path_segment, segments))
@@ -312,7 +252,7 @@ class KardClient:
             except KardUnreachable:
                 if last:
                     raise
-                self._sleep(_backoff(attempt))
+                self._sleep(backoff(attempt, base=RETRY_BASE_SECONDS, cap=MAX_RETRY_WAIT))
                 continue
             if method != "GET" or response.status_code not in RETRYABLE_GET_STATUSES or last:
                 return response
@@ -333,7 +273,7 @@ class KardClient:
         request = httpx.Request(
             method, url, json=json, headers=headers, extensions=self._api_extensions
         )
-        with self._translate_transport_errors():
+        with translate_transport_errors(self._timeout):
             response = self._api.handle_request(request)
             try:
                 response.read()
@@ -341,37 +281,10 @@ class KardClient:
                 response.close()
         elapsed_ms = (time.perf_counter() - started) * 1000
         status = response.status_code
-        level = _log_level(status)
+        level = log_level(status)
         if log.isEnabledFor(level):
             log.log(level, "kard %s %s -> %s in %.0f ms", method, _route(path), status, elapsed_ms)
         return response
-
-    @contextmanager
-    def _storage_request(self, method: str, url: str, **options: Any) -> Iterator[httpx.Response]:
-        """A request to Kard's storage, its body streamed: transport failures, also while the
-        body is read, become `bff.errors` types."""
-        with self._storage_lock:
-            if self._storage_http is None:
-                self._storage_http = httpx.Client(
-                    timeout=self._timeout,
-                    transport=self._transport,
-                    headers={"User-Agent": "kard-bff"},
-                )
-        started = time.perf_counter()
-        with (
-            self._translate_transport_errors(),
-            self._storage_http.stream(method, url, **options) as response,
-        ):
-            # The URL's query is its signature: log the host only.
-            log.log(
-                _log_level(response.status_code),
-                "kard storage %s %s -> %s in %.0f ms",
-                method,
-                httpx.URL(url).host,
-                response.status_code,
-                (time.perf_counter() - started) * 1000,
-            )
-            yield response
 
     def _fetch_token(self) -> tuple[str, float]:
         """Ask Kard's token endpoint for a client-credentials access token."""
@@ -381,35 +294,17 @@ class KardClient:
         url, headers, body = self._client_auth.prepare(
             "POST", self._token_url, headers, prepare_token_request("client_credentials")
         )
-        with self._translate_transport_errors():
+        with translate_transport_errors(self._timeout):
             response = self._http.post(url, content=body, headers=headers)
         status = response.status_code
         log.log(logging.INFO if status == 200 else logging.WARNING, "kard token -> %s", status)
-        if status in (429, 503):
-            raise UpstreamUnavailable(
-                "Kard's token endpoint is busy or unavailable; try again later.",
-                retry_after=_valid_retry_after(response.headers.get("Retry-After")),
-            )
-        if 400 <= status < 500:
-            raise UpstreamAuthFailed("Kard refused the BFF's client credentials.")
         if status != 200:
-            raise UpstreamFailed(f"Kard's token endpoint answered {status}.")
+            raise TOKEN_ERRORS.error(response)
         try:
             answer = response.json()
         except ValueError as exc:
             raise UpstreamFailed("Kard's token answer could not be read.") from exc
         return _token_answer(answer, "token")
-
-    @contextmanager
-    def _translate_transport_errors(self) -> Iterator[None]:
-        try:
-            yield
-        except httpx.ConnectError as exc:
-            raise KardUnreachable("Kard could not be reached.") from exc
-        except httpx.TimeoutException as exc:
-            raise UpstreamTimeout(f"Kard did not answer within {self._timeout:g} s.") from exc
-        except httpx.TransportError as exc:
-            raise UpstreamFailed("Kard could not be reached.") from exc
 
     @staticmethod
     def _result(response: httpx.Response) -> KardResponse:
@@ -421,16 +316,7 @@ class KardClient:
             except orjson.JSONDecodeError as exc:
                 raise UpstreamFailed("Kard's answer could not be read.") from exc
             return KardResponse(status, body)
-        if status in PASSED_THROUGH_STATUSES:
-            raise UpstreamRejected(status, _kard_errors(response))
-        if status in (401, 403):
-            raise UpstreamAuthFailed("Kard refused the BFF's credentials for this request.")
-        if status in (429, 503):
-            raise UpstreamUnavailable(
-                "Kard is busy or unavailable; try again later.",
-                retry_after=_valid_retry_after(response.headers.get("Retry-After")),
-            )
-        raise UpstreamFailed(f"Kard answered {status}.")
+        raise API_ERRORS.error(response)
 
 
 def _api_transport(api_url: str) -> httpx.BaseTransport:
@@ -458,30 +344,6 @@ def _get(document: Any, *keys: str) -> Any:
     return document
 
 
-def _chunks(body: IO[bytes], progress: Progress | None) -> Iterator[bytes]:
-    while chunk := body.read(UPLOAD_CHUNK_BYTES):
-        yield chunk
-        if progress is not None:
-            progress(len(chunk))
-
-
-def _storage_result(response: httpx.Response, what: str) -> None:
-    """Return when storage said yes; otherwise raise, with an expired URL told apart."""
-    status = response.status_code
-    if 200 <= status < 300:
-        return
-    if status == 403 and _EXPIRED.search(response.content):
-        raise PresignedUrlExpired(f"The presigned {what} URL has expired.")
-    if status == 403:
-        raise UpstreamAuthFailed(f"Kard's storage refused the presigned {what} URL.")
-    if status in (429, 503):
-        raise UpstreamUnavailable(
-            "Kard's storage is busy or unavailable; try again later.",
-            retry_after=_valid_retry_after(response.headers.get("Retry-After")),
-        )
-    raise UpstreamFailed(f"Kard's storage answered {status} to the {what}.")
-
-
 def _query_string(params: Params) -> str:
     """Percent-encode the query (spaces as %20, as Kard's docs write categories)."""
     return "&".join(_encoded_pair(name, value) for name, value in params)
@@ -491,13 +353,6 @@ def _query_string(params: Params) -> str:
 def _encoded_pair(name: str, value: str) -> str:
     # Most pairs repeat on every call (the default supportedComponents), so encode each once.
     return f"{quote(name, safe='')}={quote(value, safe='')}"
-
-
-def _log_level(status: int) -> int:
-    """Quiet for successes, INFO for the app's own bad requests, WARNING for Kard's trouble."""
-    if status < 400:
-        return logging.DEBUG
-    return logging.INFO if status in PASSED_THROUGH_STATUSES else logging.WARNING
 
 
 def _token_answer(answer: Any, what: str) -> tuple[str, float]:
@@ -518,6 +373,12 @@ def path_segment(value: str) -> str:
     return quote(value, safe="")
 
 
+@functools.lru_cache(maxsize=1024)
+def user_prefix(organization_id: str, user_id: str) -> str:
+    """The path under which Kard serves everything about one user of an organization."""
+    return f"/v2/issuers/{path_segment(organization_id)}/users/{path_segment(user_id)}/"
+
+
 def _route(path: str) -> str:
     """The path with the organization and user IDs replaced by placeholders, for logs."""
     parts = path.split("/")
@@ -530,48 +391,12 @@ def _route(path: str) -> str:
 _ROUTE_PLACEHOLDERS = {"issuers": "{org}", "users": "{user}"}
 
 
-def _kard_errors(response: httpx.Response) -> list[dict[str, Any]]:
-    """Kard's error objects, kept as Kard sent them; a generic one when the body is unreadable."""
-    status = str(response.status_code)
-    try:
-        errors = response.json()["errors"]
-    except (ValueError, KeyError, TypeError):
-        errors = None
-    if isinstance(errors, list) and errors and all(isinstance(e, dict) for e in errors):
-        return [{"status": status, **error} for error in errors]
-    return [
-        {"status": status, "title": "Kard rejected the request", "detail": response.reason_phrase}
-    ]
-
-
 def _retry_wait(response: httpx.Response, attempt: int) -> float | None:
     """Seconds to wait before retrying, from Retry-After when given; None: do not retry."""
     header = response.headers.get("Retry-After")
     if header is None:
-        return _backoff(attempt)
-    seconds = _retry_after_seconds(header)
+        return backoff(attempt, base=RETRY_BASE_SECONDS, cap=MAX_RETRY_WAIT)
+    seconds = retry_after_seconds(header)
     if seconds is None or seconds > MAX_RETRY_WAIT:
         return None
     return seconds
-
-
-def _retry_after_seconds(header: str) -> float | None:
-    if header.strip().isdigit():
-        return float(header.strip())
-    try:
-        when = email.utils.parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _valid_retry_after(header: str | None) -> str | None:
-    """Kard's Retry-After when it is well formed, so nothing odd is echoed to apps."""
-    if header is None or _retry_after_seconds(header) is None:
-        return None
-    return header.strip()
-
-
-def _backoff(attempt: int) -> float:
-    """Full-jitter exponential backoff, small enough to spend inside an app's request."""
-    return random.uniform(0, min(MAX_RETRY_WAIT, 0.1 * 2**attempt))

@@ -7,14 +7,13 @@ Two rewrites, in one pass over the freshly parsed body (changed in place, everyt
   organization and this user) becomes `/api/v1/<rest>`, query kept, in `data` and in `included`.
 """
 
-import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from bff.kard.client import path_segment
+from bff.kard.client import user_prefix
 
 BFF_API_PREFIX = "/api/v1/"
 LINK_NAMES = ("self", "next", "prev")
@@ -63,7 +62,7 @@ def bff_cta_url(url: str, organization_id: str, user_id: str, kard_api_url: str)
     """The BFF URL for a Kard CTA URL under this organization and user; None for any other."""
     if url.startswith(kard_api_url + "/"):
         url = url[len(kard_api_url) :]
-    prefix = _user_prefix(organization_id, user_id)
+    prefix = user_prefix(organization_id, user_id)
     if url.startswith(prefix):  # the usual spelling: no need to split and unquote
         rest_and_query = url[len(prefix) :]
     else:
@@ -76,12 +75,6 @@ def bff_cta_url(url: str, organization_id: str, user_id: str, kard_api_url: str)
     if not rest_and_query.partition("?")[0].strip("/"):
         return None
     return BFF_API_PREFIX + rest_and_query
-
-
-@functools.lru_cache(maxsize=1024)
-def _user_prefix(organization_id: str, user_id: str) -> str:
-    # Spelled as the Kard client spells the paths it calls.
-    return f"/v2/issuers/{path_segment(organization_id)}/users/{path_segment(user_id)}/"
 
 
 def _rewrite_links(links: dict[str, Any], endpoint: str) -> None:

@@ -17,9 +17,10 @@ from collections.abc import Callable
 import httpx
 import orjson
 
-from bff.background import Worker, backoff
+from bff.background import Worker
 from bff.kard.notifications import Notification, parse_notification
 from bff.redact import redact_text
+from bff.retries import retry_at
 from bff.webhooks.inbox import Inbox
 from bff.webhooks.signature import sign
 
@@ -98,7 +99,7 @@ class Dispatcher:
                 # httpx names the forward URL whole, with its userinfo and ?apikey=.
                 reason = redact_text(f"{type(error).__name__}: {error}")
                 log.warning("notification %s not handed on yet: %s", pending.id, reason)
-                at = self._clock() + backoff(pending.attempts)
+                at = retry_at(pending.attempts, now=self._clock())
                 self.inbox.retry_later(pending.id, at=at, error=reason)
             else:
                 self.inbox.handled(pending.id, now=self._clock())

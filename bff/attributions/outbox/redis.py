@@ -7,7 +7,7 @@ from typing import Any
 import redis
 
 from bff.attributions.outbox import LEASE_SECONDS, Bounds, Chunk, bounds_status
-from bff.redis_leases import RELEASE
+from bff.redis_leases import RedisLeases
 
 PREFIX = "kard-bff:outbox:"
 DUE = PREFIX + "due"  # sorted set: chunk ID -> when it is due
@@ -16,7 +16,6 @@ REJECTED = PREFIX + "rejected"  # list of refused chunks, as JSON, oldest first
 LAST_ERROR = PREFIX + "last-error"
 EVENTS = PREFIX + "events"  # how many events the chunks hold
 USER_EVENTS = PREFIX + "user-events"  # hash: user ID -> how many events the user's chunks hold
-LEASE_CANDIDATES = 20
 
 # Remove a chunk and take its events off the counts, atomically; a chunk already gone counts
 # nothing, so forgetting twice is harmless. (Chunks stored before the counts were kept have no
@@ -50,7 +49,9 @@ class RedisOutbox:
         self.bounds = bounds
         self._redis = redis.Redis.from_url(url, decode_responses=True)
         self._forget_script = self._redis.register_script(FORGET)
-        self._release_script = self._redis.register_script(RELEASE)
+        self._leases = RedisLeases(
+            self._redis, due=DUE, last_error=LAST_ERROR, item_key=_chunk_key, lease_key=_lease_key
+        )
 
     def put(self, user_id: str, events: list[dict[str, Any]], *, now: float, error: str) -> str:
         chunk_id = uuid.uuid4().hex
@@ -74,31 +75,22 @@ class RedisOutbox:
     def lease(
         self, owner: str, *, now: float, due_by: float, seconds: float = LEASE_SECONDS
     ) -> Chunk | None:
-        for chunk_id in self._redis.zrangebyscore(DUE, "-inf", due_by, 0, LEASE_CANDIDATES):
-            if not self._redis.set(_lease_key(chunk_id), owner, nx=True, px=int(seconds * 1000)):
-                continue  # another worker holds it
-            fields = self._redis.hgetall(_chunk_key(chunk_id))
-            if not fields:  # delivered between the look-up and the lease
-                self._forget(chunk_id)
-                continue
-            attempts = self._redis.hincrby(_chunk_key(chunk_id), "attempts", 1)
-            events = json.loads(fields["events"])
-            return Chunk(chunk_id, fields["user_id"], events, float(fields["created_at"]), attempts)
-        return None
+        # A chunk delivered between the look-up and the lease is forgotten (its lease too).
+        leased = self._leases.lease(owner, due_by=due_by, seconds=seconds, gone=self._forget)
+        if leased is None:
+            return None
+        chunk_id, fields, attempts = leased
+        events = json.loads(fields["events"])
+        return Chunk(chunk_id, fields["user_id"], events, float(fields["created_at"]), attempts)
 
     def delivered(self, chunk_id: str) -> None:
         self._forget(chunk_id)
 
     def retry_later(self, chunk_id: str, *, at: float, error: str) -> None:
-        with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(DUE, {chunk_id: at})
-            pipe.set(LAST_ERROR, error)
-            pipe.delete(_lease_key(chunk_id))
-            pipe.execute()
+        self._leases.retry_later(chunk_id, at=at, error=error)
 
     def release(self, chunk_id: str, owner: str, *, now: float) -> None:
-        keys = [_lease_key(chunk_id), _chunk_key(chunk_id), DUE]
-        self._release_script(keys=keys, args=[owner, chunk_id, now])
+        self._leases.release(chunk_id, owner, now=now)
 
     def reject(self, chunk_id: str, *, now: float, error: str) -> None:
         fields = self._redis.hgetall(_chunk_key(chunk_id))

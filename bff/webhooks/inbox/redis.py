@@ -4,13 +4,12 @@ from typing import Any
 
 import redis
 
-from bff.redis_leases import RELEASE
+from bff.redis_leases import RedisLeases
 from bff.webhooks.inbox import RETENTION_SECONDS, Pending
 
 PREFIX = "kard-bff:webhooks:"
 DUE = PREFIX + "due"  # sorted set: pending notification ID -> when it is due
 LAST_ERROR = PREFIX + "last-error"
-LEASE_CANDIDATES = 20
 
 # Remember the ID and queue the notification in one step, so a crash cannot leave an ID
 # remembered whose notification was never stored.
@@ -43,7 +42,9 @@ class RedisInbox:
     def __init__(self, url: str):
         self._redis = redis.Redis.from_url(url)
         self._add = self._redis.register_script(ADD)
-        self._release = self._redis.register_script(RELEASE)
+        self._leases = RedisLeases(
+            self._redis, due=DUE, last_error=LAST_ERROR, item_key=_pending_key, lease_key=_lease_key
+        )
 
     def add(
         self, notification_id: str, kind: str, body: bytes, *, now: float, pending: bool
@@ -53,18 +54,12 @@ class RedisInbox:
         return bool(self._add(keys=keys, args=args))
 
     def lease(self, owner: str, *, now: float, seconds: float) -> Pending | None:
-        for raw_id in self._redis.zrangebyscore(DUE, "-inf", now, 0, LEASE_CANDIDATES):
-            notification_id = raw_id.decode()
-            lease = _lease_key(notification_id)
-            if not self._redis.set(lease, owner, nx=True, px=int(seconds * 1000)):
-                continue  # another worker holds it
-            fields = self._redis.hgetall(_pending_key(notification_id))
-            if not fields:  # handed on between the look-up and the lease
-                self._redis.zrem(DUE, notification_id)
-                continue
-            attempts = self._redis.hincrby(_pending_key(notification_id), "attempts", 1)
-            return Pending(notification_id, fields[b"type"].decode(), fields[b"body"], attempts)
-        return None
+        # One handed on between the look-up and the lease leaves the due set.
+        leased = self._leases.lease(owner, due_by=now, seconds=seconds, gone=self._not_due)
+        if leased is None:
+            return None
+        notification_id, fields, attempts = leased
+        return Pending(notification_id, fields[b"type"].decode(), fields[b"body"], attempts)
 
     def handled(self, notification_id: str, *, now: float) -> None:
         with self._redis.pipeline(transaction=True) as pipe:
@@ -73,15 +68,10 @@ class RedisInbox:
             pipe.execute()
 
     def retry_later(self, notification_id: str, *, at: float, error: str) -> None:
-        with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(DUE, {notification_id: at})
-            pipe.set(LAST_ERROR, error)
-            pipe.delete(_lease_key(notification_id))
-            pipe.execute()
+        self._leases.retry_later(notification_id, at=at, error=error)
 
     def release(self, notification_id: str, owner: str, *, now: float) -> None:
-        keys = [_lease_key(notification_id), _pending_key(notification_id), DUE]
-        self._release(keys=keys, args=[owner, notification_id, now])
+        self._leases.release(notification_id, owner, now=now)
 
     def status(self, *, now: float) -> dict[str, Any]:
         pending = self._redis.zcard(DUE)
@@ -97,3 +87,6 @@ class RedisInbox:
             "oldestAgeSeconds": round(now - oldest, 1) if oldest is not None else None,
             "lastError": last_error.decode() if last_error else None,
         }
+
+    def _not_due(self, notification_id: str) -> None:
+        self._redis.zrem(DUE, notification_id)
