@@ -22,6 +22,9 @@ The tree::
         ├── UpstreamUnavailable 503   Kard said 429/503; carries Retry-After
         ├── UpstreamFailed      502   other 5xx, an unreachable Kard, or an unreadable answer
         └── UpstreamTimeout     504   no answer within KARD_TIMEOUT
+
+Two errors of pure code stay outside the tree, each answered 422 by its own handler, one error
+object per problem: `bff.themes.codec.ThemeError` and `bff.kard.notifications.InvalidNotification`.
 """
 
 from typing import Any, ClassVar

@@ -3,6 +3,8 @@
 One handler per error family, registered by `init_app`::
 
     BffError             its status, error objects and headers (the tree of bff.errors)
+    ThemeError           422, one "Invalid theme" error per problem (bff.themes.codec)
+    InvalidNotification  422, one error per bad field of a notification (bff.kard.notifications)
     HTTPException        Werkzeug's own (404, 405, 413, 415, ...), its Allow and Retry-After kept
     Exception            500, logged; the app learns nothing of it
 """
@@ -12,9 +14,13 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from bff.errors import DEFAULT_RETRY_AFTER, BffError, error_object
+from bff.errors import DEFAULT_RETRY_AFTER, BffError, Unprocessable, error_object
+from bff.kard.notifications import InvalidNotification
+from bff.themes.codec import ThemeError
 
 log = logging.getLogger(__name__)
+
+THEME_ERROR_TITLE = "Invalid theme"
 
 _HTTP_DETAILS = {
     400: "The request is malformed.",
@@ -28,6 +34,8 @@ _HTTP_DETAILS = {
 def init_app(app: Flask) -> None:
     """Answer every error, ours or Werkzeug's or unexpected, in the one JSON shape."""
     app.register_error_handler(BffError, _answer)
+    app.register_error_handler(ThemeError, _answer_theme_error)
+    app.register_error_handler(InvalidNotification, _answer_invalid_notification)
     app.register_error_handler(HTTPException, _answer_http_exception)
     app.register_error_handler(Exception, _answer_unexpected)
 
@@ -37,6 +45,27 @@ def _answer(error: BffError) -> Response:
     response.status_code = error.status
     response.headers.update(error.headers)
     return response
+
+
+def _answer_theme_error(error: ThemeError) -> Response:
+    errors = [
+        error_object(422, THEME_ERROR_TITLE, problem.detail, pointer=problem.pointer)
+        for problem in error.problems
+    ]
+    return _answer(Unprocessable(errors=errors, unreported=error.unreported))
+
+
+def _answer_invalid_notification(error: InvalidNotification) -> Response:
+    errors = [
+        error_object(
+            422,
+            Unprocessable.title,
+            f"{pointer.rsplit('/', 1)[-1] or 'The body'} {message}",
+            pointer=pointer,
+        )
+        for pointer, message in error.problems
+    ]
+    return _answer(Unprocessable(errors=errors))
 
 
 def _answer_http_exception(error: HTTPException) -> Response:
