@@ -1,27 +1,34 @@
 """kard-bff: a backend for frontend in front of the Kard rewards API."""
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from flask import Flask
-
-from bff import cors, current, middleware, session
-from bff.attributions import extension as attributions
 from bff.background import at_process_exit
-from bff.errors import register_error_handlers
-from bff.jsonio import OrjsonProvider, WholeBodyResponse
-from bff.kard import extension as kard
-from bff.offers import extension as offers
 from bff.settings import Settings, load_settings
-from bff.themes import extension as themes
-from bff.webhooks import extension as webhooks
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 # Attribution batches of 1,000 events fit well inside this; anything larger is refused with 413.
 MAX_BODY_BYTES = 1_000_000
 
 
-def create_app(config: Mapping[str, str] | Settings | None = None) -> Flask:
+def create_app(config: Mapping[str, str] | Settings | None = None) -> "Flask":
     """Build the BFF from the environment, or from `config`: environment-style names (in tests),
     or settings already loaded (the command line)."""
+    # Flask and the parts plugged into it load with the app, not with the package: importing a
+    # pure module (bff.kard, bff.themes.codec, bff.errors, ...) loads no Flask.
+    from flask import Flask
+
+    from bff import cors, current, middleware, session
+    from bff.api import errors
+    from bff.attributions import extension as attributions
+    from bff.jsonio import OrjsonProvider, WholeBodyResponse
+    from bff.kard import extension as kard
+    from bff.offers import extension as offers
+    from bff.themes import extension as themes
+    from bff.webhooks import extension as webhooks
+
     settings = config if isinstance(config, Settings) else load_settings(config)
     # No Flask static route: bff.pages serves the pages and their assets, each with its headers.
     app = Flask(__name__, static_folder=None)
@@ -40,20 +47,23 @@ def create_app(config: Mapping[str, str] | Settings | None = None) -> Flask:
     attributions.init_app(app)
     webhooks.init_app(app, settings)
     register_blueprints(app, settings)
-    register_error_handlers(app)
+    errors.init_app(app)
     return app
 
 
-def start_workers(app: Flask) -> None:
+def start_workers(app: "Flask") -> None:
     """Start this process's attribution delivery and webhook dispatch threads, and stop them
     when it ends (after SIGTERM, once its requests are done), handing back what they hold to
     other workers. Every server process calls it: `kard-bff serve`'s workers and wsgi.py."""
+    from bff.attributions import extension as attributions
+    from bff.webhooks import extension as webhooks
+
     for part in (attributions.delivery(app), webhooks.dispatcher(app)):
         part.ensure_worker()
         at_process_exit(part.stop_worker)  # a thread each: the two stop side by side
 
 
-def register_blueprints(app: Flask, settings: Settings) -> None:
+def register_blueprints(app: "Flask", settings: Settings) -> None:
     """Mount the endpoints; the dev session and the stand-in WebView's API exist only in sandbox."""
     from bff import pages
     from bff.api import (
@@ -83,7 +93,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
         app.register_blueprint(webview_standin.bp)
 
 
-def _mount_simulator(app: Flask, settings: Settings) -> None:
+def _mount_simulator(app: "Flask", settings: Settings) -> None:
     """Mount Kard's simulator under /sandbox/kard; imported only in sandbox mode."""
     from bff import sandbox
 

@@ -1,4 +1,5 @@
-"""Errors the BFF answers with, and the one handler that turns every failure into JSON.
+"""Errors the BFF answers with: the exception tree, framework-neutral (no Flask here), so pure
+modules raise and read them. `bff.api.errors` turns each family into the one JSON answer.
 
 Every error body has Kard's JSON:API shape, so apps need one parser::
 
@@ -26,15 +27,12 @@ The tree::
         ├── UpstreamFailed      502   other 5xx, an unreachable Kard, or an unreadable answer
         │   └── KardUnreachable 502   no connection: the request never left (any method may retry)
         └── UpstreamTimeout     504   no answer within KARD_TIMEOUT
+
+Two errors of pure code stay outside the tree, each answered 422 by its own handler, one error
+object per problem: `bff.themes.codec.ThemeError` and `bff.kard.notifications.InvalidNotification`.
 """
 
-import logging
 from typing import Any, ClassVar
-
-from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
-
-log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER = "5"
 # Error objects one answer describes: a body with thousands of bad fields gets the first ones and
@@ -102,13 +100,6 @@ class BffError(Exception):
             )
         ]
         self.errors = bounded(given, unreported)
-
-    def response(self) -> Response:
-        """Render this error as the JSON response the app sees."""
-        response = jsonify({"errors": self.errors})
-        response.status_code = self.status
-        response.headers.update(self.headers)
-        return response
 
 
 class BadRequest(BffError):
@@ -198,42 +189,3 @@ class KardUnreachable(UpstreamFailed):
 class UpstreamTimeout(UpstreamError):
     status = 504
     title = "Kard timeout"
-
-
-def register_error_handlers(app: Flask) -> None:
-    """Answer every error, ours or Werkzeug's or unexpected, in the one JSON shape."""
-    app.register_error_handler(BffError, _handle_bff_error)
-    app.register_error_handler(HTTPException, _handle_http_exception)
-    app.register_error_handler(Exception, _handle_unexpected)
-
-
-def _handle_bff_error(error: BffError) -> Response:
-    return error.response()
-
-
-def _handle_http_exception(error: HTTPException) -> Response:
-    status = error.code or 500
-    detail = _HTTP_DETAILS.get(status, error.description or error.name)
-    response = jsonify({"errors": [error_object(status, error.name, detail)]})
-    response.status_code = status
-    headers = dict(error.get_headers())
-    for name in ("Allow", "Retry-After"):
-        if name in headers:
-            response.headers[name] = headers[name]
-    if status == 503 and "Retry-After" not in response.headers:
-        response.headers["Retry-After"] = DEFAULT_RETRY_AFTER
-    return response
-
-
-def _handle_unexpected(error: Exception) -> Response:
-    log.error("unhandled %s", type(error).__name__, exc_info=error)
-    return BffError("The server hit an unexpected error; it has been logged.").response()
-
-
-_HTTP_DETAILS = {
-    400: "The request is malformed.",
-    404: "No such endpoint.",
-    405: "This endpoint does not accept that method.",
-    413: "The request body is too large.",
-    415: "Send the body as application/json.",
-}

@@ -142,7 +142,14 @@ def test_a_missing_event_date_is_the_receipt_time(client, as_user, simulator):
 def test_over_1000_events_is_413(client, as_user, simulator):
     response = _post(client, as_user(USER), [_event(n) for n in range(1001)])
     assert response.status_code == 413
-    assert response.get_json()["errors"][0]["source"] == {"pointer": "/data"}
+    assert response.get_json()["errors"] == [
+        {
+            "status": "413",
+            "title": "Payload too large",
+            "detail": "A batch holds at most 1000 events, not 1001.",
+            "source": {"pointer": "/data"},
+        }
+    ]
     assert simulator.calls_to(ATTRIBUTIONS) == []
 
 
@@ -166,7 +173,14 @@ def test_all_invalid_is_422(client, as_user, simulator):
 def test_a_batch_needs_a_data_list(client, as_user, body):
     response = client.post("/api/v1/attributions", headers=as_user(USER), json=body)
     assert response.status_code == 422
-    assert response.get_json()["errors"][0]["source"] == {"pointer": "/data"}
+    assert response.get_json()["errors"] == [
+        {
+            "status": "422",
+            "title": "Unprocessable entity",
+            "detail": 'Send {"data": [event, ...]} with 1 to 1,000 attribution events.',
+            "source": {"pointer": "/data"},
+        }
+    ]
 
 
 def test_any_value_of_the_wrong_json_type_anywhere_is_an_error_never_a_500(client, as_user):

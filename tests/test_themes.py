@@ -285,6 +285,57 @@ def test_decode_endpoint_errors(client, body, pointer):
     assert response.get_json()["errors"][0]["source"]["pointer"] == pointer
 
 
+def test_an_encoded_themes_fields_are_pointed_at_inside_it(client):
+    inner = base64.urlsafe_b64encode(b'{"labels": {"offersTitle": ""}}').decode()
+    response = client.post("/api/v1/themes/decode", json={"url": f"https://w/?theme={inner}"})
+    assert response.status_code == 422
+    assert response.get_json() == {
+        "errors": [
+            {
+                "status": "422",
+                "title": "Invalid theme",
+                "detail": "A label must be 1 to 60 characters after trimming.",
+                "source": {"pointer": "/labels/offersTitle"},
+            }
+        ]
+    }
+    not_an_object = base64.urlsafe_b64encode(b"[1, 2]").decode()
+    response = client.post("/api/v1/themes/decode", json={"theme": not_an_object})
+    assert response.get_json()["errors"] == [
+        {
+            "status": "422",
+            "title": "Invalid theme",
+            "detail": "A theme must be a JSON object.",
+            "source": {"pointer": "/theme"},
+        }
+    ]
+
+
+def _encoded(theme) -> str:
+    return base64.urlsafe_b64encode(json.dumps(theme).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("read", "value", "pointers"),
+    [
+        (
+            codec.encode,
+            {"labels": {"offersTitle": ""}, "theme": "dim"},
+            ["/x/labels/offersTitle", "/x/theme"],
+        ),
+        (codec.encode, [], ["/x"]),
+        (codec.decode, "%%%", ["/x"]),
+        (codec.decode, "https://w/?token=t", ["/x"]),
+        (codec.decode, _encoded({"layout": {"showMap": 1}}), ["/layout/showMap"]),
+        (codec.decode, _encoded("light"), ["/x"]),
+    ],
+)
+def test_problems_point_into_the_document_the_theme_came_in(read, value, pointers):
+    with pytest.raises(codec.ThemeError) as caught:
+        read(value, pointer="/x")
+    assert [problem.pointer for problem in caught.value.problems] == pointers
+
+
 def test_named_themes(client):
     listed = client.get("/api/v1/themes").get_json()["themes"]
     names = [theme["name"] for theme in listed]

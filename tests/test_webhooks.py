@@ -321,6 +321,36 @@ def test_a_missing_relationship_and_a_bad_commission_are_pointed_at(client):
     }
 
 
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (
+            b"not json",
+            {
+                "status": "400",
+                "title": "Bad request",
+                "detail": "The request body is not valid JSON.",
+                "source": {"pointer": ""},
+            },
+        ),
+        (
+            b"[1, 2]",
+            {
+                "status": "422",
+                "title": "Unprocessable entity",
+                "detail": "data must be an object",
+                "source": {"pointer": "/data"},
+            },
+        ),
+    ],
+)
+def test_a_signed_body_that_is_no_notification_gets_one_error(client, body, error):
+    response = post(client, body, sign(KEY, body))
+    assert response.status_code == int(error["status"])
+    assert response.get_json() == {"errors": [error]}
+    assert received_ids() == []
+
+
 def test_a_type_kard_adds_later_is_accepted_and_handed_on(client):
     body = compact({"data": {"type": "payoutReconciliationFile", "id": "new-1", "attributes": {}}})
     assert post(client, body, sign(KEY, body)).status_code == 200

@@ -201,6 +201,26 @@ def test_bad_session_bodies_are_422_and_mint_nothing(client, as_user, simulator,
     assert simulator.calls_to(TOKEN_PATH) == []
 
 
+def test_a_bad_theme_is_pointed_at_under_theme_in_the_body(client, as_user):
+    body = {"theme": {"labels": {"offersTitle": ""}, "layout": []}}
+    response = client.post("/api/v1/webview/session", headers=as_user("u-1"), json=body)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [
+        {
+            "status": "422",
+            "title": "Invalid theme",
+            "detail": "A label must be 1 to 60 characters after trimming.",
+            "source": {"pointer": "/theme/labels/offersTitle"},
+        },
+        {
+            "status": "422",
+            "title": "Invalid theme",
+            "detail": "layout must be an object.",
+            "source": {"pointer": "/theme/layout"},
+        },
+    ]
+
+
 def test_webview_endpoints_need_a_session(client):
     assert client.post("/api/v1/webview/token").status_code == 401
     assert client.post("/api/v1/webview/session").status_code == 401

@@ -8,7 +8,7 @@ from flask import Blueprint
 from bff.api.bodies import json_object
 from bff.attributions.checks import check_batch
 from bff.attributions.extension import send_events
-from bff.errors import TooLarge, Unprocessable
+from bff.errors import Unprocessable
 from bff.session import session_user
 
 bp = Blueprint("attributions", __name__, url_prefix="/api/v1")
@@ -19,12 +19,7 @@ def create_attributions():
     """Check a batch of up to 1,000 events, send the valid ones to Kard (or queue them); 202."""
     user_id = session_user()
     now = datetime.fromtimestamp(time.time(), UTC)
-    try:
-        batch = check_batch(json_object(), now)
-    except OverflowError as exc:
-        raise TooLarge(str(exc), pointer="/data") from exc
-    except ValueError as exc:
-        raise Unprocessable(str(exc), pointer="/data") from exc
+    batch = check_batch(json_object(), now)
     if not batch.events:
         raise Unprocessable(errors=[e for r in batch.rejected for e in r["errors"]])
     outcome = send_events(user_id, batch.events)

@@ -28,10 +28,15 @@ def json_object(*, optional: bool = False) -> dict[str, Any]:
         if optional:
             return {}
         raise BadRequest("Send a JSON object as the request body.", pointer="")
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest("The request body is not valid JSON.", pointer="") from exc
+    value = json_value(raw)
     if not isinstance(value, dict):
         raise Unprocessable("The request body must be a JSON object.", pointer="")
     return value
+
+
+def json_value(raw: bytes) -> Any:
+    """`raw`, a request body, parsed as JSON; 400 when it is not JSON."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest("The request body is not valid JSON.", pointer="") from exc

@@ -3,7 +3,7 @@
 from flask import Blueprint
 
 from bff.api.bodies import json_object
-from bff.errors import NotFound, Unprocessable, error_object
+from bff.errors import NotFound, Unprocessable
 from bff.themes import codec
 from bff.themes.extension import named_themes
 
@@ -15,10 +15,7 @@ DECODE_KEYS = ("theme", "url")
 @bp.post("/encode")
 def encode_theme():
     """Validate and normalize a theme; answer its base64url value and normalized JSON."""
-    try:
-        value, normalized = codec.encode(json_object())
-    except codec.ThemeError as exc:
-        raise theme_error(exc) from exc
+    value, normalized = codec.encode(json_object())
     return {"theme": value, "json": normalized}
 
 
@@ -32,10 +29,7 @@ def decode_theme():
         detail = 'Send {"theme": "<base64url>"} or {"url": "<a WebView URL>"}.'
         pointer = f"/{unknown[0]}" if unknown else ""
         raise Unprocessable(detail, pointer=pointer)
-    try:
-        return {"json": codec.decode(body[given[0]])}
-    except codec.ThemeError as exc:
-        raise theme_error(exc, field=f"/{given[0]}") from exc
+    return {"json": codec.decode(body[given[0]], pointer=f"/{given[0]}")}
 
 
 @bp.get("")
@@ -51,14 +45,3 @@ def get_theme(name: str):
     if theme is None:
         raise NotFound(f"No theme named {name!r}; see GET /api/v1/themes.")
     return theme.to_json()
-
-
-def theme_error(error: codec.ThemeError, *, field: str = "") -> Unprocessable:
-    """One 422 error object per problem; a problem with the whole value points at `field`."""
-    return Unprocessable(
-        errors=[
-            error_object(422, "Invalid theme", problem.detail, pointer=problem.pointer or field)
-            for problem in error.problems
-        ],
-        unreported=error.unreported,
-    )

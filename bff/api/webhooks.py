@@ -1,12 +1,11 @@
 """Kard's notification webhook: verified, stored once per notification ID, answered at once."""
 
-import orjson
 from flask import Blueprint, request
 
-from bff.api.bodies import request_body
+from bff.api.bodies import json_value, request_body
 from bff.current import settings
-from bff.errors import BadRequest, BadSignature, Unavailable, Unprocessable
-from bff.kard.notifications import InvalidNotification, parse_notification
+from bff.errors import BadSignature, Unavailable
+from bff.kard.notifications import parse_notification
 from bff.webhooks.extension import dispatcher
 from bff.webhooks.signature import verify
 
@@ -28,16 +27,7 @@ def receive_kard_notification():
     if not verify(signature, body, keys):
         detail = "The notify-signature header does not match the body."
         raise BadSignature(errors=[_header_error(detail)])
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise BadRequest("The request body is not valid JSON.", pointer="") from None
-    try:
-        notification = parse_notification(payload, body)
-    except InvalidNotification as invalid:
-        raise Unprocessable(
-            errors=[_field_error(pointer, message) for pointer, message in invalid.problems]
-        ) from None
+    notification = parse_notification(json_value(body), body)
     new = dispatcher().accept(notification)
     return {"data": {"id": notification.id, "type": notification.type, "duplicate": not new}}
 
@@ -48,13 +38,4 @@ def _header_error(detail: str) -> dict:
         "title": BadSignature.title,
         "detail": detail,
         "source": {"header": SIGNATURE_HEADER},
-    }
-
-
-def _field_error(pointer: str, message: str) -> dict:
-    return {
-        "status": "422",
-        "title": Unprocessable.title,
-        "detail": f"{pointer.rsplit('/', 1)[-1] or 'The body'} {message}",
-        "source": {"pointer": pointer},
     }

@@ -5,7 +5,6 @@ import time
 from flask import Blueprint
 
 from bff.api.bodies import json_object
-from bff.api.themes import theme_error
 from bff.current import settings
 from bff.errors import Unprocessable
 from bff.kard.extension import webview_tokens
@@ -55,10 +54,7 @@ def _requested_theme(body: dict) -> str | None:
         detail = 'Send {"theme": {...}}, {"themeName": "..."}, or no body.'
         raise Unprocessable(detail, pointer=pointer)
     if "theme" in body:
-        try:
-            return codec.encode(body["theme"])[0]
-        except codec.ThemeError as exc:
-            raise _inside_theme(theme_error(exc)) from exc
+        return codec.encode(body["theme"], pointer="/theme")[0]
     name = body.get("themeName", settings().default_theme)
     if name is None:
         return None
@@ -67,11 +63,3 @@ def _requested_theme(body: dict) -> str | None:
         detail = f"No theme named {name!r}; see GET /api/v1/themes."
         raise Unprocessable(detail, pointer="/themeName")
     return named.theme
-
-
-def _inside_theme(error: Unprocessable) -> Unprocessable:
-    """Point the theme's errors into the request body, under /theme."""
-    for item in error.errors:
-        if "source" in item:  # the count of unreported problems points nowhere
-            item["source"]["pointer"] = "/theme" + item["source"]["pointer"]
-    return error

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bff.errors import bounded, error_object
+from bff.errors import TooLarge, Unprocessable, bounded, error_object
 from bff.kard.vocabulary import ATTRIBUTION_MEDIUMS, EVENT_CODES
 from bff.pointers import escape
 from bff.timestamps import utc_timestamp
@@ -45,14 +45,16 @@ class Batch:
 def check_batch(body: dict[str, Any], now: datetime) -> Batch:
     """Check each event of `{"data": [...]}` on its own and drop exact duplicates.
 
-    Raise `ValueError` (with the detail) when `data` is not a list of 1 to 1,000 events; a
-    list over the limit is `OverflowError`, so it can be answered 413.
+    Raise `Unprocessable` when `data` is not a list of events, `TooLarge` when it holds more
+    than 1,000.
     """
     data = body.get("data")
     if not isinstance(data, list) or not data:
-        raise ValueError('Send {"data": [event, ...]} with 1 to 1,000 attribution events.')
+        detail = 'Send {"data": [event, ...]} with 1 to 1,000 attribution events.'
+        raise Unprocessable(detail, pointer="/data")
     if len(data) > MAX_BATCH_EVENTS:
-        raise OverflowError(f"A batch holds at most {MAX_BATCH_EVENTS} events, not {len(data)}.")
+        detail = f"A batch holds at most {MAX_BATCH_EVENTS} events, not {len(data)}."
+        raise TooLarge(detail, pointer="/data")
     batch = Batch(received=len(data))
     seen: set[str] = set()
     for index, raw in enumerate(data):

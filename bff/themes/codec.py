@@ -68,7 +68,8 @@ _BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a theme, and where (a JSON pointer into it)."""
+    """One thing wrong with a theme, and where (a JSON pointer into it, or into the document it
+    came in)."""
 
     pointer: str
     detail: str
@@ -98,7 +99,7 @@ class ThemeError(ValueError):
     """A theme (or an encoded value) is invalid; `problems` has one entry per bad field, up to
     MAX_REPORTED_ERRORS, and `unreported` counts the others."""
 
-    def __init__(self, problems: Problems, unreported: int = 0):
+    def __init__(self, problems: list[Problem], unreported: int = 0):
         super().__init__("; ".join(f"{p.pointer or '/'}: {p.detail}" for p in problems))
         self.problems = problems
         self.unreported = unreported
@@ -106,45 +107,66 @@ class ThemeError(ValueError):
 
 def normalize(theme: Any) -> dict[str, Any]:
     """Validate `theme`; return it trimmed, without empty groups. Raise `ThemeError`."""
-    problems = Problems()
-    normalized = _theme(theme, problems)
-    if problems.described:
-        raise ThemeError(problems.described, problems.unreported)
-    return normalized
+    return _normalized(theme, "")
 
 
-def encode(theme: Any) -> tuple[str, dict[str, Any]]:
-    """Validate and normalize `theme`; return its base64url value and the normalized theme."""
-    normalized = normalize(theme)
+def encode(theme: Any, *, pointer: str = "") -> tuple[str, dict[str, Any]]:
+    """Validate and normalize `theme`; return its base64url value and the normalized theme.
+
+    `pointer` is where `theme` sits in the document it came in: its problems point under it."""
+    normalized = _normalized(theme, pointer)
     value = _base64url(_compact_json(normalized))
     if len(value) > MAX_ENCODED_LENGTH:
         detail = f"The encoded theme is {len(value)} characters; at most {MAX_ENCODED_LENGTH}."
-        raise ThemeError([Problem("", detail)])
+        raise ThemeError([Problem(pointer, detail)])
     return value, normalized
 
 
-def decode(value_or_url: str) -> dict[str, Any]:
+def decode(value_or_url: str, *, pointer: str = "") -> dict[str, Any]:
     """Read a base64url theme (bare, or the `theme` of a WebView URL; padded or not) and return
-    the normalized theme. Raise `ThemeError` for anything that is not a valid theme."""
-    value = _theme_value(value_or_url.strip())
+    the normalized theme. Raise `ThemeError` for anything that is not a valid theme.
+
+    `pointer` is where the value sits in the document it came in: a problem with the value, or
+    with the whole theme, points at it; the theme's fields have no place there, so a problem
+    with one of them points into the theme."""
+    value = _theme_value(value_or_url.strip(), pointer)
     if len(value) > MAX_ENCODED_LENGTH + 2:
-        raise ThemeError([Problem("", f"The theme value is longer than {MAX_ENCODED_LENGTH}.")])
+        detail = f"The theme value is longer than {MAX_ENCODED_LENGTH}."
+        raise ThemeError([Problem(pointer, detail)])
     if not _BASE64URL.match(value):
-        raise ThemeError([Problem("", "The theme value is not base64url (A-Z a-z 0-9 - _).")])
+        detail = "The theme value is not base64url (A-Z a-z 0-9 - _)."
+        raise ThemeError([Problem(pointer, detail)])
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
         theme = json.loads(raw.decode("utf-8"))
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise ThemeError([Problem("", "The theme value does not decode to JSON.")]) from exc
-    return normalize(theme)
+        raise ThemeError([Problem(pointer, "The theme value does not decode to JSON.")]) from exc
+    return _normalized(theme, pointer, encoded=True)
 
 
-def _theme_value(value_or_url: str) -> str:
+def _normalized(theme: Any, pointer: str, *, encoded: bool = False) -> dict[str, Any]:
+    """`normalize`, its problems placed at `pointer` (see `encode` and `decode`)."""
+    problems = Problems()
+    normalized = _theme(theme, problems)
+    if problems.described:
+        raise ThemeError(
+            [_placed(p, pointer, encoded) for p in problems.described], problems.unreported
+        )
+    return normalized
+
+
+def _placed(problem: Problem, pointer: str, encoded: bool) -> Problem:
+    if encoded and problem.pointer:  # a field of an encoded theme: no place in the document
+        return problem
+    return Problem(pointer + problem.pointer, problem.detail)
+
+
+def _theme_value(value_or_url: str, pointer: str) -> str:
     if "://" not in value_or_url and "?" not in value_or_url:
         return value_or_url
     themes = parse_qs(urlsplit(value_or_url).query).get("theme")
     if not themes:
-        raise ThemeError([Problem("", "The URL has no theme parameter.")])
+        raise ThemeError([Problem(pointer, "The URL has no theme parameter.")])
     return themes[-1]
 
 

@@ -1,0 +1,87 @@
+"""Every failure answered in the one JSON shape: the Flask side of `bff.errors`.
+
+One handler per error family, registered by `init_app`::
+
+    BffError             its status, error objects and headers (the tree of bff.errors)
+    ThemeError           422, one "Invalid theme" error per problem (bff.themes.codec)
+    InvalidNotification  422, one error per bad field of a notification (bff.kard.notifications)
+    HTTPException        Werkzeug's own (404, 405, 413, 415, ...), its Allow and Retry-After kept
+    Exception            500, logged; the app learns nothing of it
+"""
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from bff.errors import DEFAULT_RETRY_AFTER, BffError, Unprocessable, error_object
+from bff.kard.notifications import InvalidNotification
+from bff.themes.codec import ThemeError
+
+log = logging.getLogger(__name__)
+
+THEME_ERROR_TITLE = "Invalid theme"
+
+_HTTP_DETAILS = {
+    400: "The request is malformed.",
+    404: "No such endpoint.",
+    405: "This endpoint does not accept that method.",
+    413: "The request body is too large.",
+    415: "Send the body as application/json.",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Answer every error, ours or Werkzeug's or unexpected, in the one JSON shape."""
+    app.register_error_handler(BffError, _answer)
+    app.register_error_handler(ThemeError, _answer_theme_error)
+    app.register_error_handler(InvalidNotification, _answer_invalid_notification)
+    app.register_error_handler(HTTPException, _answer_http_exception)
+    app.register_error_handler(Exception, _answer_unexpected)
+
+
+def _answer(error: BffError) -> Response:
+    response = jsonify({"errors": error.errors})
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
+
+
+def _answer_theme_error(error: ThemeError) -> Response:
+    errors = [
+        error_object(422, THEME_ERROR_TITLE, problem.detail, pointer=problem.pointer)
+        for problem in error.problems
+    ]
+    return _answer(Unprocessable(errors=errors, unreported=error.unreported))
+
+
+def _answer_invalid_notification(error: InvalidNotification) -> Response:
+    errors = [
+        error_object(
+            422,
+            Unprocessable.title,
+            f"{pointer.rsplit('/', 1)[-1] or 'The body'} {message}",
+            pointer=pointer,
+        )
+        for pointer, message in error.problems
+    ]
+    return _answer(Unprocessable(errors=errors))
+
+
+def _answer_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    detail = _HTTP_DETAILS.get(status, error.description or error.name)
+    response = jsonify({"errors": [error_object(status, error.name, detail)]})
+    response.status_code = status
+    headers = dict(error.get_headers())
+    for name in ("Allow", "Retry-After"):
+        if name in headers:
+            response.headers[name] = headers[name]
+    if status == 503 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = DEFAULT_RETRY_AFTER
+    return response
+
+
+def _answer_unexpected(error: Exception) -> Response:
+    log.error("unhandled %s", type(error).__name__, exc_info=error)
+    return _answer(BffError("The server hit an unexpected error; it has been logged."))

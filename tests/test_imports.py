@@ -1,0 +1,145 @@
+"""The package's shape: pure modules load no Flask, and no module imports itself round a cycle."""
+
+import ast
+import subprocess
+import sys
+from collections import deque
+from pathlib import Path
+
+import pytest
+
+import bff
+
+PACKAGE = Path(bff.__file__).parent
+PURE_MODULES = [
+    "bff.kard",
+    "bff.themes.codec",
+    "bff.themes.catalog",
+    "bff.offers.rewrite",
+    "bff.offers.queries",
+    "bff.attributions.checks",
+    "bff.errors",
+]
+# Import cycles the package has today, each as the modules that import one another. A package
+# opens its backends in a function, and the backends import the package's shared types. When one
+# goes, take it out; never add one.
+KNOWN_CYCLES = {
+    frozenset(
+        [
+            "bff.attributions.outbox",
+            "bff.attributions.outbox.redis",
+            "bff.attributions.outbox.sqlite",
+        ]
+    ),
+    frozenset(["bff.webhooks.inbox", "bff.webhooks.inbox.redis", "bff.webhooks.inbox.sqlite"]),
+}
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_a_pure_module_loads_no_flask(module):
+    probe = (
+        f"import sys, {module}; "
+        "print(*sorted(m for m in sys.modules if m.partition('.')[0] in ('flask', 'werkzeug')))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=PACKAGE.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.split() == [], f"import {module} loads {found.stdout.strip()}"
+
+
+def test_the_package_has_no_import_cycle():
+    graph = _import_graph()
+    cycles = {frozenset(knot) for knot in _knots(graph)}
+    new = [_paths(sorted(knot), graph) for knot in cycles - KNOWN_CYCLES]
+    gone = [sorted(knot) for knot in KNOWN_CYCLES - cycles]
+    assert not new, "import cycles:\n" + "\n".join(path for paths in new for path in paths)
+    assert not gone, f"cycles gone, take them out of KNOWN_CYCLES: {gone}"
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Each module of the package, and the package's modules it imports anywhere in it (in a
+    function too). `from pkg import name` is the submodule when there is one, else pkg itself."""
+    files = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for module, path in files.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*parent, base] if base else parent)
+                for alias in node.names:
+                    submodule = f"{base}.{alias.name}"
+                    imported.add(submodule if submodule in files else base)
+        graph[module] = {name for name in imported if name in files and name != module}
+    return graph
+
+
+def _knots(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    knots = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in sorted(graph[module]):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            knot = []
+            while not knot or knot[-1] != module:
+                knot.append(stack.pop())
+            if len(knot) > 1:
+                knots.append(knot)
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return knots
+
+
+def _paths(knot: list[str], graph: dict[str, set[str]]) -> list[str]:
+    """Shortest cycles through the knot's modules, each shown as its import path, until every
+    module of the knot is on one."""
+    paths, covered = [], set()
+    for start in knot:
+        if start in covered:
+            continue
+        cycle = _shortest_cycle(start, graph, set(knot))
+        covered.update(cycle)
+        paths.append(" -> ".join(cycle))
+    return paths
+
+
+def _shortest_cycle(start: str, graph: dict[str, set[str]], knot: set[str]) -> list[str]:
+    came_from: dict[str, str] = {}
+    queue = deque([start])
+    while queue:
+        module = queue.popleft()
+        for imported in sorted(graph[module] & knot):
+            if imported == start:
+                path = [module]
+                while path[-1] != start:
+                    path.append(came_from[path[-1]])
+                return [*reversed(path), start]
+            if imported not in came_from:
+                came_from[imported] = module
+                queue.append(imported)
+    raise AssertionError(f"{start} is on no cycle")
