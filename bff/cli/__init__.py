@@ -1,4 +1,9 @@
-"""The `kard-bff` command line, one module per command group."""
+"""The `kard-bff` command line, one module per command group.
+
+`main(obj=config)` (or `CliRunner().invoke(main, args, obj=config)`) runs a command on `config`,
+environment-style names as `create_app` takes them, instead of the process environment. `serve`
+reads only the environment, as each of its worker processes does; `sandbox` takes no settings.
+"""
 
 import click
 

@@ -4,7 +4,7 @@ import dataclasses
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import NoReturn
 
@@ -18,15 +18,19 @@ from bff.kard import KardUnreachable
 from bff.settings import ConfigError, load_settings
 from bff.webhooks.inbox import Inbox
 
+# What `main` is given as its `obj`: environment-style names, as `create_app` takes them (tests),
+# or None for the process environment.
+Config = Mapping[str, str] | None
 
-def build_app(*, public_url: str | None = None) -> Flask:
-    """Build the BFF as the commands use it, from the environment.
+
+def build_app(config: Config = None, *, public_url: str | None = None) -> Flask:
+    """Build the BFF as the commands use it, from `config` or the environment.
 
     In sandbox without KARD_API_URL, Kard is the simulator of the BFF serving at BFF_PUBLIC_URL
     (or `public_url`): one of this process's own would know nothing of the running sandbox's
     users, tokens, uploads or outbox."""
     with stopping_on_config_errors():
-        settings = load_settings()
+        settings = load_settings(config)
     if public_url is not None:
         settings = dataclasses.replace(settings, public_url=public_url)
     if settings.kard_api_url is None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from bff import current
-from bff.cli.common import build_app, fail, failing_on_kard_errors
+from bff.cli.common import Config, build_app, fail, failing_on_kard_errors
 from bff.history import bulk, legacy, report
 from bff.history import results as upload_results
 from bff.history.jsonl import Problem, Scan
@@ -42,15 +42,20 @@ def history() -> None:
     show_default=True,
     help="Compress each file before uploading it (bulk flow).",
 )
+@click.pass_obj
 def history_upload(
-    files: tuple[Path, ...], skip_invalid: bool, legacy_user: str | None, compress: bool
+    config: Config,
+    files: tuple[Path, ...],
+    skip_invalid: bool,
+    legacy_user: str | None,
+    compress: bool,
 ) -> None:
     """Check JSONL files, then upload them to Kard.
 
     Every line of every FILE is checked first; a file with invalid lines is refused (exit 1,
     nothing uploaded) unless --skip-invalid. Kard's failures exit 2.
     """
-    app = build_app()
+    app = build_app(config)
     with app.app_context(), failing_on_kard_errors():
         if legacy_user is None:
             code = _upload_bulk(list(files), skip_invalid=skip_invalid, compress=compress)
@@ -67,14 +72,15 @@ def history_upload(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The uploaded JSONL file (default: found in the upload manifest).",
 )
-def history_results(url_or_file: str, original: Path | None) -> None:
+@click.pass_obj
+def history_results(config: Config, url_or_file: str, original: Path | None) -> None:
     """Map a results file's errors to lines.
 
     URL_OR_FILE is the fileProcessingResult webhook's downloadUrl, or a saved results file.
     Each error is printed as FILE:LINE: MESSAGE (? when the line is not found). Exit 0 when
     there are no errors, 1 when there are, 2 when the results cannot be read.
     """
-    app = build_app()
+    app = build_app(config)
     with app.app_context(), failing_on_kard_errors():
         try:
             found = upload_results.load(url_or_file, kard().download_presigned)

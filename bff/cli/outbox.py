@@ -6,7 +6,7 @@ import time
 import click
 
 from bff.attributions.extension import delivery
-from bff.cli.common import build_app, echo_status, failing_on_kard_errors
+from bff.cli.common import Config, build_app, echo_status, failing_on_kard_errors
 
 
 @click.group()
@@ -15,15 +15,17 @@ def outbox() -> None:
 
 
 @outbox.command("status")
-def outbox_status() -> None:
+@click.pass_obj
+def outbox_status(config: Config) -> None:
     """Print the outbox's depth, oldest age, attempts, last error and rejected chunks."""
-    echo_status(delivery(build_app()).outbox)
+    echo_status(delivery(build_app(config)).outbox)
 
 
 @outbox.command("drain")
-def outbox_drain() -> None:
+@click.pass_obj
+def outbox_drain(config: Config) -> None:
     """Try every queued chunk now, once, without waiting out its backoff."""
-    app = build_app()
+    app = build_app(config)
     sending = delivery(app)
     depth = sending.outbox.status(now=time.time())["depth"]
     with app.app_context(), failing_on_kard_errors():

@@ -55,8 +55,8 @@ def serve(
 ) -> None:
     """Serve the BFF, configured from the environment."""
     _configure_logging()
-    # Every worker is a process that builds its own app (bff.server.worker_app): this one
-    # stops on a configuration error.
+    # The environment, not `main`'s config: every worker is a process that builds its own app
+    # from it (bff.server.worker_app). This one stops on a configuration error.
     with stopping_on_config_errors():
         create_app()
     click.echo(f"kard-bff serving on http://{host}:{port}", err=True)

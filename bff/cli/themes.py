@@ -7,7 +7,7 @@ from typing import NoReturn
 import click
 
 from bff import current
-from bff.cli.common import build_app, fail, failing_on_kard_errors
+from bff.cli.common import Config, build_app, fail, failing_on_kard_errors
 from bff.kard.extension import webview_tokens
 from bff.themes import codec
 from bff.webview import absolute_webview_url, session_url
@@ -44,10 +44,11 @@ def decode_theme(value_or_url: str) -> None:
     show_default="BFF_PUBLIC_URL",
     help="Where this BFF serves, for a KARD_WEBVIEW_URL that is a path (the sandbox stand-in).",
 )
-def theme_url(file: Path, user_id: str, base_url: str | None) -> None:
+@click.pass_obj
+def theme_url(config: Config, file: Path, user_id: str, base_url: str | None) -> None:
     """Print a WebView URL for a user, with a fresh token and the theme in FILE."""
     value = _encoded_theme(file)
-    app = build_app(public_url=base_url.rstrip("/") if base_url else None)
+    app = build_app(config, public_url=base_url.rstrip("/") if base_url else None)
     with app.app_context(), failing_on_kard_errors():
         minted = webview_tokens().get(user_id)
         settings = current.settings()

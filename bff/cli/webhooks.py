@@ -2,7 +2,7 @@
 
 import click
 
-from bff.cli.common import build_app, echo_status
+from bff.cli.common import Config, build_app, echo_status
 from bff.webhooks.extension import dispatcher
 
 
@@ -12,6 +12,7 @@ def webhooks() -> None:
 
 
 @webhooks.command("status")
-def webhooks_status() -> None:
+@click.pass_obj
+def webhooks_status(config: Config) -> None:
     """Print how many notifications wait to be handed on, the oldest's age, and the last error."""
-    echo_status(dispatcher(build_app()).inbox)
+    echo_status(dispatcher(build_app(config)).inbox)
