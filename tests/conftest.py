@@ -1,4 +1,4 @@
-"""Shared fixtures: the Kard simulator on a real port, and BFF apps pointed at it."""
+"""Shared fixtures: the Kard simulator on a real port, BFF apps pointed at it, a CLI runner."""
 
 import os
 import shutil
@@ -7,6 +7,7 @@ import time
 
 import pytest
 import redis
+from click.testing import CliRunner
 
 from bff.sandbox import Simulator, create_simulator_app
 from tests.servers import free_port, serve
@@ -44,6 +45,14 @@ def as_user(client):
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    """A runner for `kard-bff` commands, with none of the BFF's settings from the environment."""
+    for name in ("KARD_ENV", "KARD_API_URL", "BFF_AUTH_MODE", "BFF_THEMES_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    return CliRunner()
 
 
 @pytest.fixture(scope="session")

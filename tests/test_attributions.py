@@ -271,24 +271,23 @@ def test_a_stopping_worker_hands_back_the_chunk_it_could_not_settle(app, simulat
     assert (chunk.id, chunk.attempts) == (chunk_id, 1)  # due at once; the stopped try not counted
 
 
-def test_outbox_status_and_drain_commands(kard_url, tmp_path, simulator, monkeypatch):
+def test_outbox_status_and_drain_commands(kard_url, tmp_path, simulator):
     from click.testing import CliRunner
 
     from bff.cli import main
 
-    monkeypatch.setenv("KARD_API_URL", kard_url)
-    monkeypatch.setenv("BFF_STATE_DIR", str(tmp_path))
-    app = create_app({"KARD_API_URL": kard_url, "BFF_STATE_DIR": str(tmp_path)})
+    config = {"KARD_API_URL": kard_url, "BFF_STATE_DIR": str(tmp_path)}
+    app = create_app(config)
     simulator.faults.inject(503, path=ATTRIBUTIONS)
     delivery(app).send(USER, [(0, _event(1)), (1, _event(2))])
     runner = CliRunner()
 
-    status = json.loads(runner.invoke(main, ["outbox", "status"]).output)
+    status = json.loads(runner.invoke(main, ["outbox", "status"], obj=config).output)
     assert (status["backend"], status["depth"], status["events"]) == ("sqlite", 1, 2)
     assert "503" in status["lastError"]
 
     simulator.faults.clear()
-    drained = runner.invoke(main, ["outbox", "drain"])
+    drained = runner.invoke(main, ["outbox", "drain"], obj=config)
     assert drained.exit_code == 0
     assert json.loads(drained.output) == {"tried": 1, "left": 0, "lastError": None}
     assert sorted(_received(simulator)) == ["offer-0001", "offer-0002"]

@@ -30,10 +30,10 @@ FUTURE = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
 @pytest.fixture
 def history(kard_url, tmp_path):
     """Run `kard-bff history ARGS...` against the simulator, with its state in tmp_path."""
-    env = {"KARD_ENV": "sandbox", "KARD_API_URL": kard_url, "BFF_STATE_DIR": str(tmp_path)}
+    config = {"KARD_ENV": "sandbox", "KARD_API_URL": kard_url, "BFF_STATE_DIR": str(tmp_path)}
 
     def run(*args: str):
-        return CliRunner().invoke(main, ["history", *args], env=env)
+        return CliRunner().invoke(main, ["history", *args], obj=config)
 
     return run
 

@@ -411,8 +411,8 @@ def _take_until_handing_on_fails(app, notification_id: str) -> None:
 
 
 def _webhooks_status(state_dir):
-    env = {"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(state_dir)}
-    return CliRunner().invoke(main, ["webhooks", "status"], env=env)
+    config = {"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(state_dir)}
+    return CliRunner().invoke(main, ["webhooks", "status"], obj=config)
 
 
 def test_webhooks_status_shows_what_waits_and_why(make_app, tmp_path):

@@ -1,4 +1,4 @@
-"""WebView tokens and session URLs against the simulator, and the theme CLI."""
+"""WebView tokens and session URLs against the simulator, and the commands that print them."""
 
 import json
 import os
@@ -7,7 +7,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
 from bff import create_app
 from bff.cli import main
@@ -245,52 +244,6 @@ def test_a_bad_themes_folder_stops_start_up(tmp_path):
 
 
 # The command line.
-
-
-@pytest.fixture
-def runner(monkeypatch):
-    for name in ("KARD_ENV", "KARD_API_URL", "BFF_AUTH_MODE", "BFF_THEMES_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    return CliRunner()
-
-
-def test_cli_theme_encode_and_decode(runner, tmp_path):
-    path = tmp_path / "theme.json"
-    path.write_text(json.dumps({"theme": "light", "labels": {"rewardsTitle": " Récompenses "}}))
-    encoded = runner.invoke(main, ["theme", "encode", str(path)])
-    assert encoded.exit_code == 0
-    value = encoded.output.strip()
-    decoded = runner.invoke(main, ["theme", "decode", f"https://w/?token=t&theme={value}"])
-    assert decoded.exit_code == 0
-    assert json.loads(decoded.output) == {
-        "theme": "light",
-        "labels": {"rewardsTitle": "Récompenses"},
-    }
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (None, "no such file"),
-        ("{not json", "not valid JSON (line 1, column 2"),
-        ('{"theme": "dim", "layout": {"showMap": "no"}}', "invalid theme\n  /theme: "),
-    ],
-)
-def test_cli_theme_encode_errors(runner, tmp_path, content, message):
-    path = tmp_path / "theme.json"
-    if content is not None:
-        path.write_text(content)
-    result = runner.invoke(main, ["theme", "encode", str(path)])
-    assert result.exit_code == 1
-    assert message in result.output
-    if "invalid theme" in message:
-        assert "/layout/showMap: showMap must be true or false." in result.output
-
-
-def test_cli_theme_decode_error(runner):
-    result = runner.invoke(main, ["theme", "decode", "%%%"])
-    assert result.exit_code == 1
-    assert "invalid theme value" in result.output
 
 
 def _environment(**changes: str) -> dict[str, str]:

@@ -1,0 +1,130 @@
+"""`kard-bff serve` and `kard-bff sandbox`: the servers."""
+
+import logging
+
+import click
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from bff import create_app, server
+from bff.cli.common import stopping_on_config_errors
+from bff.middleware import RequestIdFilter
+from bff.redact import GunicornLogger, RedactingFilter, redact_logs
+from bff.server import DEFAULT_BODY_TIMEOUT_SECONDS, DEFAULT_HEADER_TIMEOUT_SECONDS
+from bff.settings import comma_items
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (keep 1 in sandbox: the simulator's state lives in the process).",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Python threads per worker that run requests (connections cost none while they wait).",
+)
+@click.option(
+    "--header-timeout",
+    envvar="BFF_HEADER_TIMEOUT",
+    default=DEFAULT_HEADER_TIMEOUT_SECONDS,
+    show_default=True,
+    type=click.FloatRange(0.001, 60),
+    help="Seconds a client has to send its request line and headers (env BFF_HEADER_TIMEOUT).",
+)
+@click.option(
+    "--body-timeout",
+    envvar="BFF_BODY_TIMEOUT",
+    default=DEFAULT_BODY_TIMEOUT_SECONDS,
+    show_default=True,
+    type=click.FloatRange(0.001, 600),
+    help="Seconds a client has to send its request body, once its headers are in "
+    "(env BFF_BODY_TIMEOUT).",
+)
+def serve(
+    host: str, port: int, workers: int, threads: int, header_timeout: float, body_timeout: float
+) -> None:
+    """Serve the BFF, configured from the environment."""
+    _configure_logging()
+    # The environment, not `main`'s config: every worker is a process that builds its own app
+    # from it (bff.server.worker_app). This one stops on a configuration error.
+    with stopping_on_config_errors():
+        create_app()
+    click.echo(f"kard-bff serving on http://{host}:{port}", err=True)
+    server.serve(
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+    )
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=9000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--webhook-key",
+    envvar="KARD_WEBHOOK_KEY",
+    show_default="sandbox-webhook-key",
+    help="Sign webhooks with this key (the first of KARD_WEBHOOK_KEY's, as the BFF expects).",
+)
+def sandbox(host: str, port: int, webhook_key: str | None) -> None:
+    """Serve the Kard simulator alone, for use as KARD_API_URL."""
+    from bff.sandbox import Simulator, create_simulator_app
+    from bff.sandbox.simulator import DEFAULT_WEBHOOK_KEY
+
+    _configure_logging()
+    click.echo(
+        f"Kard simulator on http://{host}:{port} "
+        f"(KARD_API_URL=http://{host}:{port}, token URL /v2/auth/token)",
+        err=True,
+    )
+    keys = comma_items(webhook_key or "")
+    simulator = Simulator(webhook_key=keys[0] if keys else DEFAULT_WEBHOOK_KEY)
+    app = create_simulator_app(simulator)
+    _GunicornServer(app, bind=f"{host}:{port}", workers=1, threads=16).run()
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactingFilter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    redact_logs()
+
+
+class _GunicornServer(BaseApplication):
+    """Gunicorn running an app object we already built, with threaded workers."""
+
+    def __init__(self, app: Flask, **options: object):
+        self._app = app
+        self._options = {
+            "worker_class": "gthread",
+            "accesslog": "-",
+            "logger_class": GunicornLogger,
+            # No runtime control socket: one path ($HOME/.gunicorn/gunicorn.ctl) would be shared,
+            # and taken over, by every server on the machine.
+            "control_socket_disable": True,
+            **options,
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self._app
