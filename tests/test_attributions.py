@@ -12,8 +12,8 @@ import pytest
 from bff import create_app
 from bff.attributions.delivery import Delivery
 from bff.attributions.extension import delivery
-from bff.attributions.outbox import Bounds
 from bff.attributions.outbox.sqlite import SqliteOutbox
+from bff.attributions.outbox.store import Bounds
 from bff.errors import MAX_REPORTED_ERRORS
 from tests.json_documents import wrong_types_everywhere
 

@@ -20,19 +20,6 @@ PURE_MODULES = [
     "bff.attributions.checks",
     "bff.errors",
 ]
-# Import cycles the package has today, each as the modules that import one another. A package
-# opens its backends in a function, and the backends import the package's shared types. When one
-# goes, take it out; never add one.
-KNOWN_CYCLES = {
-    frozenset(
-        [
-            "bff.attributions.outbox",
-            "bff.attributions.outbox.redis",
-            "bff.attributions.outbox.sqlite",
-        ]
-    ),
-    frozenset(["bff.webhooks.inbox", "bff.webhooks.inbox.redis", "bff.webhooks.inbox.sqlite"]),
-}
 
 
 @pytest.mark.parametrize("module", PURE_MODULES)
@@ -54,10 +41,8 @@ def test_a_pure_module_loads_no_flask(module):
 def test_the_package_has_no_import_cycle():
     graph = _import_graph()
     cycles = {frozenset(knot) for knot in _knots(graph)}
-    new = [_paths(sorted(knot), graph) for knot in cycles - KNOWN_CYCLES]
-    gone = [sorted(knot) for knot in KNOWN_CYCLES - cycles]
-    assert not new, "import cycles:\n" + "\n".join(path for paths in new for path in paths)
-    assert not gone, f"cycles gone, take them out of KNOWN_CYCLES: {gone}"
+    found = [_paths(sorted(knot), graph) for knot in cycles]
+    assert not found, "import cycles:\n" + "\n".join(path for paths in found for path in paths)
 
 
 def _import_graph() -> dict[str, set[str]]:

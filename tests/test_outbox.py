@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from bff.attributions.outbox import Bounds
 from bff.attributions.outbox.redis import RedisOutbox
 from bff.attributions.outbox.sqlite import SqliteOutbox
+from bff.attributions.outbox.store import Bounds
 from bff.settings import ConfigError, load_settings
 
 EVENTS = [{"type": "offerAttribution", "attributes": {"entityId": "o1"}}]

@@ -11,7 +11,7 @@ OPEN_AT_ONCE = textwrap.dedent(
     """
     import os, sys, tempfile
     from pathlib import Path
-    from bff.attributions.outbox import Bounds
+    from bff.attributions.outbox.store import Bounds
     from bff.attributions.outbox.sqlite import SqliteOutbox
     from bff.session import dev_key
     from bff.webhooks.inbox.sqlite import SqliteInbox

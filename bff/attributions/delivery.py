@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from bff.attributions.outbox import Chunk, Outbox
+from bff.attributions.outbox.store import Chunk, Outbox
 from bff.background import Worker
 from bff.errors import Unavailable, UpstreamError, UpstreamRejected
 from bff.kard import KardClient

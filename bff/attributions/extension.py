@@ -5,7 +5,8 @@ import threading
 from flask import Flask, current_app
 
 from bff.attributions.delivery import Delivery, IndexedEvents, Outcome
-from bff.attributions.outbox import Bounds, open_outbox
+from bff.attributions.outbox import open_outbox
+from bff.attributions.outbox.store import Bounds
 from bff.kard import extension as kard_extension
 
 MIN_LEASE_SECONDS = 5.0

@@ -12,10 +12,10 @@ import click
 from flask import Flask
 
 from bff import create_app, current
-from bff.attributions.outbox import Outbox
+from bff.attributions.outbox.store import Outbox
 from bff.errors import KardUnreachable, UpstreamError, UpstreamRejected
 from bff.settings import ConfigError, load_settings
-from bff.webhooks.inbox import Inbox
+from bff.webhooks.inbox.store import Inbox
 
 # What `main` is given as its `obj`: environment-style names, as `create_app` takes them (tests),
 # or None for the process environment.

@@ -21,7 +21,7 @@ from bff.background import Worker
 from bff.kard.notifications import Notification, parse_notification
 from bff.redact import redact_text
 from bff.retries import retry_at
-from bff.webhooks.inbox import Inbox
+from bff.webhooks.inbox.store import Inbox
 from bff.webhooks.signature import sign
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bff.attributions.outbox import Bounds, open_outbox
+from bff.attributions.outbox import open_outbox
+from bff.attributions.outbox.store import Bounds
 from tests.servers import ServerProcess
 
 USER = "sandbox-demo-new-customer"

@@ -6,7 +6,7 @@ from typing import Any
 
 import redis
 
-from bff.attributions.outbox import LEASE_SECONDS, Bounds, Chunk, bounds_status
+from bff.attributions.outbox.store import LEASE_SECONDS, Bounds, Chunk, bounds_status
 from bff.redis_leases import RedisLeases
 
 PREFIX = "kard-bff:outbox:"

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bff.attributions.outbox import LEASE_SECONDS, Bounds, Chunk, bounds_status
+from bff.attributions.outbox.store import LEASE_SECONDS, Bounds, Chunk, bounds_status
 from bff.sqlite_files import connect
 
 CREATE_CHUNKS = """

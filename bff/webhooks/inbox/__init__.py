@@ -7,55 +7,15 @@ behind runs out, and the notification is tried again.
 A notification's ID is remembered for `RETENTION_SECONDS`, far longer than Kard retries for.
 """
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
 
-RETENTION_SECONDS = 30 * 24 * 3600
-PRUNE_EVERY_SECONDS = 60  # forgetting old IDs is a write of its own: not on every notification
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A stored notification not yet handed on."""
-
-    id: str
-    type: str
-    body: bytes
-    attempts: int
-
-
-class Inbox(Protocol):
-    """What the webhook endpoint, the dispatcher and the CLI need from an inbox."""
-
-    def add(
-        self, notification_id: str, kind: str, body: bytes, *, now: float, pending: bool
-    ) -> bool:
-        """Store a notification (to hand on if `pending`); False if its ID was seen before."""
-
-    def lease(self, owner: str, *, now: float, seconds: float) -> Pending | None:
-        """Lease the most overdue pending notification no one holds, or None."""
-
-    def handled(self, notification_id: str, *, now: float) -> None:
-        """Mark a notification handed on."""
-
-    def retry_later(self, notification_id: str, *, at: float, error: str) -> None:
-        """Release a notification that could not be handed on; it is due again at `at`."""
-
-    def release(self, notification_id: str, owner: str, *, now: float) -> None:
-        """Hand back a notification `owner` leased and did not hand on (its process stops): due
-        by `now`, the attempt not counted. Nothing happens unless `owner` holds the lease."""
-
-    def status(self, *, now: float) -> dict[str, Any]:
-        """Pending count, oldest pending age, last error."""
+from bff.webhooks.inbox.redis import RedisInbox
+from bff.webhooks.inbox.sqlite import SqliteInbox
+from bff.webhooks.inbox.store import Inbox
 
 
 def open_inbox(state_dir: Path, redis_url: str | None) -> Inbox:
     """The configured inbox: Redis when `REDIS_URL` is set, else SQLite in the state folder."""
     if redis_url:
-        from bff.webhooks.inbox.redis import RedisInbox
-
         return RedisInbox(redis_url)
-    from bff.webhooks.inbox.sqlite import SqliteInbox
-
     return SqliteInbox(state_dir / "webhooks.sqlite3")

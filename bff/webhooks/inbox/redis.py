@@ -5,7 +5,7 @@ from typing import Any
 import redis
 
 from bff.redis_leases import RedisLeases
-from bff.webhooks.inbox import RETENTION_SECONDS, Pending
+from bff.webhooks.inbox.store import RETENTION_SECONDS, Pending
 
 PREFIX = "kard-bff:webhooks:"
 DUE = PREFIX + "due"  # sorted set: pending notification ID -> when it is due

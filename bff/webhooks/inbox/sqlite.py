@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bff.sqlite_files import connect
-from bff.webhooks.inbox import PRUNE_EVERY_SECONDS, RETENTION_SECONDS, Pending
+from bff.webhooks.inbox.store import PRUNE_EVERY_SECONDS, RETENTION_SECONDS, Pending
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS notifications (
