@@ -63,7 +63,7 @@ def worker_app(threads: int = 8, body_timeout: float = DEFAULT_BODY_TIMEOUT_SECO
     """The app of one worker process, with its attribution delivery and webhook dispatch running,
     and its access log, behind the bridge that reads request bodies with a deadline."""
     from bff import create_app
-    from bff.sandbox.storage import MAX_OBJECT_BYTES, upload_path_prefix
+    from bff.sandbox import MAX_OBJECT_BYTES, upload_path_prefix
 
     app = create_app()
     # Each worker delivers what the outbox holds, including what earlier runs left there.

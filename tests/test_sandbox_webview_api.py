@@ -5,8 +5,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bff.sandbox import Simulator, create_simulator_app
-from bff.sandbox.locations import haversine_miles
+from bff.sandbox import Simulator, create_simulator_app, haversine_miles
 from tests.servers import serve
 
 ORG = "org-sandbox"

@@ -10,8 +10,7 @@ import httpx
 import jwt
 import pytest
 
-from bff.sandbox import Simulator, create_simulator_app, init_app
-from bff.sandbox.locations import haversine_miles
+from bff.sandbox import Simulator, create_simulator_app, haversine_miles, init_app
 from tests.servers import serve
 
 ORG = "org-sandbox"
