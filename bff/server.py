@@ -8,8 +8,10 @@ or than the body timeout to send its body, is cut off. See docs/serving.md.
 
 import copy
 import functools
+from collections.abc import Callable
 from typing import Any
 
+from flask import Flask
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.log import LOGGING_CONFIG
@@ -63,21 +65,26 @@ def worker_app(threads: int = 8, body_timeout: float = DEFAULT_BODY_TIMEOUT_SECO
     """The app of one worker process, with its attribution delivery and webhook dispatch running,
     and its access log, behind the bridge that reads request bodies with a deadline."""
     from bff import create_app
-    from bff.sandbox.storage import MAX_OBJECT_BYTES, upload_path_prefix
 
     app = create_app()
     # Each worker delivers what the outbox holds, including what earlier runs left there.
     start_workers(app)
     write_in_background()
-    limit: int = app.config["MAX_CONTENT_LENGTH"]
-    uploads = upload_path_prefix(app)  # sandbox: the simulator's S3 takes files up to 5 GB
-
-    def body_limit(path: str) -> int:
-        return MAX_OBJECT_BYTES if uploads and path.startswith(uploads) else limit
-
     return RsgiBridge(
-        AccessLog(app), threads=threads, body_timeout=body_timeout, body_limit=body_limit
+        AccessLog(app), threads=threads, body_timeout=body_timeout, body_limit=_body_limit(app)
     )
+
+
+def _body_limit(app: Flask) -> Callable[[str], int]:
+    """How many bytes of body a request to a path may send: the app's limit, and in sandbox up
+    to 5 GB for the simulator's S3 uploads (the simulator is imported only in sandbox)."""
+    limit: int = app.config["MAX_CONTENT_LENGTH"]
+    if not app.extensions["settings"].sandbox:
+        return lambda path: limit
+    from bff.sandbox import MAX_OBJECT_BYTES, upload_path_prefix
+
+    uploads = upload_path_prefix(app)
+    return lambda path: MAX_OBJECT_BYTES if uploads and path.startswith(uploads) else limit
 
 
 def _log_config() -> dict[str, Any]:

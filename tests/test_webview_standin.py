@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bff import create_app
-from tests.test_sandbox_webview_api import activatable
+from tests.sandbox.helpers import activatable
 
 API = "/sandbox/webview/api"
 USER = "sandbox-demo-new-customer"

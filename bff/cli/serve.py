@@ -81,8 +81,7 @@ def serve(
 )
 def sandbox(host: str, port: int, webhook_key: str | None) -> None:
     """Serve the Kard simulator alone, for use as KARD_API_URL."""
-    from bff.sandbox import Simulator, create_simulator_app
-    from bff.sandbox.simulator import DEFAULT_WEBHOOK_KEY
+    from bff.sandbox import DEFAULT_WEBHOOK_KEY, Simulator, create_simulator_app
 
     _configure_logging()
     click.echo(

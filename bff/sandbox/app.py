@@ -3,17 +3,8 @@
 from flask import Flask
 
 from bff.jsonio import OrjsonProvider
-
-# Importing the route modules registers their views on the blueprint.
-from bff.sandbox import (  # noqa: F401
-    api,
-    control,
-    notifications_api,
-    storage,
-    transactions_api,
-    webview_api,
-)
-from bff.sandbox.blueprint import EXTENSION, bp
+from bff.sandbox.blueprint import NAME, create_blueprint
+from bff.sandbox.routes import register_routes
 from bff.sandbox.simulator import Simulator
 
 URL_PREFIX = "/sandbox/kard"
@@ -35,6 +26,8 @@ def create_simulator_app(simulator: Simulator | None = None) -> Flask:
 
 def _mount(app: Flask, simulator: Simulator | None, url_prefix: str) -> Simulator:
     simulator = simulator or Simulator()
-    app.extensions[EXTENSION] = simulator
+    app.extensions[NAME] = simulator
+    bp = create_blueprint()
+    register_routes(bp)
     app.register_blueprint(bp, url_prefix=url_prefix or None)
     return simulator

@@ -1,4 +1,6 @@
-"""The simulator blueprint: call logging, fault injection, bearer auth, Kard-shaped errors."""
+"""The simulator's blueprint, built once per mount: call logging, fault injection, Kard-shaped
+errors, 404/405 for what no route serves; and what its views use (the simulator, the mount, query
+args, JSON answers, bearer auth)."""
 
 import functools
 import json
@@ -12,20 +14,36 @@ from werkzeug.exceptions import HTTPException
 
 from bff.routing import ROUTABLE_METHODS, methods_routed_elsewhere
 from bff.sandbox.calls import Call
+from bff.sandbox.catalog import Catalog
+from bff.sandbox.documents.resources import Viewer
 from bff.sandbox.errors import KardError, error_object
 from bff.sandbox.faults import Fault
 from bff.sandbox.params import QueryArgs
-from bff.sandbox.s3 import PATH_PREFIX as STORAGE_PREFIX
 from bff.sandbox.simulator import Simulator
+from bff.sandbox.uploads.presigned import PATH_PREFIX as STORAGE_PREFIX
 
-EXTENSION = "kard_simulator"
+NAME = "kard_simulator"  # the blueprint's, and the simulator's key in app.extensions
 _PREFIX_EXTENSION = "kard_simulator.url_prefix"
 CONTROL_PREFIX = "/_sandbox/"
 
-bp = Blueprint("kard_simulator", __name__)
+# A catalog query's answer for one viewing user: Get Offers or Get Locations By User.
+CatalogDocument = Callable[[Catalog, Viewer, QueryArgs], dict[str, Any]]
 
 
-@bp.record
+def create_blueprint() -> Blueprint:
+    """Build the blueprint the simulator's routes are registered on, for one mount."""
+    bp = Blueprint(NAME, __name__)
+    bp.record(_remember_prefix)
+    bp.before_request(_log_and_inject)
+    bp.after_request(_record_status)
+    bp.register_error_handler(KardError, _kard_error)
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(Exception, _unexpected)
+    bp.add_url_rule("/", defaults={"unknown": ""}, view_func=_unrouted, methods=ROUTABLE_METHODS)
+    bp.add_url_rule("/<path:unknown>", view_func=_unrouted, methods=ROUTABLE_METHODS)
+    return bp
+
+
 def _remember_prefix(state: BlueprintSetupState) -> None:
     # Paths are logged and matched relative to the simulator root, wherever it is mounted.
     state.app.extensions[_PREFIX_EXTENSION] = (state.url_prefix or "").rstrip("/")
@@ -33,7 +51,7 @@ def _remember_prefix(state: BlueprintSetupState) -> None:
 
 def simulator() -> Simulator:
     """Return the simulator of the current app."""
-    return current_app.extensions[EXTENSION]
+    return current_app.extensions[NAME]
 
 
 def mount_prefix() -> str:
@@ -49,6 +67,11 @@ def relative_path() -> str:
 def root_url() -> str:
     """Return the absolute URL of the simulator root, as the client reached it."""
     return request.url_root.rstrip("/") + mount_prefix()
+
+
+def query_args() -> QueryArgs:
+    """Return the request's query parameters, in order."""
+    return QueryArgs.parse(request.query_string.decode("utf-8", "replace"))
 
 
 def json_response(
@@ -71,7 +94,15 @@ def authenticated(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-@bp.before_request
+def catalog_response(
+    document: CatalogDocument, organization_id: str, user_id: str, args: QueryArgs
+) -> Response:
+    """Answer a catalog query as the user sees it, with the components `args` asks for."""
+    sim = simulator()
+    viewer = sim.viewer(organization_id, user_id, args.components())
+    return json_response(document(sim.catalog, viewer, args))
+
+
 def _log_and_inject() -> Response | None:
     path = relative_path()
     if path.startswith(CONTROL_PREFIX):
@@ -80,7 +111,7 @@ def _log_and_inject() -> Response | None:
     call = Call(
         method=request.method,
         path=path,
-        query=QueryArgs.parse(request.query_string.decode("utf-8", "replace")).pairs,
+        query=query_args().pairs,
         # File bodies (up to 5 GB) are streamed by their view, never read here.
         json=None if path.startswith(STORAGE_PREFIX) else request.get_json(silent=True),
         headers=dict(request.headers),
@@ -104,7 +135,6 @@ def _apply(fault: Fault) -> Response | None:
     return json_response(body, fault.status, headers)
 
 
-@bp.after_request
 def _record_status(response: Response) -> Response:
     call: Call | None = g.pop("kard_simulator_call", None)
     if call is not None:
@@ -112,25 +142,20 @@ def _record_status(response: Response) -> Response:
     return response
 
 
-@bp.errorhandler(KardError)
 def _kard_error(error: KardError) -> Response:
     return json_response(error.document(), error.status, error.headers)
 
 
-@bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     return json_response({"errors": [error_object(status, error.description or "")]}, status)
 
 
-@bp.errorhandler(Exception)
 def _unexpected(error: Exception) -> Response:
     current_app.logger.exception("Kard simulator failed", exc_info=error)
     return json_response({"errors": [error_object(500, "Internal simulator error")]}, 500)
 
 
-@bp.route("/", defaults={"unknown": ""}, methods=ROUTABLE_METHODS)
-@bp.route("/<path:unknown>", methods=ROUTABLE_METHODS)
 def _unrouted(unknown: str) -> Response:
     """Answer unknown paths with 404 and known paths with the wrong method with 405."""
     allowed = methods_routed_elsewhere()

@@ -1,12 +1,14 @@
 """Parse and validate query parameters the way Kard does: a bad value is a 400 naming it."""
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from bff.kard.vocabulary import COMPONENTS
 from bff.sandbox.errors import bad_parameter
 
+N = TypeVar("N", int, float)
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 
@@ -65,13 +67,9 @@ class QueryArgs:
         self, name: str, *, minimum: int | None = None, maximum: int | None = None
     ) -> int | None:
         """Return `name` as an integer within the bounds, or None when absent."""
-        value = self.single(name)
-        if value is None:
+        number = self._converted(name, int, "an integer")
+        if number is None:
             return None
-        try:
-            number = int(value)
-        except ValueError:
-            raise bad_parameter(name, f"{name} must be an integer") from None
         if minimum is not None and number < minimum:
             raise bad_parameter(name, f"{name} must be at least {minimum}")
         if maximum is not None and number > maximum:
@@ -80,13 +78,9 @@ class QueryArgs:
 
     def number(self, name: str, *, minimum: float, maximum: float) -> float | None:
         """Return `name` as a finite number within the bounds, or None when absent."""
-        value = self.single(name)
-        if value is None:
+        number = self._converted(name, float, "a number")
+        if number is None:
             return None
-        try:
-            number = float(value)
-        except ValueError:
-            raise bad_parameter(name, f"{name} must be a number") from None
         if not math.isfinite(number) or not minimum <= number <= maximum:
             raise bad_parameter(name, f"{name} must be between {minimum:g} and {maximum:g}")
         return number
@@ -103,3 +97,13 @@ class QueryArgs:
     def includes(self, allowed: Collection[str]) -> frozenset[str]:
         """Return the requested `include` resources (CSV, possibly repeated)."""
         return frozenset(self.choices("include", allowed))
+
+    def _converted(self, name: str, convert: Callable[[str], N], kind: str) -> N | None:
+        """Return `name` converted, or None when absent; a value that does not convert is a 400."""
+        value = self.single(name)
+        if value is None:
+            return None
+        try:
+            return convert(value)
+        except ValueError:
+            raise bad_parameter(name, f"{name} must be {kind}") from None

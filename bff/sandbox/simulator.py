@@ -13,19 +13,13 @@ from typing import Any
 
 from bff.sandbox.auth import TokenStore, WebViewSigner
 from bff.sandbox.calls import Call, CallLog
-from bff.sandbox.catalog import Offer
-from bff.sandbox.components import OfferState
+from bff.sandbox.catalog import Catalog
+from bff.sandbox.catalog.offers import Offer
+from bff.sandbox.catalog.rewards import Reward, earned_rewards
+from bff.sandbox.documents.resources import Viewer
 from bff.sandbox.faults import FaultInjector
-from bff.sandbox.historical import HistoricalStore
-from bff.sandbox.ingest import ingest
-from bff.sandbox.inventory import Catalog
-from bff.sandbox.legacy_uploads import LegacyUploads
-from bff.sandbox.resources import Viewer
-from bff.sandbox.rewards import Reward, earned_rewards
-from bff.sandbox.s3 import PresignedUrls
-from bff.sandbox.state import UserStore
-from bff.sandbox.subscriptions import SubscriptionStore
-from bff.sandbox.uploads import (
+from bff.sandbox.state import OfferState, UserStore
+from bff.sandbox.uploads.bulk import (
     FILE_PROCESSING_RESULT,
     RESULTS_BUCKET,
     UPLOADS_BUCKET,
@@ -34,7 +28,12 @@ from bff.sandbox.uploads import (
     notification,
     results_resource,
 )
-from bff.sandbox.webhooks import Delivery, Notifier, Target
+from bff.sandbox.uploads.historical import HistoricalStore
+from bff.sandbox.uploads.ingest import ingest
+from bff.sandbox.uploads.legacy import LegacyUploads
+from bff.sandbox.uploads.presigned import PresignedUrls
+from bff.sandbox.uploads.subscriptions import SubscriptionStore
+from bff.sandbox.uploads.webhooks import Delivery, Notifier, Target
 
 DEFAULT_WEBHOOK_KEY = "sandbox-webhook-key"
 

@@ -5,10 +5,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bff.sandbox.components import OfferState
-
 # Which event codes change an offer's state for the user, and the state flag each sets.
 _EFFECTS = {"VIEW": "viewed", "ACTIVATE": "activated", "BOOST": "boosted"}
+
+
+@dataclass(frozen=True)
+class OfferState:
+    """What one user has done with one offer."""
+
+    activated: bool = False
+    boosted: bool = False
+    viewed: bool = False
+    redemptions: int = 0
 
 
 @dataclass

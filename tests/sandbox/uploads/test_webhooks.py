@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 
 import flask
 import httpx
-import pytest
 from kard.notifications import NotificationPayload
 
 from bff.sandbox import Simulator, init_app
+from tests.sandbox.helpers import ORG
+from tests.sandbox.uploads.helpers import authorized, jsonl, processed, put, record, upload_url
 from tests.servers import free_port, serve
-from tests.test_sandbox_uploads import ORG, authorized, jsonl, processed, put, record, upload_url
 
 KEY = "sandbox-webhook-key"
 
@@ -59,12 +59,6 @@ def subscribe(api: httpx.Client, url: str, enabled: bool = True) -> None:
     attributes = {"eventName": "fileProcessingResult", "webhookUrl": url, "enabled": enabled}
     body = {"data": [{"type": "subscription", "attributes": attributes}]}
     assert api.post(f"/v2/issuers/{ORG}/subscriptions", json=body).status_code == 201
-
-
-@pytest.fixture
-def api(kard_url: str) -> Iterator[httpx.Client]:
-    with authorized(kard_url) as client:
-        yield client
 
 
 def test_subscribed_webhook_is_signed_and_parses(

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bff.sandbox.catalog import ASSET_HOST, Category, Offer, mongo_id
-from bff.sandbox.components import OfferState, build_components
+from bff.sandbox.catalog.offers import ASSET_HOST, Category, Offer, mongo_id
+from bff.sandbox.documents.components import build_components
+from bff.sandbox.state import OfferState
 
 
 def iso(moment: datetime) -> str:

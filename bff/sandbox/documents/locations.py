@@ -4,12 +4,12 @@ import math
 from typing import Any
 
 from bff.kard.vocabulary import CATEGORIES, STATES
+from bff.sandbox.catalog import Catalog
+from bff.sandbox.catalog.locations import Location
+from bff.sandbox.documents.resources import Viewer, categories_of, user_path
 from bff.sandbox.errors import bad_parameter
-from bff.sandbox.inventory import Catalog
 from bff.sandbox.pagination import links, order, paginate
 from bff.sandbox.params import QueryArgs
-from bff.sandbox.places import Location
-from bff.sandbox.resources import Viewer, categories_of, user_path
 
 SORT_KEYS = {"locationName": lambda located: located[0].name.casefold()}
 DEFAULT_RADIUS_MILES = 10

@@ -3,8 +3,8 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from bff.sandbox.catalog import Category, Offer, build_categories, build_offers
-from bff.sandbox.places import Location, build_locations
+from bff.sandbox.catalog.locations import Location, build_locations
+from bff.sandbox.catalog.offers import Category, Offer, build_categories, build_offers
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,15 @@
 """Build an offer's Extended API `components` from the user's state and the requested types."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bff.sandbox.catalog import Offer
+from bff.sandbox.catalog.offers import Offer
+from bff.sandbox.state import OfferState
 
 # Requesting none of these means the issuer cannot render actions: a VIEW then acts as the action.
 _INTERACTIVE = frozenset({"cta", "tags", "detailTags"})
 _RECENT_DAYS = 7
 _EXPIRING_DAYS = 7
-
-
-@dataclass(frozen=True)
-class OfferState:
-    """What one user has done with one offer."""
-
-    activated: bool = False
-    boosted: bool = False
-    viewed: bool = False
-    redemptions: int = 0
 
 
 def format_reward(reward_type: str, value: float) -> str:

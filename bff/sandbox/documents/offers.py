@@ -1,14 +1,17 @@
-"""Get Offers By User: filtering, sorting and the paginated document."""
+"""Get Offers By User: filtering, sorting and the paginated document; Activate and Boost Offer."""
 
+import uuid
 from typing import Any
 
 from bff.kard.vocabulary import CATEGORIES
-from bff.sandbox.catalog import Offer
-from bff.sandbox.inventory import Catalog
-from bff.sandbox.merchants import INSTORE, ONLINE
+from bff.sandbox.catalog import Catalog
+from bff.sandbox.catalog.merchants import INSTORE, ONLINE
+from bff.sandbox.catalog.offers import Offer
+from bff.sandbox.documents.resources import Viewer, categories_of, iso, user_path
+from bff.sandbox.errors import KardError
 from bff.sandbox.pagination import links, order, paginate
 from bff.sandbox.params import QueryArgs
-from bff.sandbox.resources import Viewer, categories_of, user_path
+from bff.sandbox.simulator import Simulator
 
 SORT_KEYS = {
     "startDate": lambda offer: offer.start,
@@ -45,3 +48,32 @@ def _filtered(offers: list[Offer], args: QueryArgs) -> list[Offer]:
         and (category is None or offer.category.name == category)
         and (targeted is None or offer.is_targeted == targeted)
     ]
+
+
+def offer_action_document(
+    sim: Simulator,
+    organization_id: str,
+    user_id: str,
+    offer_id: str,
+    action: str,
+    *,
+    include: bool,
+    components: frozenset[str],
+) -> dict[str, Any]:
+    """Record the user's CTA event for an offer; the attribution (and the updated offer)."""
+    offer = sim.catalog.offers_by_id.get(offer_id)
+    if offer is None or not offer.visible_to(user_id):
+        raise KardError(404, f"Offer {offer_id} was not found for this user")
+    attributes = {
+        "entityId": offer_id,
+        "eventCode": action.upper(),
+        "medium": "CTA",
+        "eventDate": iso(sim.now()),
+    }
+    sim.users.record_events(user_id, [{"type": "offerAttribution", "attributes": attributes}])
+    document: dict[str, Any] = {
+        "data": {"type": "offerAttribution", "id": str(uuid.uuid4()), "attributes": attributes}
+    }
+    if include:
+        document["included"] = [sim.viewer(organization_id, user_id, components).offer(offer)]
+    return document

@@ -4,7 +4,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from bff.sandbox.catalog import Category, Offer, in_store, mongo_id
+from bff.sandbox.catalog.offers import Category, Offer, in_store, mongo_id
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,18 @@
 """The simulated transaction upload endpoints: bulk upload URLs, and the deprecated per-user
 upload sessions."""
 
-from flask import Response, request
+from flask import Blueprint, Response, request
 
-from bff.sandbox.blueprint import authenticated, bp, json_response, root_url, simulator
-from bff.sandbox.legacy_uploads import (
+from bff.sandbox.blueprint import authenticated, json_response, root_url, simulator
+from bff.sandbox.uploads.bulk import validated_file_requests
+from bff.sandbox.uploads.legacy import (
     START,
     part_response,
     validated_complete,
     validated_start,
 )
-from bff.sandbox.uploads import validated_file_requests
+
+bp = Blueprint("transactions", __name__)
 
 UPLOADS = "/v2/issuers/<organization_id>/users/<user_id>/uploads"
 

@@ -10,18 +10,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
-from flask import Response, request
+from flask import Blueprint, Response, request
 
 from bff.kard.vocabulary import COMPONENTS
-from bff.sandbox import api
 from bff.sandbox.auth import bearer
-from bff.sandbox.blueprint import CONTROL_PREFIX, bp, json_response, simulator
+from bff.sandbox.blueprint import (
+    CONTROL_PREFIX,
+    catalog_response,
+    json_response,
+    query_args,
+    simulator,
+)
+from bff.sandbox.documents.locations import locations_document
+from bff.sandbox.documents.offers import offer_action_document, offers_document
+from bff.sandbox.documents.resources import iso
 from bff.sandbox.errors import unauthorized
-from bff.sandbox.locations import locations_document
-from bff.sandbox.offers import offers_document
 from bff.sandbox.params import MAX_PAGE_SIZE, QueryArgs
-from bff.sandbox.resources import iso
 
+bp = Blueprint("webview", __name__)
 PREFIX = f"{CONTROL_PREFIX}webview"
 # The stand-in renders every component Kard offers, as the hosted WebView does.
 _ALL_COMPONENTS = [("supportedComponents", ",".join(COMPONENTS))]
@@ -58,16 +64,15 @@ def webview_offers() -> Response:
     """Get Offers By User for the token's user: every component, up to 100 offers."""
     claims = _claims()
     args = QueryArgs([("page[size]", str(MAX_PAGE_SIZE)), *_ALL_COMPONENTS])
-    sim = simulator()
-    viewer = sim.viewer(claims["issuer_id"], claims["sub"], args.components())
-    return json_response(offers_document(sim.catalog, viewer, args))
+    return catalog_response(offers_document, claims["issuer_id"], claims["sub"], args)
 
 
 @bp.post(f"{PREFIX}/offers/<offer_id>/<any(activate, boost):action>")
 def webview_act_on_offer(offer_id: str, action: str) -> Response:
     """Activate Offer / Boost Offer for the token's user, answering the updated offer."""
     claims = _claims()
-    document = api.offer_action_document(
+    document = offer_action_document(
+        simulator(),
         claims["issuer_id"],
         claims["sub"],
         offer_id,
@@ -83,11 +88,8 @@ def webview_locations() -> Response:
     """Get Locations By User for the token's user, with their offers; nearest first when the
     query gives filter[latitude] and filter[longitude]."""
     claims = _claims()
-    given = QueryArgs.parse(request.query_string.decode("utf-8", "replace"))
-    filters = [(key, value) for key, value in given.pairs if key in _LOCATION_FILTERS]
+    filters = [(key, value) for key, value in query_args().pairs if key in _LOCATION_FILTERS]
     args = QueryArgs(
         [*filters, ("include", "offers"), ("page[size]", str(MAX_PAGE_SIZE)), *_ALL_COMPONENTS]
     )
-    sim = simulator()
-    viewer = sim.viewer(claims["issuer_id"], claims["sub"], args.components())
-    return json_response(locations_document(sim.catalog, viewer, args))
+    return catalog_response(locations_document, claims["issuer_id"], claims["sub"], args)

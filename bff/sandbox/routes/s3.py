@@ -8,12 +8,14 @@ import hashlib
 import tempfile
 from pathlib import Path
 
-from flask import Flask, Response, current_app, request, send_file
+from flask import Blueprint, Flask, Response, current_app, request, send_file
 from werkzeug.exceptions import ClientDisconnected
 
-from bff.sandbox.blueprint import bp, mount_prefix, root_url, simulator
-from bff.sandbox.s3 import PATH_PREFIX, S3Error
-from bff.sandbox.uploads import RESULTS_BUCKET, UPLOADS_BUCKET, ReceivedFile
+from bff.sandbox.blueprint import NAME, mount_prefix, root_url, simulator
+from bff.sandbox.uploads.bulk import RESULTS_BUCKET, UPLOADS_BUCKET, ReceivedFile
+from bff.sandbox.uploads.presigned import PATH_PREFIX, S3Error
+
+bp = Blueprint("s3", __name__)
 
 MAX_OBJECT_BYTES = 5 * 1024**3  # a single PUT takes at most 5 GB
 HOST_WEBHOOK_PATH = "webhooks/kard"  # the host app's own webhook endpoint, relative to its root
@@ -25,7 +27,7 @@ _CONTENT_TYPES = {True: "application/gzip", False: "application/octet-stream"}
 def upload_path_prefix(app: Flask) -> str | None:
     """Where uploads are PUT to the simulator mounted in `app` (bodies up to MAX_OBJECT_BYTES),
     or None when none is mounted."""
-    if bp.name not in app.blueprints:
+    if NAME not in app.blueprints:
         return None
     with app.app_context():
         return f"{mount_prefix()}{PATH_PREFIX}{UPLOADS_BUCKET}/"

@@ -10,7 +10,7 @@ from typing import Any
 from bff.kard.schema import Problem
 from bff.kard.transactions import MAX_PART_ITEMS, part_item_errors
 from bff.sandbox.errors import KardError, error_object
-from bff.sandbox.ingest import Store, kard_problems
+from bff.sandbox.uploads.ingest import Store, kard_problems
 from bff.sandbox.validation import BodyErrors, data_array, non_empty_string
 
 START, PART, COMPLETE = (

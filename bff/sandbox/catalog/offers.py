@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bff.kard.vocabulary import CATEGORIES
-from bff.sandbox.merchants import INSTORE, MERCHANTS, Merchant
+from bff.sandbox.catalog.merchants import INSTORE, MERCHANTS, Merchant
 
 NEW_CUSTOMER = "new-customer"
 LAPSED_CUSTOMER = "lapsed-customer"

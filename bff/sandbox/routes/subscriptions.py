@@ -1,10 +1,12 @@
 """The simulated notification subscription endpoints."""
 
-from flask import Response, request
+from flask import Blueprint, Response, request
 
-from bff.sandbox.blueprint import authenticated, bp, json_response, simulator
+from bff.sandbox.blueprint import authenticated, json_response, simulator
 from bff.sandbox.params import QueryArgs
-from bff.sandbox.subscriptions import EVENT_NAMES, validated_subscriptions, validated_update
+from bff.sandbox.uploads.subscriptions import EVENT_NAMES, validated_subscriptions, validated_update
+
+bp = Blueprint("subscriptions", __name__)
 
 SUBSCRIPTIONS = "/v2/issuers/<organization_id>/subscriptions"
 

@@ -1,24 +1,15 @@
 """The stand-in WebView's API on the simulator, authenticated by the WebView JWT, over real HTTP."""
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from bff.sandbox import Simulator, create_simulator_app
-from bff.sandbox.locations import haversine_miles
+from bff.sandbox import Simulator, create_simulator_app, haversine_miles
+from tests.sandbox.helpers import ORG, activatable
 from tests.servers import serve
 
-ORG = "org-sandbox"
 USER = "sandbox-demo-new-customer"
 BASE = "/_sandbox/webview"
 NEW_YORK = (40.7420, -73.9930)
-
-
-@pytest.fixture
-def client(kard_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=kard_url, timeout=10) as client:
-        yield client
 
 
 def webview_token(client: httpx.Client, user: str = USER) -> str:
@@ -33,15 +24,6 @@ def webview_token(client: httpx.Client, user: str = USER) -> str:
     )
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
-
-
-def activatable(offers: list[dict]) -> dict:
-    """The first offer whose call to action is to activate it."""
-    return next(
-        offer
-        for offer in offers
-        if offer["attributes"]["components"].get("cta", {}).get("buttonText") == "Tap to activate"
-    )
 
 
 @pytest.fixture

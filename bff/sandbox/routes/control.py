@@ -2,10 +2,12 @@
 
 from typing import Any
 
-from flask import Response, request
+from flask import Blueprint, Response, request
 
-from bff.sandbox.blueprint import CONTROL_PREFIX, bp, json_response, simulator
+from bff.sandbox.blueprint import CONTROL_PREFIX, json_response, simulator
 from bff.sandbox.errors import KardError
+
+bp = Blueprint("control", __name__)
 
 _FAULT_FIELDS = {
     "status": "status",

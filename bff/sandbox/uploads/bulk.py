@@ -12,10 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bff.sandbox.ingest import FILE_TYPES, FileFailed, Outcome
-from bff.sandbox.resources import iso
+from bff.sandbox.documents.resources import iso
+from bff.sandbox.uploads.ingest import FILE_TYPES, FileFailed, Outcome
+from bff.sandbox.uploads.webhooks import ISSUER_NAME
 from bff.sandbox.validation import BodyErrors, data_array, non_empty_string
-from bff.sandbox.webhooks import ISSUER_NAME
 
 FILE_PROCESSING_RESULT = "fileProcessingResult"
 UPLOADS_BUCKET = "kard-uploads"
