@@ -38,6 +38,39 @@ def test_a_pure_module_loads_no_flask(module):
     assert found.stdout.split() == [], f"import {module} loads {found.stdout.strip()}"
 
 
+def test_a_production_worker_never_imports_the_simulator(tmp_path):
+    probe = (
+        "import sys\n"
+        "from bff import create_app\n"
+        "from bff.server import worker_app\n"
+        "worker_app(threads=1)\n"
+        "print(*sorted(m for m in sys.modules if m.startswith('bff.sandbox')), flush=True)\n"
+        "import os; os._exit(0)\n"  # the worker's delivery threads would keep it alive
+    )
+    production = {
+        "KARD_ENV": "production",
+        "KARD_API_URL": "http://127.0.0.1:9",
+        "KARD_AUTH_URL": "http://127.0.0.1:9/v2/auth/token",
+        "KARD_CLIENT_ID": "id",
+        "KARD_CLIENT_SECRET": "secret",
+        "KARD_ORGANIZATION_ID": "org",
+        "BFF_AUTH_MODE": "hs256",
+        "BFF_JWT_SECRET": "s" * 32,
+        "BFF_STATE_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+    found = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=PACKAGE.parent,
+        env=production,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert found.stdout.split() == [], f"a production worker imports {found.stdout.strip()}"
+
+
 def test_the_package_has_no_import_cycle():
     graph = _import_graph()
     cycles = {frozenset(knot) for knot in _knots(graph)}
