@@ -1,5 +1,5 @@
-"""The HTML pages served from `static/`, each with a Content Security Policy fit for it, and their
-scripts and stylesheets.
+"""The HTML pages, each with a Content Security Policy fit for it, and their scripts and
+stylesheets: the top-level `static/` folder, installed as the package `bff.static`.
 
 Every page loads scripts, styles and data from this origin only (no CDNs, no inline scripts).
 The WebView stand-in may be framed by this origin and `BFF_CORS_ORIGINS`; the other pages by no one.
@@ -8,7 +8,7 @@ A page is served only by its route: `/static/` serves scripts and stylesheets, n
 stand-in's own files only in sandbox, like the stand-in.
 """
 
-from pathlib import Path
+from importlib.resources import files
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, send_from_directory
@@ -19,7 +19,8 @@ from bff.webview import absolute_webview_url
 
 bp = Blueprint("pages", __name__)
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+# A folder on disk in a checkout (an editable install) and in an installed wheel alike.
+STATIC_DIR = files("bff.static")
 ASSET_SUFFIXES = (".css", ".js")
 SANDBOX_ASSETS = ("sandbox-webview.css", "sandbox-webview.js", "webview/")
 

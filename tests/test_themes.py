@@ -392,8 +392,8 @@ def test_fuzzed_decode_values_never_give_a_500(client, value):
 
 
 def test_the_pages_theme_schema_matches_the_bffs():
-    """The studio and the stand-in read their token names from bff/static/theme-schema.js."""
-    schema = Path(__file__).resolve().parents[1] / "bff" / "static" / "theme-schema.js"
+    """The studio and the stand-in read their token names from static/theme-schema.js."""
+    schema = Path(__file__).resolve().parents[1] / "static" / "theme-schema.js"
     script = (
         f"const m = await import({json.dumps(schema.as_uri())});"
         "console.log(JSON.stringify({colors: m.COLOR_TOKENS.map((t) => t[0]),"

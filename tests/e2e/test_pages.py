@@ -9,7 +9,7 @@ import pytest
 from bff import create_app
 from tests.servers import serve
 
-STATIC = Path(__file__).resolve().parents[2] / "bff" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "static"
 PAGE_FILES = sorted(path.name for path in STATIC.glob("*.html"))
 SANDBOX_ONLY = [
     "/sandbox/webview",
