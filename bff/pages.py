@@ -5,9 +5,12 @@ Every page loads scripts, styles and data from this origin only (no CDNs, no inl
 The WebView stand-in may be framed by this origin and `BFF_CORS_ORIGINS`; the other pages by no one.
 No page sends a Referer: WebView URLs carry a token in their query.
 A page is served only by its route: `/static/` serves scripts and stylesheets, never HTML, and the
-stand-in's own files only in sandbox, like the stand-in.
+stand-in's own files only in sandbox, like the stand-in. One script is not a file:
+`/static/theme-limits.js` holds the limits of `bff.themes.codec` that the studio's fields enforce
+too, so the page and the server share one number.
 """
 
+import json
 from importlib.resources import files
 from urllib.parse import urlsplit
 
@@ -15,6 +18,7 @@ from flask import Blueprint, Response, send_from_directory
 
 from bff.current import settings
 from bff.errors import NotFound
+from bff.themes import codec
 from bff.webview import absolute_webview_url
 
 bp = Blueprint("pages", __name__)
@@ -59,6 +63,13 @@ def show_sandbox_webview():
         raise NotFound("No such endpoint.")
     ancestors = " ".join(["'self'", *settings().cors_origins])
     return _page("sandbox-webview.html", frame_src="'none'", frame_ancestors=ancestors)
+
+
+@bp.get("/static/theme-limits.js")
+def send_theme_limits():
+    """Serve the theme limits the studio's fields share with the BFF, as a JavaScript module."""
+    script = f"export const MAX_LABEL_LENGTH = {json.dumps(codec.MAX_LABEL_LENGTH)};\n"
+    return _with_headers(Response(script, mimetype="text/javascript"), _ASSET_POLICY)
 
 
 @bp.get("/static/<path:filename>")

@@ -2,6 +2,7 @@
 // and the location bridge exactly as Kard's WebView guide describes it.
 
 import { requestJson } from "./http.js";
+import { cloneTemplate } from "./template.js";
 
 const RENEW_BEFORE_MS = 60_000;
 const MIN_RENEW_DELAY_MS = 5_000;
@@ -15,19 +16,15 @@ let session = null; // {url, expiresAt, origin, userId, themeName}
 let renewTimer = null;
 
 function log(direction, type, origin, note = "") {
-  const entry = document.createElement("li");
-  entry.className = `entry ${direction}`;
+  const entry = cloneTemplate("log-entry-template");
+  entry.classList.add(direction);
   entry.dataset.direction = direction;
   entry.dataset.type = type;
-  const parts = [
-    Object.assign(document.createElement("span"), { className: "direction", textContent: direction }),
-    Object.assign(document.createElement("code"), { className: "type", textContent: type }),
-    Object.assign(document.createElement("span"), { className: "origin", textContent: origin }),
-  ];
-  if (note) {
-    parts.push(Object.assign(document.createElement("span"), { className: "note", textContent: note }));
-  }
-  entry.append(...parts);
+  entry.querySelector(".direction").textContent = direction;
+  entry.querySelector(".type").textContent = type;
+  entry.querySelector(".origin").textContent = origin;
+  if (note) entry.querySelector(".note").textContent = note;
+  else entry.querySelector(".note").remove();
   $("message-log").append(entry);
   entry.scrollIntoView({ block: "nearest" });
 }

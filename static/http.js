@@ -23,18 +23,32 @@ export function errorsText(errors) {
     .join(" ");
 }
 
-/** Send a request with an optional JSON body and bearer token; answer the JSON body it gets back. */
-export async function requestJson(url, { method = "GET", body, token } = {}) {
+/** The errors as one line of their details alone, for a place that already says what failed. */
+export function detailsText(errors) {
+  return errors
+    .map(({ title, detail }) => detail || title)
+    .filter(Boolean)
+    .join(" ");
+}
+
+/**
+ * Send a request with an optional JSON body and bearer token; answer the JSON body it gets back.
+ * A request cancelled through `signal` rejects with the signal's reason, never a RequestError.
+ */
+export async function requestJson(url, { method = "GET", body, token, signal } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
   try {
-    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    response = await fetch(url, { method, headers, body: payload, signal });
   } catch {
+    signal?.throwIfAborted();
     throw new RequestError(unreachableMessage());
   }
   const data = await response.json().catch(() => ({}));
+  signal?.throwIfAborted();
   if (!response.ok) {
     const errors = Array.isArray(data?.errors) ? data.errors : [];
     const message = errorsText(errors) || `The BFF answered ${response.status}.`;

@@ -2,9 +2,10 @@
 // the user's offers (with working CTAs) and, when the map section is shown, asks the container
 // for the device location (Kard's Location Message Passing Contract) to list nearby offers.
 
-import { requestJson } from "/static/http.js";
-import { formatMiles, milesBetween } from "/static/webview/geo.js";
-import { applyTheme, decodeTheme, labelsOf, showMapOf } from "/static/webview/theme.js";
+import { requestJson } from "./http.js";
+import { cloneTemplate } from "./template.js";
+import { formatMiles, milesBetween } from "./webview/geo.js";
+import { applyTheme, decodeTheme, labelsOf, showMapOf } from "./webview/theme.js";
 
 // The BFF answers for the Kard it is configured with: its embedded simulator or KARD_API_URL's.
 const API = "/sandbox/webview/api";
@@ -15,27 +16,21 @@ const query = new URLSearchParams(window.location.search);
 const token = query.get("token") || "";
 const theme = decodeTheme(query.get("theme"));
 
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "class") node.className = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value);
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined && child !== "") node.append(child);
-  }
-  return node;
-}
-
+/** A request to this page's API, with the page's token. */
 function api(path, { method = "GET" } = {}) {
   return requestJson(API + path, { method, token });
 }
 
+/** Set the text of the element matching `selector` in `node`, or remove it when there is none. */
+function fill(node, selector, text) {
+  const part = node.querySelector(selector);
+  if (text) part.textContent = text;
+  else part.remove();
+}
+
 function fail(message) {
-  const error = $("error");
-  error.replaceChildren(el("strong", {}, "This rewards page can't be shown. "), message);
-  error.hidden = false;
+  $("error-text").textContent = message;
+  $("error").hidden = false;
   $("nearby").hidden = true;
   $("offers-section").hidden = true;
 }
@@ -55,36 +50,27 @@ function offerCard(offer) {
   const { name, components = {} } = offer.attributes;
   const tags = [...(components.detailTags || []), ...(components.tags || [])];
   const titleId = `offer-${offer.id}-name`;
-  const card = el(
-    "li",
-    { class: "offer card", dataset: { offerId: offer.id }, "aria-labelledby": titleId },
-    el("div", { class: "logo", "aria-hidden": "true" }, name.slice(0, 1).toUpperCase()),
-    el(
-      "div",
-      { class: "offer-body" },
-      el("h3", { class: "offer-name", id: titleId }, name),
-      el("p", { class: "reward" }, rewardText(offer)),
-      components.boostedReward
-        ? el("p", { class: "boosted" }, `Boost to ${components.boostedReward}`)
-        : null,
-      components.shortDescription
-        ? el("p", { class: "short-description" }, components.shortDescription)
-        : null,
-      tags.length
-        ? el("ul", { class: "tags", "aria-label": "Tags" }, tags.map((t) => el("li", { class: "tag" }, t)))
-        : null,
-    ),
-  );
+  const card = cloneTemplate("offer-template");
+  card.dataset.offerId = offer.id;
+  card.setAttribute("aria-labelledby", titleId);
+  card.querySelector(".logo").textContent = name.slice(0, 1).toUpperCase();
+  Object.assign(card.querySelector(".offer-name"), { id: titleId, textContent: name });
+  card.querySelector(".reward").textContent = rewardText(offer);
+  fill(card, ".boosted", components.boostedReward && `Boost to ${components.boostedReward}`);
+  fill(card, ".short-description", components.shortDescription);
+  const tagList = card.querySelector(".tags");
+  const tag = tagList.firstElementChild; // the template's one tag: a copy for each of the offer's
+  tagList.replaceChildren(...tags.map((text) => Object.assign(tag.cloneNode(), { textContent: text })));
+  if (!tags.length) tagList.remove();
   const cta = components.cta;
   const action = cta?.action?.url?.split("/").pop();
+  const button = card.querySelector("button.cta");
   if (cta && (action === "activate" || action === "boost")) {
-    const button = el(
-      "button",
-      { type: "button", class: `cta ${String(cta.buttonStyle || "PRIMARY").toLowerCase()}` },
-      cta.buttonText,
-    );
+    button.classList.add(String(cta.buttonStyle || "PRIMARY").toLowerCase());
+    button.textContent = cta.buttonText;
     button.addEventListener("click", () => act(card, offer, action, button));
-    card.append(el("div", { class: "offer-actions" }, button));
+  } else {
+    card.querySelector(".offer-actions").remove();
   }
   return card;
 }
@@ -119,7 +105,7 @@ function showCardError(card, message) {
     return;
   }
   if (!line) {
-    line = el("p", { class: "card-error", role: "alert" });
+    line = cloneTemplate("card-error-template");
     card.append(line);
   }
   line.textContent = message;
@@ -160,18 +146,15 @@ async function loadNearby(coords) {
         .map((ref) => offers.get(ref.id))
         .filter(Boolean)
         .map((offer) => `${offer.attributes.name}: ${rewardText(offer)}`);
-      return el(
-        "li",
-        { class: "location card", dataset: { locationId: location.id, miles: miles.toFixed(3) } },
-        el(
-          "div",
-          { class: "location-head" },
-          el("h3", { class: "location-name" }, name),
-          el("span", { class: "distance", "aria-label": `${miles.toFixed(1)} miles away` }, formatMiles(miles)),
-        ),
-        el("p", { class: "address" }, addressText(address)),
-        offerNames.length ? el("p", { class: "location-offers" }, offerNames.join(" · ")) : null,
-      );
+      const item = cloneTemplate("location-template");
+      Object.assign(item.dataset, { locationId: location.id, miles: miles.toFixed(3) });
+      item.querySelector(".location-name").textContent = name;
+      const distance = item.querySelector(".distance");
+      distance.textContent = formatMiles(miles);
+      distance.setAttribute("aria-label", `${miles.toFixed(1)} miles away`);
+      item.querySelector(".address").textContent = addressText(address);
+      fill(item, ".location-offers", offerNames.join(" · "));
+      return item;
     });
     $("nearby-list").replaceChildren(...items);
     status.textContent = !items.length

@@ -1,6 +1,6 @@
 // The theme studio: edit a WebView theme, preview it, validate and encode it through the BFF.
 
-import { requestJson } from "./http.js";
+import { detailsText, requestJson } from "./http.js";
 import { buildForm, clearErrors, clearFieldError, fillTheme, readTheme, setFieldError, showErrors } from "./studio/form.js";
 import { buildPreviews, contrastChecks, renderPreview, shownModes } from "./studio/preview.js";
 import { AA } from "./theme-schema.js";
@@ -11,7 +11,7 @@ const OUTPUTS = ["encoded-value", "webview-url", "theme-json"];
 const SANDBOX_ONLY = "Only in the sandbox: this BFF has no POST /dev/session (KARD_ENV is not sandbox).";
 const $ = (id) => document.getElementById(id);
 
-let validation = 0; // sequence number of the latest encode request
+let encoding = null; // the AbortController of the encode request in flight
 let timer = null;
 let lastJson = null; // the latest normalized theme the server accepted
 
@@ -19,10 +19,6 @@ function setStatus(message, kind = "") {
   const status = $("status");
   status.textContent = message;
   status.dataset.kind = kind;
-}
-
-function errorText(errors) {
-  return errors.map((e) => e.detail || e.title).filter(Boolean).join(" ");
 }
 
 /** Re-render the preview now; validate and encode after a pause in the edits. */
@@ -33,18 +29,18 @@ function changed() {
 }
 
 async function validate() {
-  const sequence = ++validation;
+  encoding?.abort(); // a newer edit is being validated: the answer for the older one is moot
+  const { signal } = (encoding = new AbortController());
   const theme = readTheme();
   let encoded;
   try {
-    encoded = await requestJson(`${API}/encode`, { method: "POST", body: theme });
+    encoded = await requestJson(`${API}/encode`, { method: "POST", body: theme, signal });
   } catch (error) {
-    if (sequence !== validation) return; // a newer edit is being validated
+    if (signal.aborted) return;
     if (error.status === 422) showInvalid(error.errors);
     else showStale(error.message);
     return;
   }
-  if (sequence !== validation) return;
   clearErrors();
   lastJson = encoded.json;
   showOutputs(encoded.theme, encoded.json);
@@ -72,7 +68,7 @@ function showInvalid(errors) {
   const count = errors.length - unplaced.length;
   const parts = [];
   if (count) parts.push(`${count} field${count === 1 ? "" : "s"} to fix.`);
-  if (unplaced.length) parts.push(errorText(unplaced));
+  if (unplaced.length) parts.push(detailsText(unplaced));
   setStatus(parts.join(" "), "error");
   markOutputs(`No output until the theme is valid: ${parts.join(" ")}`);
 }
@@ -139,7 +135,7 @@ async function importTheme(event) {
   try {
     decoded = await requestJson(`${API}/decode`, { method: "POST", body });
   } catch (error) {
-    setFieldError(input, (error.status && errorText(error.errors)) || error.message);
+    setFieldError(input, (error.status && detailsText(error.errors)) || error.message);
     input.focus();
     return;
   }
@@ -158,12 +154,7 @@ async function loadNamedThemes() {
     setFieldError(select, `The named themes could not be loaded. ${error.message}`);
   }
   const byName = new Map(themes.map((t) => [t.name, t.json]));
-  for (const { name } of themes) {
-    const option = document.createElement("option");
-    option.value = name;
-    option.textContent = name;
-    select.append(option);
-  }
+  for (const { name } of themes) select.append(new Option(name, name));
   select.addEventListener("change", () => {
     fillTheme(select.value ? byName.get(select.value) : {});
     setStatus(select.value ? `Started from ${select.value}.` : "Started from a blank theme.");

@@ -89,7 +89,7 @@ def test_an_installed_wheel_serves_every_page_and_asset(wheel, tmp_path):
     }
     assets = [name for name in files if not name.endswith(".html")]
     refused = ["/static/__init__.py", *(f"/static/{page}" for page in PAGES.values())]
-    paths = [*PAGES, *(f"/static/{name}" for name in assets), *refused]
+    paths = [*PAGES, *(f"/static/{name}" for name in assets), "/static/theme-limits.js", *refused]
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     result = subprocess.run(
         [venv / "bin" / "python", "-c", SERVE, str(tmp_path / "state"), *paths],
@@ -109,5 +109,6 @@ def test_an_installed_wheel_serves_every_page_and_asset(wheel, tmp_path):
         assert answers[path] == [200, files[name]], path
     for name in assets:
         assert answers[f"/static/{name}"] == [200, files[name]], name
+    assert answers["/static/theme-limits.js"][0] == 200  # rendered by bff.pages, not a file
     for path in refused:  # a page only through its route, with its headers; no Python file
         assert answers[path][0] == 404, path

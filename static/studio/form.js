@@ -1,70 +1,53 @@
 // The studio's form: one control per theme token; read it as a theme, fill it from a theme.
 
+import { cloneTemplate } from "../template.js";
+import { MAX_LABEL_LENGTH } from "../theme-limits.js";
 import { COLOR_TOKENS, DEFAULT_COLORS, DEFAULT_RADII, LABELS, MODES, RADIUS_TOKENS } from "../theme-schema.js";
 import { toHex } from "./color.js";
 
 const $ = (id) => document.getElementById(id);
 
-function element(tag, attributes = {}, text = "") {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  if (text) node.textContent = text;
-  return node;
+/**
+ * A copy of the template `templateId` for the theme field at `pointer`: its first label and its
+ * text input named `id`, the input tied to its error line. Answers the field and its input.
+ */
+function fieldFrom(templateId, { id, label, pointer, placeholder }) {
+  const field = cloneTemplate(templateId);
+  Object.assign(field.querySelector("label"), { htmlFor: id, textContent: label });
+  const input = field.querySelector("input[type='text']");
+  Object.assign(input, { id, name: id, placeholder });
+  input.dataset.pointer = pointer;
+  input.setAttribute("aria-describedby", `${id}-error`);
+  field.querySelector(".field-error").id = `${id}-error`;
+  return { field, input };
 }
 
-/** A text input for the theme field at `pointer`, tied to its error line. */
-function textInput(id, pointer, attributes) {
-  return element("input", {
-    id,
-    name: id,
-    type: "text",
-    autocomplete: "off",
-    spellcheck: "false",
-    "data-pointer": pointer,
-    "aria-describedby": `${id}-error`,
-    ...attributes,
-  });
-}
-
-/** A labelled text field with its error line; returns the wrapper. */
-function textField({ id, label, pointer, placeholder, maxLength }) {
-  const wrapper = element("div", { class: "field" });
-  wrapper.append(element("label", { for: id }, label));
-  const input = textInput(id, pointer, { placeholder });
+/** A labelled text field with its error line. */
+function textField({ maxLength, ...names }) {
+  const { field, input } = fieldFrom("text-field-template", names);
   if (maxLength) input.maxLength = maxLength;
-  wrapper.append(input, element("p", { id: `${id}-error`, class: "field-error" }));
-  return wrapper;
+  return field;
 }
 
 /** A color token: a text field for any CSS color and a picker kept in step with it. */
 function colorField(mode, token, label) {
   const id = `${mode}-${token}`;
-  const wrapper = element("div", { class: "field color-field" });
-  wrapper.append(element("label", { for: id }, label));
-  const row = element("div", { class: "color-row" });
-  const pickerLabel = element("label", { for: `${id}-picker`, class: "visually-hidden" });
-  pickerLabel.textContent = `${label} (${mode}), color picker`;
-  const picker = element("input", {
-    id: `${id}-picker`,
-    type: "color",
-    class: "picker unset",
-    "data-for": id,
-    value: DEFAULT_COLORS[mode][token],
-  });
-  const input = textInput(id, `/styles/${mode}/${token}`, {
-    "data-mode": mode,
-    "data-token": token,
-    placeholder: DEFAULT_COLORS[mode][token],
-  });
+  const pointer = `/styles/${mode}/${token}`;
+  const placeholder = DEFAULT_COLORS[mode][token];
+  const { field, input } = fieldFrom("color-field-template", { id, label, pointer, placeholder });
+  Object.assign(input.dataset, { mode, token });
+  const pickerLabel = field.querySelector("label.visually-hidden");
+  Object.assign(pickerLabel, { htmlFor: `${id}-picker`, textContent: `${label} (${mode}), color picker` });
+  const picker = field.querySelector("input[type='color']");
+  Object.assign(picker, { id: `${id}-picker`, defaultValue: DEFAULT_COLORS[mode][token] });
+  picker.dataset.for = id;
   picker.addEventListener("input", () => {
     input.value = picker.value;
     picker.classList.remove("unset");
     input.dispatchEvent(new Event("input", { bubbles: true }));
   });
   input.addEventListener("input", () => syncPicker(input));
-  row.append(pickerLabel, picker, input);
-  wrapper.append(row, element("p", { id: `${id}-error`, class: "field-error" }));
-  return wrapper;
+  return field;
 }
 
 /** Set a color field's picker from its text, when the text is a color a picker can show. */
@@ -91,7 +74,8 @@ export function buildForm() {
   const labels = $("labels-fields");
   for (const [key, label, fallback] of LABELS) {
     const pointer = `/labels/${key}`;
-    labels.append(textField({ id: `label-${key}`, label, pointer, placeholder: fallback, maxLength: 60 }));
+    const maxLength = MAX_LABEL_LENGTH;
+    labels.append(textField({ id: `label-${key}`, label, pointer, placeholder: fallback, maxLength }));
   }
   const radii = $("radius-fields");
   for (const [key, label] of RADIUS_TOKENS) {

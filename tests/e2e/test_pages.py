@@ -58,7 +58,10 @@ def test_no_page_is_served_as_a_static_file(live_bff, name):
     _assert_json_404(httpx.get(f"{live_bff}/static/{name}"))
 
 
-@pytest.mark.parametrize("path", ["/static/site.css", "/static/theme-studio.js", *SANDBOX_ONLY[1:]])
+@pytest.mark.parametrize(
+    "path",
+    ["/static/site.css", "/static/theme-studio.js", "/static/theme-limits.js", *SANDBOX_ONLY[1:]],
+)
 def test_static_assets_carry_the_baseline_headers(live_bff, path):
     response = httpx.get(live_bff + path)
     assert response.status_code == 200

@@ -221,6 +221,37 @@ def test_show_map_toggles_the_map_and_the_theme(page: Page, live_bff):
     expect(page.locator("#theme-json")).to_have_value(containing('"showMap": true'))
 
 
+def test_the_label_fields_take_the_bffs_label_limit(page: Page, live_bff, problems):
+    """The studio reads the limit from the BFF (/static/theme-limits.js), not from a copy."""
+    open_studio(page, live_bff)
+    for key in codec.LABELS:
+        field = page.locator(f"#label-{key}")
+        expect(field).to_have_attribute("maxlength", str(codec.MAX_LABEL_LENGTH))
+    page.fill("#label-offersTitle", "x" * (codec.MAX_LABEL_LENGTH + 5))
+    expect(page.locator("#label-offersTitle")).to_have_value("x" * codec.MAX_LABEL_LENGTH)
+
+
+def test_a_newer_edit_cancels_the_encode_request_of_the_older_one(page: Page, live_bff, problems):
+    open_studio(page, live_bff)
+    held = []
+
+    def hold_the_first(route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)  # never answered: the page has to give up on it
+
+    page.route("**/api/v1/themes/encode", hold_the_first)
+    with page.expect_request("**/api/v1/themes/encode"):
+        page.fill("#label-offersTitle", "Older")
+    with page.expect_event("requestfailed") as cancelled:
+        page.fill("#label-offersTitle", "Newer")
+    assert cancelled.value.url.endswith("/api/v1/themes/encode")
+    assert cancelled.value.failure == "net::ERR_ABORTED"
+    expect(page.locator("#theme-json")).to_have_value(containing("Newer"))
+    expect(page.locator("#status")).to_have_text("Theme is valid.")
+
+
 def test_copy_and_download(page: Page, live_bff):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     open_studio(page, live_bff)
