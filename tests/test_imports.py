@@ -24,29 +24,11 @@ PURE_MODULES = [
 
 @pytest.mark.parametrize("module", PURE_MODULES)
 def test_a_pure_module_loads_no_flask(module):
-    probe = (
-        f"import sys, {module}; "
-        "print(*sorted(m for m in sys.modules if m.partition('.')[0] in ('flask', 'werkzeug')))"
-    )
-    found = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=PACKAGE.parent,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert found.stdout.split() == [], f"import {module} loads {found.stdout.strip()}"
+    loaded = _modules_loaded_by(f"import {module}", prefixes=("flask", "werkzeug"))
+    assert loaded == [], f"import {module} loads {loaded}"
 
 
 def test_a_production_worker_never_imports_the_simulator(tmp_path):
-    probe = (
-        "import sys\n"
-        "from bff import create_app\n"
-        "from bff.server import worker_app\n"
-        "worker_app(threads=1)\n"
-        "print(*sorted(m for m in sys.modules if m.startswith('bff.sandbox')), flush=True)\n"
-        "import os; os._exit(0)\n"  # the worker's delivery threads would keep it alive
-    )
     production = {
         "KARD_ENV": "production",
         "KARD_API_URL": "http://127.0.0.1:9",
@@ -59,16 +41,28 @@ def test_a_production_worker_never_imports_the_simulator(tmp_path):
         "BFF_STATE_DIR": str(tmp_path),
         "PATH": "/usr/bin:/bin",
     }
+    code = "from bff.server import worker_app; worker_app(threads=1)"
+    loaded = _modules_loaded_by(code, prefixes=("bff.sandbox",), env=production)
+    assert loaded == [], f"a production worker imports {loaded}"
+
+
+def _modules_loaded_by(code: str, *, prefixes: tuple[str, ...], env=None) -> list[str]:
+    """The modules under `prefixes` that `code` leaves loaded in a fresh interpreter."""
+    probe = (
+        f"import os, sys\n{code}\n"
+        f"print(*sorted(m for m in sys.modules if m.startswith({prefixes!r})), flush=True)\n"
+        "os._exit(0)\n"  # a worker's delivery threads would keep the process alive
+    )
     found = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=PACKAGE.parent,
-        env=production,
+        env=env,
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
     )
-    assert found.stdout.split() == [], f"a production worker imports {found.stdout.strip()}"
+    return found.stdout.split()
 
 
 def test_the_package_has_no_import_cycle():
