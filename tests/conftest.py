@@ -95,7 +95,11 @@ def clean_redis(redis_url):
 
 @pytest.fixture(scope="session", autouse=True)
 def _run_in_a_temp_dir(tmp_path_factory):
-    """Run the tests in a temp directory, so the default `BFF_STATE_DIR` (`instance/`) is one."""
+    """Run the tests in a temp directory: what lands relative to where they run (hypothesis's
+    database, an app or command left on the default `BFF_STATE_DIR`) never lands in the checkout."""
+    directory = tmp_path_factory.mktemp("cwd")
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+        monkeypatch.chdir(directory)
+        # Hypothesis took the directory pytest started in (the checkout) when it was imported.
+        monkeypatch.setenv("HYPOTHESIS_STORAGE_DIRECTORY", str(directory / ".hypothesis"))
         yield

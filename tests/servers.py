@@ -39,10 +39,11 @@ def free_port() -> int:
 
 
 def kard_bff(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """Run one `kard-bff` command to its end in its own process; its output as text."""
+    """Run one `kard-bff` command to its end in its own process; its output as text. It runs
+    where the tests run (a temp directory: see conftest), so a command left on the default
+    `BFF_STATE_DIR` keeps its state there, not in the checkout."""
     return subprocess.run(
         [sys.executable, "-m", "bff.cli", *args],
-        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
