@@ -52,8 +52,13 @@ CLOCK_SKEW_SECONDS = 30
 # withdrawn from the JWKS stops working when the key set is next fetched.
 VERIFIED_CACHE_SECONDS = 300
 VERIFIED_CACHE_SIZE = 10_000
-# PyJWT would check these on the system clock: `_check_times` checks them on the verifier's.
-ON_THIS_CLOCK = {"verify_iat": False, "verify_nbf": False, "verify_exp": False}
+# PyJWT checks a signed token's required claims, then iat, nbf and exp (on the system clock),
+# then iss, aud, sub and jti. The verifier keeps that order with the times on its own clock:
+# the signature and required claims first, then `_check_times`, then the claims that remain,
+# so a token wrong in two ways is told the problem PyJWT would name first.
+SIGNATURE_AND_REQUIRED_CLAIMS = {
+    f"verify_{claim}": False for claim in ("iat", "nbf", "exp", "iss", "aud", "sub", "jti")
+}
 # Why a token is refused, by PyJWT's error class (the most specific class in its MRO wins).
 REFUSALS: dict[type[Exception], str] = {
     jwt.ExpiredSignatureError: "The session token has expired.",
@@ -118,15 +123,21 @@ class SessionVerifier:
                 token,
                 key,
                 algorithms=self._algorithms,
+                options={"require": self._required_claims(), **SIGNATURE_AND_REQUIRED_CLAIMS},
+            )
+            _check_times(claims, self._clock())
+            jwt.decode(  # the signature is verified: the claims that remain
+                token,
                 issuer=self._issuer,
                 audience=self._audience,
                 options={
-                    "require": self._required_claims(),
+                    "verify_signature": False,
+                    "verify_iss": True,
                     "verify_aud": bool(self._audience),
-                    **ON_THIS_CLOCK,
+                    "verify_sub": True,
+                    "verify_jti": True,
                 },
             )
-            _check_times(claims, self._clock())
         except jwt.PyJWTError as exc:
             raise _invalid(_refusal(exc)) from exc
         # No float(): an `exp` of 10**400 is a valid JSON number, and too large for a float.
