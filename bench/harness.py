@@ -1,8 +1,11 @@
-"""What every benchmark here shares: child processes, CPU accounting from /proc, and wrk runs.
+"""What every benchmark here shares: child processes on free loopback ports, CPU accounting
+from /proc, wrk runs, and the report each run keeps. The tests take their free ports from here
+too (they may import the benchmarks; nothing imports the tests).
 
 Every child runs in its own session, so it and its children stop as one process group. CPU
 milliseconds per request are utime+stime of a server's whole process tree over a measured run,
-divided by the requests wrk completed.
+divided by the requests wrk completed. A benchmark runs as `python -m bench.<name>`, through
+`run_main(main)`.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 
@@ -72,13 +78,31 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
         os.killpg(process.pid, signum)
 
 
-def raise_on_sigterm(signum: int, frame: object) -> None:
+def run_main(main: Callable[[], int]) -> NoReturn:
+    """Run a benchmark's `main` as its command: SIGTERM and Ctrl-C stop its children too."""
+    signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        stop_all()
+        sys.exit(130)
+
+
+def _raise_on_sigterm(signum: int, frame: object) -> None:
     """A SIGTERM handler that unwinds like an exception, so `finally` stops the children."""
     raise SystemExit(128 + signum)
 
 
+def save_report(name: str, stamp: str, lines: list[str]) -> None:
+    """Print a run's report and keep it as bench/results/<name>-<stamp>.txt."""
+    text = "\n".join(lines)
+    print(text)
+    (RESULTS / f"{name}-{stamp}.txt").write_text(text + "\n")
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now (free when asked: a server
+    started on it at once gets it)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -242,13 +266,20 @@ def run_wrk(target: Target, concurrency: int, seconds: int) -> dict:
     done = subprocess.run(
         wrk_command(target, concurrency, seconds), capture_output=True, text=True, check=False
     )
+    stats = wrk_stats(target, done)
+    if stats["socket_errors"]:
+        print(f"  warning: {target.name} c={concurrency}: {stats['socket_errors_text']}")
+    return stats
+
+
+def wrk_stats(target: Target, done: subprocess.CompletedProcess[str]) -> dict:
+    """The parsed numbers of a finished wrk run; fail loudly if wrk failed or an answer was
+    not 2xx."""
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}{done.stdout}")
     stats = parse_wrk(done.stdout)
     if stats["non_2xx"]:
         raise RuntimeError(f"{target.name}: {stats['non_2xx']} non-2xx answers:\n{done.stdout}")
-    if stats["socket_errors"]:
-        print(f"  warning: {target.name} c={concurrency}: {stats['socket_errors_text']}")
     return stats
 
 
@@ -307,18 +338,22 @@ def measure(target: Target, concurrency: int, seconds: int = DURATION_S) -> Resu
     run measures one core, not the server. Every wrk run opens new connections: a new deal.
     """
     for _ in range(MEASURE_TRIES - 1):
-        result = _measure_once(target, concurrency, seconds)
+        result = measure_once(target, concurrency, seconds)
         if not result.imbalanced:
             return result
         print("    one worker took the whole load; measuring again", flush=True)
-    return _measure_once(target, concurrency, seconds)
+    return measure_once(target, concurrency, seconds)
 
 
-def _measure_once(target: Target, concurrency: int, seconds: int) -> Result:
-    run_wrk(target, concurrency, WARMUP_S)
+Wrk = Callable[[Target, int, int], dict]  # (target, concurrency, seconds) -> parsed numbers
+
+
+def measure_once(target: Target, concurrency: int, seconds: int, wrk: Wrk = run_wrk) -> Result:
+    """Warm up for WARMUP_S, then measure `target` for `seconds`; `wrk` runs the load."""
+    wrk(target, concurrency, WARMUP_S)
     pids = process_tree(target.pid)
     cpu_before, host_before = [cpu_seconds([pid]) for pid in pids], host_cpu()
-    stats = run_wrk(target, concurrency, seconds)
+    stats = wrk(target, concurrency, seconds)
     cpu_after, host_after = [cpu_seconds([pid]) for pid in pids], host_cpu()
     cpu_by_process = tuple(a - b for a, b in zip(cpu_after, cpu_before, strict=True))
     total, idle, _ = (a - b for a, b in zip(host_after, host_before, strict=True))

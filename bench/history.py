@@ -44,7 +44,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from bench.harness import BIN, RESULTS, ROOT, free_port
+from bench.harness import BIN, RESULTS, ROOT, free_port, save_report
 from bff.history import jsonl
 from bff.kard.transactions import record_errors
 
@@ -424,8 +424,7 @@ def main() -> int:
         f"simulator (Kard's side, not measured above): {processing_s:.1f} s to process the file "
         f"after the PUT; results: {json.dumps(processed.get('errors', processed))[:200]}",
     ]
-    text = "\n".join(report)
-    print(text)
+    save_report("history", stamp, report)
     document = {
         "when": stamp,
         "lines": LINES,
@@ -438,7 +437,6 @@ def main() -> int:
         "selfPeakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     (RESULTS / f"history-{stamp}.json").write_text(json.dumps(document, indent=2) + "\n")
-    (RESULTS / f"history-{stamp}.txt").write_text(text + "\n")
     return 0
 
 

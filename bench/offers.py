@@ -29,9 +29,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -57,7 +55,8 @@ from bench.harness import (
     free_port,
     loadavg,
     measure,
-    raise_on_sigterm,
+    run_main,
+    save_report,
     start,
     start_kard_bff,
     stop_all,
@@ -365,7 +364,6 @@ def setup_notes() -> list[str]:
 
 def main() -> int:
     """Run every measurement, print the report and save it under bench/results/."""
-    signal.signal(signal.SIGTERM, raise_on_sigterm)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     profile_file = RESULTS / f"kard-bff-c32-{stamp}.pyspy.raw"
@@ -393,15 +391,9 @@ def main() -> int:
     report += profile
     if profile_file.exists():
         report.append(f"  raw profile: {profile_file.relative_to(ROOT)}")
-    text = "\n".join(report)
-    print(text)
-    (RESULTS / f"offers-{stamp}.txt").write_text(text + "\n")
+    save_report("offers", stamp, report)
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        stop_all()
-        sys.exit(130)
+    run_main(main)

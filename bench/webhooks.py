@@ -24,11 +24,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -43,23 +42,24 @@ import redis
 
 from bench.harness import (
     BIN,
+    DURATION_S,
     GUNICORN_OPTIONS,
     RESULTS,
-    cpu_seconds,
+    Result,
+    Target,
     free_port,
-    parse_wrk,
-    process_tree,
-    raise_on_sigterm,
+    measure_once,
+    run_main,
+    save_report,
     start,
     start_kard_bff,
     stop_all,
     wait_ready,
+    wrk_stats,
 )
 
 KEY = "bench-webhook-key"
 PATH = "/webhooks/kard"
-DURATION_S = 10
-WARMUP_S = 2
 CONCURRENCIES = (1, 32)
 NOTIFICATIONS_PER_RUN = 60_000  # more than any run sends: no notification is sent twice
 # wrk sends each thread its own share of the file's pre-signed notifications, in turn.
@@ -90,26 +90,10 @@ end
 
 
 @dataclass(frozen=True)
-class Target:
-    """One receiver under test."""
+class Receiver(Target):
+    """One receiver under test (the notifications come from wrk's script, not `headers`)."""
 
-    name: str
-    url: str
-    pid: int
-    deduplicates: bool  # a notification sent twice would take its shorter, duplicate path
-
-
-@dataclass(frozen=True)
-class Result:
-    """One measured wrk run."""
-
-    target: str
-    concurrency: int
-    requests: int
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    cpu_ms_per_request: float
+    deduplicates: bool = False  # a notification sent twice would take its shorter, duplicate path
 
 
 def notification(number: str) -> bytes:
@@ -148,7 +132,7 @@ def write_notifications(path: Path, run: str) -> None:
 # The receivers.
 
 
-def start_minimal(directory: Path) -> Target:
+def start_minimal(directory: Path) -> Receiver:
     port = free_port()
     command = [str(BIN / "python"), "-m", "gunicorn", *GUNICORN_OPTIONS, "--access-logfile", "-"]
     command += ["--bind", f"127.0.0.1:{port}", "bench.minimal_webhook:app"]
@@ -156,14 +140,14 @@ def start_minimal(directory: Path) -> Target:
     process = start(command, log=log, env=dict(os.environ, BENCH_WEBHOOK_KEY=KEY))
     base = f"http://127.0.0.1:{port}"
     wait_ready(f"{base}/healthz", process, log)
-    return Target("minimal receiver", f"{base}{PATH}", process.pid, deduplicates=False)
+    return Receiver("minimal receiver", f"{base}{PATH}", {}, process.pid)
 
 
-def start_kard_bff_inbox(directory: Path, name: str, redis_url: str | None) -> Target:
+def start_kard_bff_inbox(directory: Path, name: str, redis_url: str | None) -> Receiver:
     """`kard-bff serve` as the offers bench runs it, with a webhook key; Kard is never called."""
     extra = {"KARD_WEBHOOK_KEY": KEY} | ({"REDIS_URL": redis_url} if redis_url else {})
     process, base = start_kard_bff(directory, "http://127.0.0.1:9", name=name, extra=extra)
-    return Target(f"kard-bff, {name} inbox", f"{base}{PATH}", process.pid, deduplicates=True)
+    return Receiver(f"kard-bff, {name} inbox", f"{base}{PATH}", {}, process.pid, deduplicates=True)
 
 
 def start_redis(directory: Path) -> str:
@@ -187,7 +171,7 @@ def start_redis(directory: Path) -> str:
 
 
 @contextmanager
-def receivers(directory: Path) -> Iterator[list[Target]]:
+def receivers(directory: Path) -> Iterator[list[Receiver]]:
     try:
         yield [
             start_minimal(directory),
@@ -201,7 +185,7 @@ def receivers(directory: Path) -> Iterator[list[Target]]:
 # Load.
 
 
-def check_answer(target: Target) -> None:
+def check_answer(target: Receiver) -> None:
     """One notification, by hand: it must be taken (kard-bff: once, not as a duplicate)."""
     body = notification("check")
     answer = httpx.post(
@@ -213,7 +197,8 @@ def check_answer(target: Target) -> None:
         raise RuntimeError(f"{target.name} answered {answer.status_code}: {answer.text}")
 
 
-def run_wrk(target: Target, concurrency: int, seconds: int, directory: Path, run: str) -> dict:
+def run_wrk(target: Receiver, concurrency: int, seconds: int, directory: Path, run: str) -> dict:
+    """Load `target` with wrk for `seconds`, every request a notification new to it."""
     notifications = directory / f"notifications-{run}.txt"
     write_notifications(notifications, run)
     threads = min(concurrency, 2)
@@ -222,34 +207,23 @@ def run_wrk(target: Target, concurrency: int, seconds: int, directory: Path, run
     command += ["--", str(notifications), str(threads)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     notifications.unlink()
-    if done.returncode != 0:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}{done.stdout}")
-    stats = parse_wrk(done.stdout)
-    if stats["non_2xx"]:
-        raise RuntimeError(f"{target.name}: {stats['non_2xx']} non-2xx answers:\n{done.stdout}")
+    stats = wrk_stats(target, done)
     if target.deduplicates and stats["requests"] >= NOTIFICATIONS_PER_RUN:
         raise RuntimeError(f"{target.name}: notifications were sent twice; make more per run")
     return stats
 
 
-def measure(target: Target, concurrency: int, directory: Path) -> Result:
+def measure(target: Receiver, concurrency: int, directory: Path) -> Result:
+    """One notification by hand, then the warm-up and the measured run, each with new ones."""
     check_answer(target)
-    run_wrk(target, concurrency, WARMUP_S, directory, f"{concurrency}-warm-{target.pid}")
-    pids = process_tree(target.pid)
-    before = cpu_seconds(pids)
-    stats = run_wrk(target, concurrency, DURATION_S, directory, f"{concurrency}-{target.pid}")
-    spent = cpu_seconds(pids) - before
-    result = Result(
-        target.name,
-        concurrency,
-        stats["requests"],
-        stats["rps"],
-        stats["p50_ms"],
-        stats["p99_ms"],
-        spent * 1000 / max(stats["requests"], 1),
-    )
-    print(f"  {target.name:<26} c={concurrency:<3} {result.rps:9.1f} rps", flush=True)
-    return result
+    runs = itertools.count()
+
+    def wrk(target: Receiver, concurrency: int, seconds: int) -> dict:
+        return run_wrk(
+            target, concurrency, seconds, directory, f"{concurrency}-{target.pid}-{next(runs)}"
+        )
+
+    return measure_once(target, concurrency, DURATION_S, wrk=wrk)
 
 
 def format_table(results: list[Result]) -> list[str]:
@@ -266,7 +240,7 @@ def format_table(results: list[Result]) -> list[str]:
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, raise_on_sigterm)
+    """Measure every receiver at each concurrency, print the table and save it."""
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     with tempfile.TemporaryDirectory(prefix="kard-bff-bench-webhooks-") as tmp:
@@ -287,15 +261,9 @@ def main() -> int:
         "",
         *format_table(results),
     ]
-    text = "\n".join(report)
-    print(text)
-    (RESULTS / f"webhooks-{stamp}.txt").write_text(text + "\n")
+    save_report("webhooks", stamp, report)
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        stop_all()
-        sys.exit(130)
+    run_main(main)

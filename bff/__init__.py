@@ -1,5 +1,6 @@
 """kard-bff: a backend for frontend in front of the Kard rewards API."""
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -9,13 +10,18 @@ from bff.settings import Settings, load_settings
 if TYPE_CHECKING:
     from flask import Flask
 
+    from bff.current import Clock
+
 # Attribution batches of 1,000 events fit well inside this; anything larger is refused with 413.
 MAX_BODY_BYTES = 1_000_000
 
 
-def create_app(config: Mapping[str, str] | Settings | None = None) -> "Flask":
+def create_app(
+    config: Mapping[str, str] | Settings | None = None, *, clock: "Clock" = time.time
+) -> "Flask":
     """Build the BFF from the environment, or from `config`: environment-style names (in tests),
-    or settings already loaded (the command line)."""
+    or settings already loaded (the command line). Its views and parts read the time from
+    `clock`."""
     # Flask and the parts plugged into it load with the app, not with the package: importing a
     # pure module (bff.kard, bff.themes.codec, bff.errors, ...) loads no Flask.
     from flask import Flask
@@ -35,7 +41,7 @@ def create_app(config: Mapping[str, str] | Settings | None = None) -> "Flask":
     app.response_class = WholeBodyResponse
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    current.init_app(app, settings)
+    current.init_app(app, settings, clock)
     middleware.init_app(app)
     cors.init_app(app, settings.cors_origins)
     session.init_app(app, settings)

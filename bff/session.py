@@ -22,6 +22,7 @@ from cachetools import TTLCache
 from flask import Flask, current_app, g, request
 from jwt.exceptions import InvalidSubjectError
 
+from bff import current
 from bff.errors import Unauthorized
 from bff.jwks import JwksKeys, UnknownKeyError
 from bff.settings import Settings
@@ -51,6 +52,13 @@ CLOCK_SKEW_SECONDS = 30
 # withdrawn from the JWKS stops working when the key set is next fetched.
 VERIFIED_CACHE_SECONDS = 300
 VERIFIED_CACHE_SIZE = 10_000
+# PyJWT checks a signed token's required claims, then iat, nbf and exp (on the system clock),
+# then iss, aud, sub and jti. The verifier keeps that order with the times on its own clock:
+# the signature and required claims first, then `_check_times`, then the claims that remain,
+# so a token wrong in two ways is told the problem PyJWT would name first.
+SIGNATURE_AND_REQUIRED_CLAIMS = {
+    f"verify_{claim}": False for claim in ("iat", "nbf", "exp", "iss", "aud", "sub", "jti")
+}
 # Why a token is refused, by PyJWT's error class (the most specific class in its MRO wins).
 REFUSALS: dict[type[Exception], str] = {
     jwt.ExpiredSignatureError: "The session token has expired.",
@@ -87,7 +95,7 @@ class SessionVerifier:
         self._jwks = JwksKeys(jwks_url, clock=clock) if jwks_url else None
         self._issuer = issuer
         self._audience = audience
-        self._clock = clock  # runs the caches; PyJWT checks `exp` and `nbf` on the system clock
+        self._clock = clock  # runs the caches, and checks `iat`, `nbf` and `exp`
         self._verified: TTLCache[str, tuple[str, float]] = TTLCache(
             VERIFIED_CACHE_SIZE, VERIFIED_CACHE_SECONDS, timer=clock
         )
@@ -115,10 +123,20 @@ class SessionVerifier:
                 token,
                 key,
                 algorithms=self._algorithms,
+                options={"require": self._required_claims(), **SIGNATURE_AND_REQUIRED_CLAIMS},
+            )
+            _check_times(claims, self._clock())
+            jwt.decode(  # the signature is verified: the claims that remain
+                token,
                 issuer=self._issuer,
                 audience=self._audience,
-                leeway=CLOCK_SKEW_SECONDS,
-                options={"require": self._required_claims(), "verify_aud": bool(self._audience)},
+                options={
+                    "verify_signature": False,
+                    "verify_iss": True,
+                    "verify_aud": bool(self._audience),
+                    "verify_sub": True,
+                    "verify_jti": True,
+                },
             )
         except jwt.PyJWTError as exc:
             raise _invalid(_refusal(exc)) from exc
@@ -220,8 +238,8 @@ def _create_dev_key(path: Path) -> None:
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Give the app its session verifier."""
-    app.extensions["session_verifier"] = build_verifier(settings)
+    """Give the app its session verifier, on the app's clock."""
+    app.extensions["session_verifier"] = build_verifier(settings, clock=current.clock(app))
 
 
 def session_verifier() -> SessionVerifier:
@@ -241,6 +259,27 @@ def _bearer_token() -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send the app session token as 'Authorization: Bearer <token>'.")
     return token.strip()
+
+
+def _check_times(claims: dict[str, Any], now: float) -> None:
+    """Check `iat`, `nbf` and `exp` against `now` as PyJWT checks them against the system clock:
+    the same leeway, the same comparisons, the same errors."""
+    leeway = CLOCK_SKEW_SECONDS
+    if "iat" in claims and _seconds(claims, "iat", jwt.InvalidIssuedAtError) > now + leeway:
+        raise jwt.ImmatureSignatureError("The token is not yet valid (iat)")
+    if "nbf" in claims and _seconds(claims, "nbf", jwt.DecodeError) > now + leeway:
+        raise jwt.ImmatureSignatureError("The token is not yet valid (nbf)")
+    if "exp" in claims and _seconds(claims, "exp", jwt.DecodeError) <= now - leeway:
+        raise jwt.ExpiredSignatureError("Signature has expired")
+
+
+def _seconds(claims: dict[str, Any], name: str, error: type[jwt.PyJWTError]) -> int:
+    """The time claim `name` as PyJWT reads it, a whole number; `error` when it is none (text,
+    infinity, NaN, an object)."""
+    try:
+        return int(claims[name])
+    except (ValueError, TypeError, OverflowError):
+        raise error(f"The {name!r} claim must be an integer.") from None
 
 
 def _refusal(error: Exception) -> str:

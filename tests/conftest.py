@@ -1,16 +1,24 @@
-"""Shared fixtures: the Kard simulator on a real port, BFF apps pointed at it, a CLI runner."""
+"""Shared fixtures: the Kard simulator on a real port, BFF apps on each test's own state
+directory (pointed at the simulator, or with the one embedded in them), a clock a test moves,
+a CLI runner."""
 
 import os
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import redis
 from click.testing import CliRunner
+from flask.testing import FlaskClient
 
+from bench.harness import free_port
+from bff import create_app
+from bff.attributions.extension import delivery
 from bff.sandbox import Simulator, create_simulator_app
-from tests.servers import free_port, serve
+from bff.webhooks.extension import dispatcher
+from tests.servers import serve
 
 
 @pytest.fixture(scope="session")
@@ -36,12 +44,86 @@ def kard_url(_simulator_server, simulator) -> str:
 
 
 @pytest.fixture
-def as_user(client):
-    """`as_user(user_id)` gives request headers with a dev session token for that user
-    (from the test module's `client`, a sandbox app)."""
+def state_dir(tmp_path) -> Path:
+    """This test's `BFF_STATE_DIR`: where its apps keep the dev key, the outbox and the inbox."""
+    return tmp_path / "state"
 
-    def headers(user_id: str) -> dict[str, str]:
-        token = client.post("/dev/session", json={"userId": user_id}).get_json()["token"]
+
+@pytest.fixture
+def make_app(state_dir):
+    """`make_app(**config)` builds a sandbox BFF on this test's state directory, with `config`
+    (environment-style names; an empty value unsets one) and `clock=` (the time its views and
+    parts read; `time.time` by default). Its Kard is the simulator embedded in it unless
+    `KARD_API_URL` names one. Its background threads stop when the test ends."""
+    apps = []
+
+    def make(*, clock=time.time, **config):
+        app = create_app({"BFF_STATE_DIR": str(state_dir), **config}, clock=clock)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:  # no thread of this test acts during the next
+        if "dispatcher" in app.extensions:
+            dispatcher(app).stop_worker()
+        if "delivery" in app.extensions:
+            delivery(app).stop_worker()
+
+
+@pytest.fixture
+def app(make_app, kard_url):
+    """A sandbox BFF whose Kard is the simulator on its port."""
+    return make_app(KARD_API_URL=kard_url)
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the test's `app`."""
+    return app.test_client()
+
+
+@pytest.fixture
+def outside_sandbox(kard_url) -> dict[str, str]:
+    """Settings of a BFF outside the sandbox (`KARD_ENV=test`, hs256 sessions) whose Kard is the
+    simulator on its port: `make_app(**outside_sandbox)`."""
+    return {
+        "KARD_ENV": "test",
+        "KARD_API_URL": kard_url,
+        "KARD_AUTH_URL": f"{kard_url}/v2/auth/token",
+        "KARD_CLIENT_ID": "client",
+        "KARD_CLIENT_SECRET": "secret",
+        "KARD_ORGANIZATION_ID": "org-sandbox",
+        "BFF_AUTH_MODE": "hs256",
+        "BFF_JWT_SECRET": "x" * 32,
+    }
+
+
+class Clock:
+    """A clock the test moves by hand; it starts at the real time."""
+
+    def __init__(self):
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock for `make_app(clock=clock)`, or any part that takes one."""
+    return Clock()
+
+
+@pytest.fixture
+def as_user(client):
+    """`as_user(user_id)` gives request headers with a dev session token for that user, minted
+    by the test's `client` (a sandbox app), or by the one given as `as_user(user_id, other)`."""
+
+    def headers(user_id: str, by: FlaskClient = client) -> dict[str, str]:
+        token = by.post("/dev/session", json={"userId": user_id}).get_json()["token"]
         return {"Authorization": f"Bearer {token}"}
 
     return headers
@@ -95,7 +177,11 @@ def clean_redis(redis_url):
 
 @pytest.fixture(scope="session", autouse=True)
 def _run_in_a_temp_dir(tmp_path_factory):
-    """Run the tests in a temp directory, so the default `BFF_STATE_DIR` (`instance/`) is one."""
+    """Run the tests in a temp directory: what lands relative to where they run (hypothesis's
+    database, an app or command left on the default `BFF_STATE_DIR`) never lands in the checkout."""
+    directory = tmp_path_factory.mktemp("cwd")
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+        monkeypatch.chdir(directory)
+        # Hypothesis took the directory pytest started in (the checkout) when it was imported.
+        monkeypatch.setenv("HYPOTHESIS_STORAGE_DIRECTORY", str(directory / ".hypothesis"))
         yield

@@ -3,7 +3,6 @@
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import httpx
 from werkzeug.serving import make_server
+
+from bench.harness import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,18 +32,12 @@ def serve(app, port: int = 0) -> Iterator[str]:
         thread.join()
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on (free when asked; good enough for tests)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def kard_bff(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """Run one `kard-bff` command to its end in its own process; its output as text."""
+    """Run one `kard-bff` command to its end in its own process; its output as text. It runs
+    where the tests run (a temp directory: see conftest), so a command left on the default
+    `BFF_STATE_DIR` keeps its state there, not in the checkout."""
     return subprocess.run(
         [sys.executable, "-m", "bff.cli", *args],
-        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,

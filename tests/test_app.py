@@ -12,7 +12,6 @@ import orjson
 import pytest
 from werkzeug.routing import Map
 
-from bff import create_app
 from bff.kard import KardClient
 from bff.kard.extension import kard
 from tests.servers import ServerProcess, serve
@@ -21,13 +20,8 @@ CLIENT_SECRET = "issuer-secret-7f3a9c"
 
 
 @pytest.fixture
-def app(kard_url):
-    return create_app({"KARD_API_URL": kard_url, "KARD_CLIENT_SECRET": CLIENT_SECRET})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+def app(make_app, kard_url):
+    return make_app(KARD_API_URL=kard_url, KARD_CLIENT_SECRET=CLIENT_SECRET)
 
 
 def test_healthz(client):
@@ -78,9 +72,9 @@ def test_readyz_is_503_when_kard_refuses_a_token(client, simulator):
     assert response.get_json()["errors"][0]["status"] == "503"
 
 
-def test_embedded_sandbox_needs_no_network():
+def test_embedded_sandbox_needs_no_network(make_app):
     """With no KARD_API_URL the BFF reaches its own mounted simulator in-process."""
-    client = create_app({}).test_client()
+    client = make_app().test_client()
     assert client.get("/readyz").status_code == 200
     token = client.post(
         "/sandbox/kard/v2/auth/token", json={"client_id": "a", "client_secret": "b"}
@@ -148,8 +142,8 @@ def test_unexpected_exception_is_json_500_without_details(app, caplog):
     assert "RuntimeError" in caplog.text  # logged for operators
 
 
-def test_cors_allows_only_configured_origins(kard_url):
-    app = create_app({"KARD_API_URL": kard_url, "BFF_CORS_ORIGINS": "https://app.example.com"})
+def test_cors_allows_only_configured_origins(make_app, kard_url):
+    app = make_app(KARD_API_URL=kard_url, BFF_CORS_ORIGINS="https://app.example.com")
     client = app.test_client()
     allowed = client.options(
         "/api/v1/session",
@@ -308,8 +302,8 @@ ODD_PATHS = [
 
 @pytest.mark.parametrize("path", ODD_PATHS, ids=lambda path: path[:40])
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_odd_paths_get_json_never_a_werkzeug_page(path, method):
-    response = create_app({}).test_client().open(path, method=method)
+def test_odd_paths_get_json_never_a_werkzeug_page(make_app, path, method):
+    response = make_app().test_client().open(path, method=method)
     assert response.mimetype != "text/html"
     if response.status_code != 200:
         assert 400 <= response.status_code < 500
@@ -323,15 +317,15 @@ BODY_ENDPOINTS = ["/dev/session", "/api/v1/themes/encode", "/webhooks/kard"]
 
 
 @pytest.fixture(params=["werkzeug", "kard-bff serve"])
-def bff_server(request, kard_url, tmp_path):
+def bff_server(request, make_app, kard_url, state_dir):
     """A real HTTP server for the BFF: Werkzeug's in a thread, or `kard-bff serve` (granian)."""
     config = {
         "KARD_API_URL": kard_url,
         "KARD_WEBHOOK_KEY": "webhook-key-1",
-        "BFF_STATE_DIR": str(tmp_path),
+        "BFF_STATE_DIR": str(state_dir),
     }
     if request.param == "werkzeug":
-        with serve(create_app(config)) as url:
+        with serve(make_app(**config)) as url:
             yield url
     else:
         with ServerProcess(["serve"], env={**os.environ, **config}) as server:

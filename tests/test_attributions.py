@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bff import create_app
 from bff.attributions.delivery import Delivery
 from bff.attributions.extension import delivery
 from bff.attributions.outbox.sqlite import SqliteOutbox
@@ -19,16 +18,6 @@ from tests.json_documents import wrong_types_everywhere
 
 USER = "sandbox-demo-new-customer"
 ATTRIBUTIONS = r"/attributions$"
-
-
-@pytest.fixture
-def app(kard_url, tmp_path):
-    return create_app({"KARD_API_URL": kard_url, "BFF_STATE_DIR": str(tmp_path)})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def _event(number: int, **changes) -> dict:
@@ -137,6 +126,19 @@ def test_a_missing_event_date_is_the_receipt_time(client, as_user, simulator):
     assert _post(client, as_user(USER), [event]).status_code == 202
     (sent,) = simulator.attribution_events(USER)
     assert sent["attributes"]["eventDate"].endswith("Z")
+
+
+def test_event_dates_are_read_on_the_apps_clock(make_app, kard_url, clock, as_user, simulator):
+    clock.now = 1_795_168_800.25  # 2026-11-20T10:00:00.250Z
+    client = make_app(KARD_API_URL=kard_url, clock=clock).test_client()
+    undated = _event(1)
+    del undated["attributes"]["eventDate"]
+    a_day_ahead = _event(2, eventDate="2026-11-21T10:00:00.250Z")
+    further = _event(3, eventDate="2026-11-21T10:00:01Z")
+    body = _post(client, as_user(USER, client), [undated, a_day_ahead, further]).get_json()
+    assert [rejected["index"] for rejected in body["data"]["rejected"]] == [2]
+    dates = [event["attributes"]["eventDate"] for event in simulator.attribution_events(USER)]
+    assert dates == ["2026-11-20T10:00:00.250Z", "2026-11-21T10:00:00.250Z"]
 
 
 def test_over_1000_events_is_413(client, as_user, simulator):
@@ -271,13 +273,13 @@ def test_a_stopping_worker_hands_back_the_chunk_it_could_not_settle(app, simulat
     assert (chunk.id, chunk.attempts) == (chunk_id, 1)  # due at once; the stopped try not counted
 
 
-def test_outbox_status_and_drain_commands(kard_url, tmp_path, simulator):
+def test_outbox_status_and_drain_commands(make_app, kard_url, state_dir, simulator):
     from click.testing import CliRunner
 
     from bff.cli import main
 
-    config = {"KARD_API_URL": kard_url, "BFF_STATE_DIR": str(tmp_path)}
-    app = create_app(config)
+    config = {"KARD_API_URL": kard_url, "BFF_STATE_DIR": str(state_dir)}
+    app = make_app(**config)
     simulator.faults.inject(503, path=ATTRIBUTIONS)
     delivery(app).send(USER, [(0, _event(1)), (1, _event(2))])
     runner = CliRunner()
@@ -311,18 +313,13 @@ OTHER_USER = "sandbox-demo-lapsed-customer"
 
 
 @pytest.fixture(params=["sqlite", "redis"])
-def bounded_app(request, kard_url, tmp_path):
+def bounded_app(request, make_app, kard_url):
     """An app whose outbox holds at most 300 events per user and 500 in all."""
-    config = {"KARD_API_URL": kard_url, "BFF_STATE_DIR": str(tmp_path)}
+    config = {"KARD_API_URL": kard_url}
     config |= {"BFF_OUTBOX_MAX_USER_EVENTS": "300", "BFF_OUTBOX_MAX_EVENTS": "500"}
     if request.param == "redis":
         config["REDIS_URL"] = request.getfixturevalue("clean_redis")
-    return create_app(config)
-
-
-def _session(client, user_id: str) -> dict[str, str]:
-    token = client.post("/dev/session", json={"userId": user_id}).get_json()["token"]
-    return {"Authorization": f"Bearer {token}"}
+    return make_app(**config)
 
 
 def _assert_full(response, whose: str) -> None:
@@ -332,9 +329,9 @@ def _assert_full(response, whose: str) -> None:
     assert error["status"] == "503" and whose in error["detail"]
 
 
-def test_a_full_outbox_answers_503_and_loses_nothing_it_accepted(bounded_app, simulator):
+def test_a_full_outbox_answers_503_and_loses_nothing_it_accepted(bounded_app, as_user, simulator):
     client, sending = bounded_app.test_client(), delivery(bounded_app)
-    one, other = _session(client, USER), _session(client, OTHER_USER)
+    one, other = as_user(USER, client), as_user(OTHER_USER, client)
     simulator.faults.inject(503, path=ATTRIBUTIONS)
     for batch in range(3):  # up to the user's bound of 300
         body = _post(client, one, [_event(batch * 100 + n) for n in range(100)]).get_json()
@@ -349,7 +346,7 @@ def test_a_full_outbox_answers_503_and_loses_nothing_it_accepted(bounded_app, si
     body = _post(client, other, [_event(n) for n in range(200)]).get_json()["data"]
     assert body["queued"] == 200  # another user still fits, up to the total bound of 500
     _assert_full(_post(client, other, [_event(999)]), "service's queue")
-    _assert_full(_post(client, _session(client, "a-third-user"), [_event(1)]), "service's queue")
+    _assert_full(_post(client, as_user("a-third-user", client), [_event(1)]), "service's queue")
     assert sending.outbox.status(now=0)["events"] == 500
 
     simulator.faults.clear()

@@ -7,8 +7,6 @@ import sys
 import jwt
 import pytest
 
-from bff import create_app
-
 HS_SECRET = "an-hs256-secret-of-at-least-32-bytes!"
 WORKERS = 6
 # A worker process: import everything, say so, then build the app when told (all at once).
@@ -33,8 +31,8 @@ def _session(client, token):
 
 
 @pytest.fixture
-def dev_client(tmp_path):
-    return create_app({"BFF_STATE_DIR": str(tmp_path)}).test_client()
+def dev_client(make_app):
+    return make_app().test_client()
 
 
 def test_dev_session_round_trip(dev_client):
@@ -55,20 +53,8 @@ def test_dev_session_validates_the_user_id(dev_client, body, status):
     assert response.get_json()["errors"][0]["source"] == {"pointer": "/userId"}
 
 
-def test_dev_session_does_not_exist_outside_sandbox(kard_url):
-    app = create_app(
-        {
-            "KARD_ENV": "test",
-            "KARD_API_URL": kard_url,
-            "KARD_AUTH_URL": f"{kard_url}/v2/auth/token",
-            "KARD_CLIENT_ID": "c",
-            "KARD_CLIENT_SECRET": "s",
-            "KARD_ORGANIZATION_ID": "org-sandbox",
-            "BFF_AUTH_MODE": "hs256",
-            "BFF_JWT_SECRET": HS_SECRET,
-        }
-    )
-    response = app.test_client().post("/dev/session", json={"userId": "u"})
+def test_dev_session_does_not_exist_outside_sandbox(make_app, outside_sandbox):
+    response = make_app(**outside_sandbox).test_client().post("/dev/session", json={"userId": "u"})
     assert response.status_code == 404
 
 
@@ -82,9 +68,8 @@ def test_dev_session_does_not_exist_outside_sandbox(kard_url):
         {"BFF_USER_CLAIM": "kard_user"},
     ],
 )
-def test_hs256_sandbox_mints_tokens_its_verifier_accepts(tmp_path, claims):
-    config = {"BFF_STATE_DIR": str(tmp_path), "BFF_AUTH_MODE": "hs256", "BFF_JWT_SECRET": HS_SECRET}
-    client = create_app({**config, **claims}).test_client()
+def test_hs256_sandbox_mints_tokens_its_verifier_accepts(make_app, claims):
+    client = make_app(BFF_AUTH_MODE="hs256", BFF_JWT_SECRET=HS_SECRET, **claims).test_client()
     token = _dev_session(client, "user-7")
     assert _session(client, token).get_json() == {"userId": "user-7", "authMode": "hs256"}
     minted = jwt.decode(token, options={"verify_signature": False})
@@ -93,45 +78,39 @@ def test_hs256_sandbox_mints_tokens_its_verifier_accepts(tmp_path, claims):
     assert minted[claims.get("BFF_USER_CLAIM", "sub")] == "user-7"
 
 
-def test_jwks_sandbox_has_no_dev_sessions_to_mint(tmp_path):
+def test_jwks_sandbox_has_no_dev_sessions_to_mint(make_app):
     """In jwks mode only the issuer holds a signing key: a clear 404, not a 500."""
-    app = create_app(
-        {
-            "BFF_STATE_DIR": str(tmp_path),
-            "BFF_AUTH_MODE": "jwks",
-            "BFF_JWKS_URL": "http://127.0.0.1:9/jwks.json",
-        }
-    )
+    app = make_app(BFF_AUTH_MODE="jwks", BFF_JWKS_URL="http://127.0.0.1:9/jwks.json")
     response = app.test_client().post("/dev/session", json={"userId": "u"})
     assert response.status_code == 404
     assert "jwks" in response.get_json()["errors"][0]["detail"]
 
 
-def test_dev_sessions_survive_a_restart(tmp_path):
-    token = _dev_session(create_app({"BFF_STATE_DIR": str(tmp_path)}).test_client())
-    restarted = create_app({"BFF_STATE_DIR": str(tmp_path)}).test_client()
+def test_dev_sessions_survive_a_restart(make_app):
+    token = _dev_session(make_app().test_client())
+    restarted = make_app().test_client()
     assert _session(restarted, token).status_code == 200
     assert _session(restarted, _dev_session(restarted)).status_code == 200
 
 
-def test_a_fresh_state_dir_refuses_the_old_dev_sessions(tmp_path):
-    token = _dev_session(create_app({"BFF_STATE_DIR": str(tmp_path / "old")}).test_client())
-    response = _session(create_app({"BFF_STATE_DIR": str(tmp_path / "new")}).test_client(), token)
+def test_a_fresh_state_dir_refuses_the_old_dev_sessions(make_app, tmp_path):
+    token = _dev_session(make_app(BFF_STATE_DIR=str(tmp_path / "old")).test_client())
+    response = _session(make_app(BFF_STATE_DIR=str(tmp_path / "new")).test_client(), token)
     assert response.status_code == 401
     assert "signature" in response.get_json()["errors"][0]["detail"]
 
 
-def test_the_dev_key_file_is_private(tmp_path):
-    create_app({"BFF_STATE_DIR": str(tmp_path / "state")})
-    key_file = tmp_path / "state" / "dev-session.key"
+def test_the_dev_key_file_is_private(make_app, state_dir):
+    make_app()
+    key_file = state_dir / "dev-session.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert len(key_file.read_bytes()) >= 32
 
 
-def test_workers_starting_at_once_share_one_dev_key(tmp_path):
+def test_workers_starting_at_once_share_one_dev_key(make_app, state_dir):
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(tmp_path), f"user-{number}"],
+            [sys.executable, "-c", WORKER, str(state_dir), f"user-{number}"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -146,7 +125,7 @@ def test_workers_starting_at_once_share_one_dev_key(tmp_path):
     tokens = [worker.communicate(timeout=60)[0].strip() for worker in workers]
     assert [worker.returncode for worker in workers] == [0] * WORKERS
 
-    client = create_app({"BFF_STATE_DIR": str(tmp_path)}).test_client()
+    client = make_app().test_client()
     users = [_session(client, token).get_json().get("userId") for token in tokens]
     assert users == [f"user-{number}" for number in range(WORKERS)]
-    assert [path.name for path in tmp_path.iterdir()] == ["dev-session.key"]
+    assert [path.name for path in state_dir.iterdir()] == ["dev-session.key"]

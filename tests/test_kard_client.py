@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from bench.harness import free_port
 from bff.errors import (
     InvalidPathSegment,
     UpstreamAuthFailed,
@@ -16,21 +17,10 @@ from bff.errors import (
 from bff.kard import KardClient
 from bff.kard.client import path_segment
 from tests.kard_documents import impression
-from tests.servers import free_port
 
 TOKEN_PATH = r"^/v2/auth/token$"
 OFFERS_PATH = r"/offers$"
 USER = "user-123"
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -82,8 +72,7 @@ def test_cold_process_under_50_concurrent_requests_makes_one_token_call(simulato
     assert len(simulator.calls_to(OFFERS_PATH)) == 50
 
 
-def test_token_is_reused_until_two_minutes_before_it_expires(simulator, make_client):
-    clock = FakeClock()
+def test_token_is_reused_until_two_minutes_before_it_expires(simulator, make_client, clock):
     client = make_client(clock=clock)
     client.offers(USER, [])
     clock.now += 3600 - 121  # the simulator's tokens live 3600 s
@@ -94,8 +83,7 @@ def test_token_is_reused_until_two_minutes_before_it_expires(simulator, make_cli
     assert len(simulator.calls_to(TOKEN_PATH)) == 2
 
 
-def test_expired_access_token_is_renewed(simulator, make_client):
-    clock = FakeClock()
+def test_expired_access_token_is_renewed(simulator, make_client, clock):
     client = make_client(clock=clock)
     client.offers(USER, [])
     clock.now += 3600

@@ -20,13 +20,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bff import create_app
+from bench.harness import free_port
 from bff.errors import KardUnreachable
 from bff.kard import KardClient
 from bff.kard.transport import CurlTransport
 from bff.redact import redact_logs
 from tests.kard_documents import impression
-from tests.servers import free_port
 
 BIG = bytes(range(256)) * 20_000  # 5 MB
 
@@ -290,12 +289,9 @@ def _client(url: str, token_url: str | None = None, **options) -> KardClient:
     )
 
 
-def test_kard_that_never_answers_is_a_504_in_the_app(tmp_path):
+def test_kard_that_never_answers_is_a_504_in_the_app(make_app):
     with silent_server() as url:
-        app = create_app(
-            {"KARD_API_URL": url, "KARD_TIMEOUT": "0.3", "BFF_STATE_DIR": str(tmp_path)}
-        )
-        client = app.test_client()
+        client = make_app(KARD_API_URL=url, KARD_TIMEOUT="0.3").test_client()
         token = client.post("/dev/session", json={"userId": "user-1"}).get_json()["token"]
         answer = client.get("/api/v1/offers", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 504

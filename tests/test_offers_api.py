@@ -1,23 +1,15 @@
 """The native app API against the simulator: parameter rules, rewrites, pagination, CTAs, views,
 and that the BFF only ever acts for the session user."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from kard.users.rewards.types import LocationsResponseObject, OffersResponseObject
 
-from bff import create_app
 from bff.kard.vocabulary import COMPONENTS
 
 USER_A = "sandbox-demo-new-customer"
 USER_B = "sandbox-demo-lapsed-customer"
 DESCRIPTIONS_ONLY = "supportedComponents=shortDescription&supportedComponents=longDescription"
 NYC = "filter[latitude]=40.7420&filter[longitude]=-73.9930"
-
-
-@pytest.fixture
-def client(kard_url):
-    return create_app({"KARD_API_URL": kard_url}).test_client()
 
 
 @pytest.fixture
@@ -143,12 +135,10 @@ def test_repeated_parameters_stay_repeated(client, a, simulator):
     ]
 
 
-def test_components_default_to_the_configured_ones(kard_url, simulator):
-    client = create_app(
-        {"KARD_API_URL": kard_url, "BFF_SUPPORTED_COMPONENTS": "shortDescription,cta"}
-    ).test_client()
-    token = client.post("/dev/session", json={"userId": USER_A}).get_json()["token"]
-    client.get("/api/v1/offers", headers={"Authorization": f"Bearer {token}"})
+def test_components_default_to_the_configured_ones(make_app, kard_url, as_user, simulator):
+    app = make_app(KARD_API_URL=kard_url, BFF_SUPPORTED_COMPONENTS="shortDescription,cta")
+    client = app.test_client()
+    client.get("/api/v1/offers", headers=as_user(USER_A, client))
     (call,) = _upstream(simulator, "offers")
     assert call.query == [
         ("supportedComponents", "shortDescription"),
@@ -370,12 +360,12 @@ def test_view_takes_medium_date_and_state(client, a, simulator):
     assert response.get_json()["data"] == event
 
 
-def test_view_date_defaults_to_now(client, a, simulator):
-    client.post("/api/v1/offers/abc123/view", headers=a)
+def test_view_date_defaults_to_now(make_app, kard_url, clock, as_user, simulator):
+    clock.now = 1_795_168_800.25
+    client = make_app(KARD_API_URL=kard_url, clock=clock).test_client()
+    client.post("/api/v1/offers/abc123/view", headers=as_user(USER_A, client))
     (event,) = simulator.attribution_events(USER_A)
-    sent = datetime.fromisoformat(event["attributes"]["eventDate"])
-    assert abs(sent - datetime.now(UTC)) < timedelta(seconds=30)
-    assert event["attributes"]["eventDate"].endswith("Z")
+    assert event["attributes"]["eventDate"] == "2026-11-20T10:00:00.250Z"
 
 
 @pytest.mark.parametrize(

@@ -3,16 +3,10 @@
 import pytest
 from kard.transactions.types import GetEarnedRewardsResponse
 
-from bff import create_app
 from bff.errors import MAX_REPORTED_ERRORS
 from tests.json_documents import wrong_types_everywhere
 
 USER = "sandbox-demo-new-customer"
-
-
-@pytest.fixture
-def client(kard_url):
-    return create_app({"KARD_API_URL": kard_url}).test_client()
 
 
 def _audit(transaction_id: str = "txn-1", **changes) -> dict:

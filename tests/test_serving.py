@@ -14,7 +14,8 @@ import httpx
 import orjson
 import pytest
 
-from tests.servers import ROOT, ServerProcess, free_port
+from bench.harness import free_port
+from tests.servers import ROOT, ServerProcess
 
 HEADER_TIMEOUT = 2.0
 BODY_TIMEOUT = 2.0

@@ -15,8 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, Response, jsonify
 from flask.testing import FlaskClient
 
-from bff import create_app
-from bff.session import build_verifier
+from bff.session import CLOCK_SKEW_SECONDS
 from tests.servers import serve
 
 ISSUER = "https://issuer.example.com"
@@ -78,57 +77,31 @@ def jwks_server():
         yield server
 
 
-class Clock:
-    """A clock the test moves by hand: the verifier's caches run on it."""
-
-    def __init__(self):
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-def _with_clock(app, clock):
-    """Give `app` a session verifier whose caches run on `clock`."""
-    app.extensions["session_verifier"] = build_verifier(app.extensions["settings"], clock=clock)
-    return app
+JWKS = {
+    "BFF_AUTH_MODE": "jwks",
+    "BFF_JWT_ISSUER": ISSUER,
+    "BFF_JWT_AUDIENCE": AUDIENCE,
+}
+HS256 = {
+    "BFF_AUTH_MODE": "hs256",
+    "BFF_JWT_SECRET": HS_SECRET,
+    "BFF_JWT_ISSUER": ISSUER,
+    "BFF_JWT_AUDIENCE": AUDIENCE,
+    "BFF_USER_CLAIM": "kard_user",
+}
 
 
 @pytest.fixture
-def jwks_client(jwks_server, kard_url, clock):
-    app = create_app(
-        {
-            "KARD_API_URL": kard_url,
-            "BFF_AUTH_MODE": "jwks",
-            "BFF_JWKS_URL": jwks_server.url,
-            "BFF_JWT_ISSUER": ISSUER,
-            "BFF_JWT_AUDIENCE": AUDIENCE,
-        }
-    )
-    return _with_clock(app, clock).test_client()
-
-
-@pytest.fixture
-def hs256_client(kard_url):
-    app = create_app(
-        {
-            "KARD_API_URL": kard_url,
-            "BFF_AUTH_MODE": "hs256",
-            "BFF_JWT_SECRET": HS_SECRET,
-            "BFF_JWT_ISSUER": ISSUER,
-            "BFF_JWT_AUDIENCE": AUDIENCE,
-            "BFF_USER_CLAIM": "kard_user",
-        }
-    )
+def jwks_client(make_app, jwks_server, kard_url, clock):
+    """A jwks-mode app on the test's clock: its verifier's caches and checks run on it."""
+    app = make_app(KARD_API_URL=kard_url, BFF_JWKS_URL=jwks_server.url, clock=clock, **JWKS)
     return app.test_client()
+
+
+@pytest.fixture
+def hs256_client(make_app, kard_url, clock):
+    """An hs256-mode app on the test's clock."""
+    return make_app(KARD_API_URL=kard_url, clock=clock, **HS256).test_client()
 
 
 def _session(client, token):
@@ -216,7 +189,8 @@ def test_a_clock_set_back_does_not_freeze_the_jwks(jwks_client, jwks_server, clo
     assert _session(jwks_client, _rs256()).status_code == 200
     clock.advance(-3600)  # the system clock is corrected by an hour
     jwks_server.published = ["k1", "k2"]
-    assert _session(jwks_client, _rs256(kid="k2")).status_code == 200
+    issued = int(clock.now)  # by an issuer whose clock agrees with the corrected one
+    assert _session(jwks_client, _rs256(kid="k2", iat=issued, exp=issued + 600)).status_code == 200
     assert jwks_server.fetches == 2
 
 
@@ -241,27 +215,38 @@ def test_hs256_mode_reads_the_configured_user_claim(hs256_client):
     assert _session(hs256_client, token).get_json()["userId"] == "kard-42"
 
 
-def test_jwks_outage_is_503_not_401(kard_url):
-    app = create_app(
-        {
-            "KARD_API_URL": kard_url,
-            "BFF_AUTH_MODE": "jwks",
-            "BFF_JWKS_URL": "http://127.0.0.1:9/jwks.json",
-        }
+def test_jwks_outage_is_503_not_401(make_app, kard_url):
+    app = make_app(
+        KARD_API_URL=kard_url, BFF_AUTH_MODE="jwks", BFF_JWKS_URL="http://127.0.0.1:9/jwks.json"
     )
     response = _session(app.test_client(), _rs256())
     assert response.status_code == 503
     assert response.headers["Retry-After"]
 
 
-def test_a_remembered_token_is_still_refused_after_it_expires(hs256_client, monkeypatch):
+def test_a_remembered_token_is_still_refused_after_it_expires(hs256_client, clock, monkeypatch):
     monkeypatch.setattr("bff.session.CLOCK_SKEW_SECONDS", 0)
-    expires = int(time.time()) + 2
-    token = jwt.encode(_claims(kard_user="u", exp=expires), HS_SECRET, "HS256")
+    issued = int(clock.now)
+    expires = issued + 2
+    token = jwt.encode(_claims(kard_user="u", iat=issued, exp=expires), HS_SECRET, "HS256")
     assert _session(hs256_client, token).status_code == 200
+    clock.advance(1)
     assert _session(hs256_client, token).status_code == 200  # answered from memory
-    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    clock.now = expires  # `exp` is the first moment the token is no longer valid
     _assert_refused(_session(hs256_client, token))
+
+
+def test_nbf_and_exp_are_checked_on_the_verifiers_clock(hs256_client, clock):
+    issued = int(clock.now)
+    soon = issued + 3600
+    token = jwt.encode(
+        _claims(kard_user="u", iat=issued, nbf=soon, exp=soon + 600), HS_SECRET, "HS256"
+    )
+    assert "not valid yet" in _session(hs256_client, token).get_json()["errors"][0]["detail"]
+    clock.now = soon
+    assert _session(hs256_client, token).status_code == 200
+    clock.now = soon + 600 + CLOCK_SKEW_SECONDS
+    assert "has expired" in _session(hs256_client, token).get_json()["errors"][0]["detail"]
 
 
 @dataclass
@@ -298,33 +283,18 @@ class Mode:
 
 
 @pytest.fixture
-def make_mode(jwks_server, kard_url, tmp_path):
-    configs = {
-        "jwks": {
-            "BFF_AUTH_MODE": "jwks",
-            "BFF_JWKS_URL": jwks_server.url,
-            "BFF_JWT_ISSUER": ISSUER,
-            "BFF_JWT_AUDIENCE": AUDIENCE,
-        },
-        "hs256": {
-            "BFF_AUTH_MODE": "hs256",
-            "BFF_JWT_SECRET": HS_SECRET,
-            "BFF_JWT_ISSUER": ISSUER,
-            "BFF_JWT_AUDIENCE": AUDIENCE,
-            "BFF_USER_CLAIM": "kard_user",
-        },
-        "dev": {"BFF_STATE_DIR": str(tmp_path)},
-    }
+def make_mode(make_app, jwks_server, kard_url, state_dir):
+    configs = {"jwks": {**JWKS, "BFF_JWKS_URL": jwks_server.url}, "hs256": HS256, "dev": {}}
 
     def make(name: str) -> Mode:
-        client = create_app({"KARD_API_URL": kard_url, **configs[name]}).test_client()
+        client = make_app(KARD_API_URL=kard_url, **configs[name]).test_client()
         if name == "jwks":
             return Mode(
                 client, KEYS["k1"], _rsa_key(), "RS256", ISSUER, AUDIENCE, "sub", {"kid": "k1"}
             )
         if name == "hs256":
             return Mode(client, HS_SECRET, "x" * 40, "HS256", ISSUER, AUDIENCE, "kard_user")
-        dev_key = (tmp_path / "dev-session.key").read_bytes()  # the key the sandbox keeps
+        dev_key = (state_dir / "dev-session.key").read_bytes()  # the key the sandbox keeps
         return Mode(client, dev_key, b"x" * 32, "HS256", "kard-bff-dev", "kard-bff", "sub")
 
     return make

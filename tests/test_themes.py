@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bff import create_app
 from bff.errors import MAX_REPORTED_ERRORS
 from bff.settings import BUNDLED_THEMES_DIR
 from bff.themes import codec
@@ -21,9 +20,9 @@ GUIDE_EXAMPLE = Path(__file__).parent / "fixtures" / "webview_guide_theming.ts"
 BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-@pytest.fixture(scope="module")
-def client():
-    return create_app({}).test_client()
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 # What a valid theme looks like, generated.

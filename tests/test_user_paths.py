@@ -6,7 +6,6 @@ import time
 import jwt
 import pytest
 
-from bff import create_app
 from tests.kard_documents import impression
 
 SECRET = "an-hs256-secret-of-at-least-32-bytes!"
@@ -36,9 +35,8 @@ REQUESTS = [
 
 
 @pytest.fixture
-def client(kard_url):
-    app = create_app({"KARD_API_URL": kard_url, "BFF_AUTH_MODE": "hs256", "BFF_JWT_SECRET": SECRET})
-    return app.test_client()
+def app(make_app, kard_url):
+    return make_app(KARD_API_URL=kard_url, BFF_AUTH_MODE="hs256", BFF_JWT_SECRET=SECRET)
 
 
 def _headers(user_id: str) -> dict[str, str]:
@@ -73,7 +71,7 @@ def test_dots_and_slashes_stay_inside_the_users_segment(
 
 
 @pytest.mark.parametrize("user_id", ["", ".", ".."])
-def test_dev_session_refuses_user_ids_that_are_not_path_segments(user_id):
-    response = create_app({}).test_client().post("/dev/session", json={"userId": user_id})
+def test_dev_session_refuses_user_ids_that_are_not_path_segments(make_app, user_id):
+    response = make_app().test_client().post("/dev/session", json={"userId": user_id})
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["source"] == {"pointer": "/userId"}

@@ -8,26 +8,21 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from bff import create_app
+from bench.harness import free_port
 from bff.cli import main
 from bff.kard import KardClient
 from bff.settings import ConfigError
 from bff.themes import codec
 from bff.webview import RENEW_MARGIN, WebViewTokens
-from tests.servers import ServerProcess, free_port, kard_bff
+from tests.servers import ServerProcess, kard_bff
 
 TOKEN_PATH = r"^/v2/auth/issuers/[^/]+/users/[^/]+/token$"
 WEBVIEW = "https://webview-test-us-east-1.getkard.com/"
 
 
 @pytest.fixture
-def app(kard_url):
-    return create_app({"KARD_API_URL": kard_url, "KARD_WEBVIEW_URL": WEBVIEW})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+def app(make_app, kard_url):
+    return make_app(KARD_API_URL=kard_url, KARD_WEBVIEW_URL=WEBVIEW)
 
 
 def test_token_is_reused_per_user_and_never_shared(client, as_user, simulator):
@@ -48,12 +43,14 @@ def test_token_is_reused_per_user_and_never_shared(client, as_user, simulator):
     assert first["expiresAt"].endswith("Z")
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+def test_the_token_lifetime_is_counted_on_the_apps_clock(make_app, kard_url, clock, as_user):
+    client = make_app(KARD_API_URL=kard_url, clock=clock).test_client()
+    headers = as_user("user-a", client)
+    first = client.post("/api/v1/webview/token", headers=headers).get_json()
+    assert first["expiresIn"] == 3600
+    clock.advance(600)
+    later = client.post("/api/v1/webview/token", headers=headers).get_json()
+    assert (later["token"], later["expiresIn"]) == (first["token"], 3000)
 
 
 @pytest.mark.parametrize(
@@ -68,7 +65,7 @@ def test_a_token_that_claims_to_live_for_ages_is_taken_to_live_a_day(
     assert 86_399 <= response.get_json()["expiresIn"] <= 86_400
 
 
-def test_a_token_within_60_seconds_of_expiry_is_renewed(kard_url, simulator):
+def test_a_token_within_60_seconds_of_expiry_is_renewed(kard_url, simulator, clock):
     kard = KardClient(
         api_url=kard_url,
         token_url=f"{kard_url}/v2/auth/token",
@@ -76,7 +73,6 @@ def test_a_token_within_60_seconds_of_expiry_is_renewed(kard_url, simulator):
         client_secret="s",
         organization_id="org-sandbox",
     )
-    clock = FakeClock()
     tokens = WebViewTokens(kard.webview_token, clock=clock)
     first = tokens.get("user-a")
     assert first.expires_at == clock.now + 3600
@@ -132,8 +128,8 @@ def test_session_with_a_named_theme_or_none(client, as_user):
     assert "theme" not in _query(plain["url"])
 
 
-def test_session_uses_the_default_theme(kard_url):
-    app = create_app({"KARD_API_URL": kard_url, "BFF_DEFAULT_THEME": "high-contrast"})
+def test_session_uses_the_default_theme(make_app, kard_url):
+    app = make_app(KARD_API_URL=kard_url, BFF_DEFAULT_THEME="high-contrast")
     client = app.test_client()
     token = client.post("/dev/session", json={"userId": "u"}).get_json()["token"]
     session = client.post(
@@ -158,8 +154,10 @@ def test_session_uses_the_default_theme(kard_url):
         ),
     ],
 )
-def test_a_webview_path_is_made_absolute_from_configuration_not_the_host(kard_url, config, webview):
-    client = create_app({"KARD_API_URL": kard_url, **config}).test_client()
+def test_a_webview_path_is_made_absolute_from_configuration_not_the_host(
+    make_app, kard_url, config, webview
+):
+    client = make_app(KARD_API_URL=kard_url, **config).test_client()
     token = client.post("/dev/session", json={"userId": "u"}).get_json()["token"]
     for host in ("evil.example", "localhost:8000"):
         session = client.post(
@@ -232,15 +230,15 @@ def test_kard_failures_reach_the_app_mapped(client, as_user, simulator):
     assert response.headers["Retry-After"] == "9"
 
 
-def test_a_bad_themes_folder_stops_start_up(tmp_path):
+def test_a_bad_themes_folder_stops_start_up(make_app, tmp_path):
     (tmp_path / "ok.json").write_text('{"theme": "dark"}')
     with pytest.raises(ConfigError, match="BFF_DEFAULT_THEME='missing' is not in BFF_THEMES_DIR"):
-        create_app({"BFF_THEMES_DIR": str(tmp_path), "BFF_DEFAULT_THEME": "missing"})
+        make_app(BFF_THEMES_DIR=str(tmp_path), BFF_DEFAULT_THEME="missing")
     (tmp_path / "broken.json").write_text('{"theme": "dim"}')
     with pytest.raises(ConfigError, match=r"broken.json is not a valid theme: /theme"):
-        create_app({"BFF_THEMES_DIR": str(tmp_path)})
+        make_app(BFF_THEMES_DIR=str(tmp_path))
     with pytest.raises(ConfigError, match="BFF_THEMES_DIR is not a folder"):
-        create_app({"BFF_THEMES_DIR": str(tmp_path / "nowhere")})
+        make_app(BFF_THEMES_DIR=str(tmp_path / "nowhere"))
 
 
 # The command line.

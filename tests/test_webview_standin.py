@@ -5,7 +5,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bff import create_app
 from tests.sandbox.helpers import activatable
 
 API = "/sandbox/webview/api"
@@ -14,11 +13,11 @@ NEW_YORK = {"filter[latitude]": "40.7420", "filter[longitude]": "-73.9930"}
 
 
 @pytest.fixture(params=["embedded", "standalone"])
-def client(request):
+def app(request, make_app):
     """A sandbox BFF whose Kard is its own embedded simulator, or the standalone one."""
     if request.param == "embedded":
-        return create_app({}).test_client()
-    return create_app({"KARD_API_URL": request.getfixturevalue("kard_url")}).test_client()
+        return make_app()
+    return make_app(KARD_API_URL=request.getfixturevalue("kard_url"))
 
 
 @pytest.fixture
@@ -71,29 +70,21 @@ def test_without_a_valid_webview_token_it_is_401(client, path, authorization):
     assert error["status"] == "401" and error["detail"]
 
 
-def test_another_kards_token_is_refused(kard_url):
+def test_another_kards_token_is_refused(make_app, kard_url):
     """A token of the standalone simulator means nothing to a BFF with its own simulator."""
-    standalone = create_app({"KARD_API_URL": kard_url}).test_client()
+    standalone = make_app(KARD_API_URL=kard_url).test_client()
     session = standalone.post("/dev/session", json={"userId": USER}).get_json()["token"]
     headers = {"Authorization": f"Bearer {session}"}
     token = standalone.post("/api/v1/webview/token", headers=headers).get_json()["token"]
-    embedded = create_app({}).test_client()
+    embedded = make_app().test_client()
     response = embedded.get(f"{API}/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
 
 
-def test_the_standin_api_exists_only_in_sandbox(kard_url):
-    app = create_app(
-        {
-            "KARD_ENV": "test",
-            "KARD_API_URL": kard_url,
-            "KARD_AUTH_URL": f"{kard_url}/v2/auth/token",
-            "KARD_CLIENT_ID": "client",
-            "KARD_CLIENT_SECRET": "secret",
-            "KARD_ORGANIZATION_ID": "org-sandbox",
-            "BFF_AUTH_MODE": "hs256",
-            "BFF_JWT_SECRET": "x" * 32,
-        }
+def test_the_standin_api_exists_only_in_sandbox(make_app, outside_sandbox):
+    response = (
+        make_app(**outside_sandbox)
+        .test_client()
+        .get(f"{API}/me", headers={"Authorization": "Bearer t"})
     )
-    response = app.test_client().get(f"{API}/me", headers={"Authorization": "Bearer t"})
     assert response.status_code == 404

@@ -1,13 +1,11 @@
 """Attribution batches from apps: every accepted event reaches Kard, now or later."""
 
-import time
-from datetime import UTC, datetime
-
 from flask import Blueprint
 
 from bff.api.bodies import json_object
 from bff.attributions.checks import check_batch
 from bff.attributions.extension import send_events
+from bff.current import utc_now
 from bff.errors import Unprocessable
 from bff.session import session_user
 
@@ -18,7 +16,7 @@ bp = Blueprint("attributions", __name__, url_prefix="/api/v1")
 def create_attributions():
     """Check a batch of up to 1,000 events, send the valid ones to Kard (or queue them); 202."""
     user_id = session_user()
-    now = datetime.fromtimestamp(time.time(), UTC)
+    now = utc_now()
     batch = check_batch(json_object(), now)
     if not batch.events:
         raise Unprocessable(errors=[e for r in batch.rejected for e in r["errors"]])

@@ -1,11 +1,9 @@
 """Sandbox-only helpers for trying the API without an issuer backend."""
 
-import time
-
 from flask import Blueprint
 
 from bff.api.bodies import json_object
-from bff.current import settings
+from bff.current import now, settings
 from bff.errors import NotFound, Unprocessable
 from bff.session import DEV_SESSION_SECONDS, MAX_USER_ID_LENGTH, session_verifier
 
@@ -30,6 +28,5 @@ def create_session():
         )
     if user_id in (".", ".."):
         raise Unprocessable('userId cannot be "." or "..".', pointer="/userId")
-    now = time.time()
-    token = session_verifier().mint(user_id, now=now)
+    token = session_verifier().mint(user_id, now=now())
     return {"token": token, "tokenType": "Bearer", "expiresIn": DEV_SESSION_SECONDS}

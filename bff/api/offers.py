@@ -4,16 +4,13 @@ Each view reads like the data flow: session user -> validated input -> Kard -> r
 Nothing here is cached: offers and their components are per user and change with every action.
 """
 
-import time
-from datetime import UTC, datetime
-
 from flask import Blueprint, request
 
 from bff.api.bodies import json_object
 from bff.api.upstream import checked_query, rewritten
 from bff.attributions.checks import view_event
 from bff.attributions.extension import send_events
-from bff.current import settings
+from bff.current import settings, utc_now
 from bff.errors import NotFound, Unprocessable, UpstreamRejected
 from bff.kard.extension import kard
 from bff.offers.cta import is_resource_id
@@ -62,7 +59,7 @@ def view_offer(offer_id: str):
     """Record that the session user opened an offer's detail page: one VIEW attribution; 202."""
     user_id = session_user()
     _check_resource_id(offer_id)
-    now = datetime.fromtimestamp(time.time(), UTC)
+    now = utc_now()
     event, errors = view_event(offer_id, json_object(optional=True), now)
     if errors:
         raise Unprocessable(errors=errors)

@@ -1,11 +1,9 @@
 """Opening Kard's hosted WebView: a token for the session user, and the URL with a theme."""
 
-import time
-
 from flask import Blueprint
 
 from bff.api.bodies import json_object
-from bff.current import settings
+from bff.current import now, settings
 from bff.errors import Unprocessable
 from bff.kard.extension import webview_tokens
 from bff.session import session_user
@@ -26,7 +24,7 @@ def create_token():
     return {
         "token": token.token,
         "tokenType": "Bearer",
-        "expiresIn": int(token.expires_at - time.time()),
+        "expiresIn": int(token.expires_at - now()),
         "expiresAt": utc_timestamp(token.expires_at),
     }
 

@@ -4,6 +4,7 @@ import threading
 
 from flask import Flask, current_app
 
+from bff import current
 from bff.attributions.delivery import Delivery, IndexedEvents, Outcome
 from bff.attributions.outbox import open_outbox
 from bff.attributions.outbox.store import Bounds
@@ -29,7 +30,10 @@ def delivery(app: Flask | None = None) -> Delivery:
             # KARD_TIMEOUT); a dead process's chunks come back when its leases run out.
             lease_seconds = max(MIN_LEASE_SECONDS, 3 * settings.kard_timeout)
             app.extensions["delivery"] = Delivery(
-                kard_extension.kard(app), outbox, lease_seconds=lease_seconds
+                kard_extension.kard(app),
+                outbox,
+                lease_seconds=lease_seconds,
+                clock=current.clock(app),
             )
         return app.extensions["delivery"]
 

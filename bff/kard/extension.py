@@ -7,6 +7,7 @@ through a WSGI transport: the same HTTP requests and answers, without a socket o
 import httpx
 from flask import Flask, current_app
 
+from bff import current
 from bff.kard.client import KardClient
 from bff.settings import Settings
 from bff.webview import WebViewTokens
@@ -21,7 +22,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     if api_url is None:
         api_url, transport = EMBEDDED_KARD_URL, httpx.WSGITransport(app=app)
     app.extensions["kard"] = client = kard_client(settings, api_url, transport)
-    app.extensions["webview_tokens"] = WebViewTokens(client.webview_token)
+    app.extensions["webview_tokens"] = WebViewTokens(client.webview_token, clock=current.clock(app))
 
 
 def kard_client(

@@ -5,6 +5,7 @@ import threading
 
 from flask import Flask, current_app
 
+from bff import current
 from bff.settings import ConfigError, Settings
 from bff.webhooks.dispatch import Dispatcher, Hook, load_hook
 from bff.webhooks.inbox import open_inbox
@@ -27,6 +28,7 @@ def dispatcher(app: Flask | None = None) -> Dispatcher:
                 hook=app.extensions["webhook_hook"],
                 forward_url=settings.webhook_forward_url,
                 signing_key=settings.kard_webhook_keys[0] if settings.kard_webhook_keys else "",
+                clock=current.clock(app),
             )
         return app.extensions["dispatcher"]
 

@@ -11,8 +11,8 @@ import pytest
 from flask import Blueprint
 from playwright.sync_api import ConsoleMessage, Page
 
-from bff import create_app
-from tests.servers import free_port, serve
+from bench.harness import free_port
+from tests.servers import serve
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -43,7 +43,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def live_bff(request):
+def live_bff(request, make_app):
     """A sandbox BFF on a free loopback port, told it as PORT; yields its base URL.
 
     Its Kard is the simulator embedded in it, or with the indirect parameter "standalone" the
@@ -54,7 +54,7 @@ def live_bff(request):
     config = {"PORT": str(port)}
     if getattr(request, "param", "embedded") == "standalone":
         config["KARD_API_URL"] = request.getfixturevalue("kard_url")
-    app = create_app(config)
+    app = make_app(**config)
     probe = Blueprint("probe", __name__, static_folder=PROBE_DIR, static_url_path=PROBE_PATH)
     app.register_blueprint(probe)
     with serve(app, port=port) as url:

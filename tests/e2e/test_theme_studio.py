@@ -8,7 +8,6 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from bff import create_app
 from bff.themes import codec
 from tests.servers import serve
 
@@ -399,9 +398,9 @@ OUTSIDE_SANDBOX = {
 }
 
 
-def test_open_in_the_sandbox_webview_says_why_it_cannot(page: Page, problems):
+def test_open_in_the_sandbox_webview_says_why_it_cannot(page: Page, make_app, problems):
     problems.allow_failed_loads("/dev/session")
-    with serve(create_app(OUTSIDE_SANDBOX)) as url:
+    with serve(make_app(**OUTSIDE_SANDBOX)) as url:
         open_studio(page, url)
         open_in_the_sandbox_and_see_the_window_closed(page)
         expect(page.locator("#open-webview-error")).to_have_text(

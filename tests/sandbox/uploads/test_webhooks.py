@@ -12,10 +12,11 @@ import flask
 import httpx
 from kard.notifications import NotificationPayload
 
+from bench.harness import free_port
 from bff.sandbox import Simulator, init_app
 from tests.sandbox.helpers import ORG
 from tests.sandbox.uploads.helpers import authorized, jsonl, processed, put, record, upload_url
-from tests.servers import free_port, serve
+from tests.servers import serve
 
 KEY = "sandbox-webhook-key"
 
