@@ -5,6 +5,7 @@ a CLI runner."""
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,6 +20,13 @@ from bff.attributions.extension import delivery
 from bff.sandbox import Simulator, create_simulator_app
 from bff.webhooks.extension import dispatcher
 from tests.servers import serve
+
+# Hypothesis keeps its example database and a cache of constants in `.hypothesis` where pytest
+# starts (the checkout), and it first looks while the test modules are collected: point it at a
+# temp folder before then.
+os.environ.setdefault(
+    "HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "kard-bff-hypothesis")
+)
 
 
 @pytest.fixture(scope="session")
@@ -177,11 +185,9 @@ def clean_redis(redis_url):
 
 @pytest.fixture(scope="session", autouse=True)
 def _run_in_a_temp_dir(tmp_path_factory):
-    """Run the tests in a temp directory: what lands relative to where they run (hypothesis's
-    database, an app or command left on the default `BFF_STATE_DIR`) never lands in the checkout."""
+    """Run the tests in a temp directory: what lands relative to where they run (an app or
+    command left on the default `BFF_STATE_DIR`) never lands in the checkout."""
     directory = tmp_path_factory.mktemp("cwd")
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.chdir(directory)
-        # Hypothesis took the directory pytest started in (the checkout) when it was imported.
-        monkeypatch.setenv("HYPOTHESIS_STORAGE_DIRECTORY", str(directory / ".hypothesis"))
         yield
