@@ -17,9 +17,9 @@ def init_app(app: Flask, settings: Settings, clock: Clock) -> None:
     app.extensions["clock"] = clock
 
 
-def settings() -> Settings:
-    """The current app's settings."""
-    return current_app.extensions["settings"]
+def settings(app: Flask | None = None) -> Settings:
+    """The app's settings (the current app's by default)."""
+    return (app or current_app).extensions["settings"]
 
 
 def clock(app: Flask | None = None) -> Clock:

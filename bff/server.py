@@ -17,7 +17,7 @@ from granian.http import HTTP1Settings
 from granian.log import LOGGING_CONFIG
 from granian.server import Server
 
-from bff import start_workers
+from bff import current, start_workers
 from bff.access_log import AccessLog, write_in_background
 from bff.rsgi import RsgiBridge
 
@@ -79,7 +79,7 @@ def _body_limit(app: Flask) -> Callable[[str], int]:
     """How many bytes of body a request to a path may send: the app's limit, and in sandbox up
     to 5 GB for the simulator's S3 uploads (the simulator is imported only in sandbox)."""
     limit: int = app.config["MAX_CONTENT_LENGTH"]
-    if not app.extensions["settings"].sandbox:
+    if not current.settings(app).sandbox:
         return lambda path: limit
     from bff.sandbox import MAX_OBJECT_BYTES, upload_path_prefix
 

@@ -23,7 +23,7 @@ def delivery(app: Flask | None = None) -> Delivery:
     app = app or current_app
     with app.extensions["delivery_lock"]:
         if "delivery" not in app.extensions:
-            settings = app.extensions["settings"]
+            settings = current.settings(app)
             bounds = Bounds(settings.outbox_max_user_events, settings.outbox_max_events)
             outbox = open_outbox(settings.state_dir, settings.redis_url, bounds)
             # A lease outlives any send (a POST is tried at most three times, each within

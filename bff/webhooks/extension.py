@@ -22,7 +22,7 @@ def dispatcher(app: Flask | None = None) -> Dispatcher:
     app = app or current_app
     with app.extensions["dispatcher_lock"]:
         if "dispatcher" not in app.extensions:
-            settings = app.extensions["settings"]
+            settings = current.settings(app)
             app.extensions["dispatcher"] = Dispatcher(
                 open_inbox(settings.state_dir, settings.redis_url),
                 hook=app.extensions["webhook_hook"],
