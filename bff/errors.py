@@ -24,6 +24,8 @@ The tree::
         ├── UpstreamAuthFailed  502   Kard refused the BFF's credentials, even after a refresh
         │   └── PresignedUrlExpired 502   Kard's storage refused an expired presigned URL
         ├── UpstreamUnavailable 503   Kard said 429/503; carries Retry-After
+        │   ├── KardCircuitOpen 503   the breaker is open: nothing sent; Retry-After: cooldown left
+        │   └── KardBusy        503   every slot for a Kard call stayed taken: nothing sent
         ├── UpstreamFailed      502   other 5xx, an unreachable Kard, or an unreadable answer
         │   └── KardUnreachable 502   no connection: the request never left (any method may retry)
         └── UpstreamTimeout     504   no answer within KARD_TIMEOUT
@@ -176,6 +178,26 @@ class PresignedUrlExpired(UpstreamAuthFailed):
 class UpstreamUnavailable(UpstreamError):
     status = 503
     title = "Kard unavailable"
+
+
+class KardCircuitOpen(UpstreamUnavailable):
+    """The circuit breaker is open, Kard having failed call after call: nothing was sent
+    (`bff.kard.protection`). A 503 like Kard's own, so the outbox keeps what it could not send."""
+
+    def __init__(self, *, retry_after: str):
+        super().__init__(
+            "Kard keeps failing; the BFF stops calling it for a while.", retry_after=retry_after
+        )
+
+
+class KardBusy(UpstreamUnavailable):
+    """Every slot for Kard calls in this process stayed taken (`KARD_MAX_CONCURRENCY`): nothing
+    was sent."""
+
+    def __init__(self, *, retry_after: str):
+        super().__init__(
+            "Too many Kard calls are in flight; try again soon.", retry_after=retry_after
+        )
 
 
 class UpstreamFailed(UpstreamError):

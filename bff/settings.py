@@ -59,6 +59,9 @@ class Settings:
     kard_webview_url: str
     public_url: str | None  # where apps reach this BFF; None: unknown (KARD_WEBVIEW_URL is a URL)
     kard_timeout: float
+    kard_max_concurrency: int  # Kard calls one process has in flight at most
+    kard_breaker_failures: int  # consecutive failed sends that open the circuit breaker
+    kard_breaker_seconds: float  # how long it stays open first
     kard_webhook_keys: tuple[str, ...]  # the first signs forwards; all verify Kard's webhooks
     webhook_forward_url: str | None
     webhook_hook: str | None  # "package.module:function"
@@ -131,6 +134,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             ),
         ),
         kard_timeout=env.positive_number("KARD_TIMEOUT", default=10.0),
+        kard_max_concurrency=env.positive_integer("KARD_MAX_CONCURRENCY", default=64),
+        kard_breaker_failures=env.positive_integer("KARD_BREAKER_FAILURES", default=5),
+        kard_breaker_seconds=env.positive_number("KARD_BREAKER_SECONDS", default=5.0),
         kard_webhook_keys=env.items("KARD_WEBHOOK_KEY"),
         webhook_forward_url=env.url("BFF_WEBHOOK_FORWARD_URL"),
         webhook_hook=env.reference("BFF_WEBHOOK_HOOK"),

@@ -314,8 +314,9 @@ OTHER_USER = "sandbox-demo-lapsed-customer"
 
 @pytest.fixture(params=["sqlite", "redis"])
 def bounded_app(request, make_app, kard_url):
-    """An app whose outbox holds at most 300 events per user and 500 in all."""
-    config = {"KARD_API_URL": kard_url}
+    """An app whose outbox holds at most 300 events per user and 500 in all, and whose circuit
+    breaker stays closed through the failing sends that fill it."""
+    config = {"KARD_API_URL": kard_url, "KARD_BREAKER_FAILURES": "100"}
     config |= {"BFF_OUTBOX_MAX_USER_EVENTS": "300", "BFF_OUTBOX_MAX_EVENTS": "500"}
     if request.param == "redis":
         config["REDIS_URL"] = request.getfixturevalue("clean_redis")

@@ -82,6 +82,23 @@ def test_lists_are_parsed():
     assert settings.kard_timeout == 2.5
 
 
+def test_kard_protection_defaults_and_values():
+    defaults = load_settings({})
+    assert (
+        defaults.kard_max_concurrency,
+        defaults.kard_breaker_failures,
+        defaults.kard_breaker_seconds,
+    ) == (64, 5, 5.0)
+    settings = load_settings(
+        {"KARD_MAX_CONCURRENCY": "8", "KARD_BREAKER_FAILURES": "3", "KARD_BREAKER_SECONDS": "0.5"}
+    )
+    assert (
+        settings.kard_max_concurrency,
+        settings.kard_breaker_failures,
+        settings.kard_breaker_seconds,
+    ) == (8, 3, 0.5)
+
+
 @pytest.mark.parametrize(
     ("changes", "variable"),
     [
@@ -97,6 +114,12 @@ def test_lists_are_parsed():
         ({"KARD_TIMEOUT": "soon"}, "KARD_TIMEOUT"),
         ({"KARD_TIMEOUT": "0"}, "KARD_TIMEOUT"),
         ({"KARD_TIMEOUT": "nan"}, "KARD_TIMEOUT"),
+        ({"KARD_MAX_CONCURRENCY": "0"}, "KARD_MAX_CONCURRENCY"),
+        ({"KARD_MAX_CONCURRENCY": "many"}, "KARD_MAX_CONCURRENCY"),
+        ({"KARD_BREAKER_FAILURES": "-1"}, "KARD_BREAKER_FAILURES"),
+        ({"KARD_BREAKER_FAILURES": "2.5"}, "KARD_BREAKER_FAILURES"),
+        ({"KARD_BREAKER_SECONDS": "0"}, "KARD_BREAKER_SECONDS"),
+        ({"KARD_BREAKER_SECONDS": "inf"}, "KARD_BREAKER_SECONDS"),
         ({"BFF_AUTH_MODE": ""}, "BFF_AUTH_MODE"),
         ({"BFF_AUTH_MODE": "dev"}, "BFF_AUTH_MODE"),
         ({"BFF_AUTH_MODE": "jwt"}, "BFF_AUTH_MODE"),

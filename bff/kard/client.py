@@ -6,7 +6,9 @@ environment names a proxy. The OAuth2 client-credentials request is prepared by 
 framework-neutral core (HTTP Basic and `grant_type=client_credentials`); the token is cached by
 `AccessTokens`. Transport failures and Kard's error statuses are translated at this boundary, once,
 into `bff.errors` types (`bff.kard.failures`), so callers never see httpx. Presigned storage URLs
-are `bff.kard.storage`'s, which the client holds as `storage`.
+are `bff.kard.storage`'s, which the client holds as `storage`. Every send to Kard's API or token
+endpoint passes its `protection` (`bff.kard.protection`): a bound on the calls in flight, and the
+circuit breaker whose `state` is `protection.breaker.state`.
 """
 
 import functools
@@ -32,6 +34,7 @@ from bff.kard.failures import (
     log_level,
     translate_transport_errors,
 )
+from bff.kard.protection import Protection
 from bff.kard.storage import KardStorage
 from bff.kard.tokens import AccessTokens
 from bff.kard.transactions import MAX_PART_ITEMS
@@ -83,6 +86,7 @@ class KardClient:
         target_issuer: str | None = None,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        protection: Protection | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -95,6 +99,7 @@ class KardClient:
         self._client_auth = ClientAuth(client_id, client_secret, "client_secret_basic")
         self._timeout = timeout
         self._sleep = sleep
+        self.protection = protection or Protection()
         self._http = httpx.Client(  # for the token, as httpx does it (HTTP(S)_PROXY and all)
             timeout=timeout,
             transport=transport,
@@ -273,17 +278,21 @@ class KardClient:
         request = httpx.Request(
             method, url, json=json, headers=headers, extensions=self._api_extensions
         )
+        response = self.protection.send(lambda: self._exchange(request))
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        status = response.status_code
+        level = log_level(status)
+        if log.isEnabledFor(level):
+            log.log(level, "kard %s %s -> %s in %.0f ms", method, _route(path), status, elapsed_ms)
+        return response
+
+    def _exchange(self, request: httpx.Request) -> httpx.Response:
         with translate_transport_errors(self._timeout):
             response = self._api.handle_request(request)
             try:
                 response.read()
             finally:
                 response.close()
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        status = response.status_code
-        level = log_level(status)
-        if log.isEnabledFor(level):
-            log.log(level, "kard %s %s -> %s in %.0f ms", method, _route(path), status, elapsed_ms)
         return response
 
     def _fetch_token(self) -> tuple[str, float]:
@@ -294,8 +303,12 @@ class KardClient:
         url, headers, body = self._client_auth.prepare(
             "POST", self._token_url, headers, prepare_token_request("client_credentials")
         )
-        with translate_transport_errors(self._timeout):
-            response = self._http.post(url, content=body, headers=headers)
+
+        def post() -> httpx.Response:
+            with translate_transport_errors(self._timeout):
+                return self._http.post(url, content=body, headers=headers)
+
+        response = self.protection.send(post)
         status = response.status_code
         log.log(logging.INFO if status == 200 else logging.WARNING, "kard token -> %s", status)
         if status != 200:

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 
 from bff import current
 from bff.kard.client import KardClient
+from bff.kard.protection import CircuitBreaker, Protection
 from bff.settings import Settings
 from bff.webview import WebViewTokens
 
@@ -28,7 +29,8 @@ def init_app(app: Flask, settings: Settings) -> None:
 def kard_client(
     settings: Settings, api_url: str, transport: httpx.BaseTransport | None = None
 ) -> KardClient:
-    """A Kard client at `api_url` with the credentials, issuer and timeout of `settings`."""
+    """A Kard client at `api_url` with the credentials, issuer, timeout and protection (the bound
+    on calls in flight, the circuit breaker) of `settings`."""
     return KardClient(
         api_url=api_url,
         token_url=settings.kard_auth_url or f"{api_url}/v2/auth/token",
@@ -38,6 +40,12 @@ def kard_client(
         target_issuer=settings.kard_target_issuer,
         timeout=settings.kard_timeout,
         transport=transport,
+        protection=Protection(
+            max_concurrency=settings.kard_max_concurrency,
+            breaker=CircuitBreaker(
+                failures=settings.kard_breaker_failures, cooldown=settings.kard_breaker_seconds
+            ),
+        ),
     )
 
 
