@@ -7,6 +7,12 @@ A worker thread in every process then leases due chunks and sends them, backing 
 with full jitter (and at least Kard's Retry-After) until Kard takes them. When the process stops,
 the thread finishes the chunk it is sending and hands back any other it still holds.
 
+While the Kard client's circuit breaker is open (`bff.kard.protection`), the worker leases
+nothing: it looks again at its next poll, and once the cooldown is over its next send may be the
+probe. A chunk the client did not send at all (the breaker opened, or no slot freed) is handed
+back as it was, its attempt not counted; in the app's request such a chunk is queued like any
+other.
+
 Before sending anything, `send` checks that the outbox could hold every event of the batch (the
 user's bound and the total bound): past either, the batch is refused with 503, so a chunk once
 accepted is always stored. Concurrent batches can overshoot a bound by at most what they carry.
@@ -25,7 +31,7 @@ from typing import Any
 
 from bff.attributions.outbox.store import Chunk, Outbox
 from bff.background import Worker
-from bff.errors import Unavailable, UpstreamError, UpstreamRejected
+from bff.errors import KardBusy, KardCircuitOpen, Unavailable, UpstreamError, UpstreamRejected
 from bff.kard import KardClient
 from bff.kard.vocabulary import MAX_ATTRIBUTION_EVENTS
 from bff.retries import retry_at
@@ -92,7 +98,8 @@ class Delivery:
         to stop; return how many. With `everything`, chunks waiting out their backoff are tried
         too (`outbox drain`)."""
         tried = 0
-        while (limit is None or tried < limit) and not self._worker.stopping:
+        breaker = self._kard.protection.breaker
+        while (limit is None or tried < limit) and not self._worker.stopping and breaker.admits():
             now = self._clock()
             due_by = float("inf") if everything else now
             chunk = self.outbox.lease(
@@ -162,6 +169,8 @@ class Delivery:
         except UpstreamRejected as refused:
             self.outbox.reject(chunk.id, now=self._clock(), error=_describe(refused))
             log.warning("Kard refused a queued chunk of %d events", len(chunk.events))
+        except (KardCircuitOpen, KardBusy):  # nothing was sent: not an attempt
+            self.outbox.release(chunk.id, self._owner, now=self._clock())
         except UpstreamError as error:
             retry_after = error.headers.get("Retry-After")
             at = retry_at(chunk.attempts, now=self._clock(), retry_after=retry_after)
