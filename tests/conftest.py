@@ -1,6 +1,6 @@
-"""Shared fixtures: the Kard simulator on a real port, BFF apps on each test's own state
-directory (pointed at the simulator, or with the one embedded in them), a clock a test moves,
-a CLI runner."""
+"""Shared fixtures: the Kard simulator on a real port, Kard clients of it, BFF apps on each test's
+own state directory (pointed at the simulator, or with the one embedded in them), a clock a test
+moves, a CLI runner."""
 
 import os
 import shutil
@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from bench.harness import free_port
 from bff import create_app
 from bff.attributions.extension import delivery
+from bff.kard import KardClient
 from bff.sandbox import Simulator, create_simulator_app
 from bff.webhooks.extension import dispatcher
 from tests.servers import serve
@@ -88,6 +89,31 @@ def app(make_app, kard_url):
 def client(app):
     """A test client of the test's `app`."""
     return app.test_client()
+
+
+@pytest.fixture
+def make_client(kard_url):
+    """`make_client(**options)` builds a Kard client of the simulator on its port (retries do not
+    sleep), with `options` for the constructor; it is closed when the test ends."""
+    clients = []
+
+    def make(**overrides) -> KardClient:
+        options = {
+            "api_url": kard_url,
+            "token_url": f"{kard_url}/v2/auth/token",
+            "client_id": "client-1",
+            "client_secret": "secret-1",
+            "organization_id": "org-sandbox",
+            "sleep": lambda seconds: None,
+            **overrides,
+        }
+        client = KardClient(**options)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
 
 
 @pytest.fixture

@@ -14,36 +14,12 @@ from bff.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from bff.kard import KardClient
 from bff.kard.client import path_segment
 from tests.kard_documents import impression
 
 TOKEN_PATH = r"^/v2/auth/token$"
 OFFERS_PATH = r"/offers$"
 USER = "user-123"
-
-
-@pytest.fixture
-def make_client(kard_url):
-    clients = []
-
-    def make(**overrides) -> KardClient:
-        options = {
-            "api_url": kard_url,
-            "token_url": f"{kard_url}/v2/auth/token",
-            "client_id": "client-1",
-            "client_secret": "secret-1",
-            "organization_id": "org-sandbox",
-            "sleep": lambda seconds: None,
-            **overrides,
-        }
-        client = KardClient(**options)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 def test_token_request_is_the_documented_client_credentials_form(simulator, make_client):
