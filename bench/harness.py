@@ -34,6 +34,7 @@ WARMUP_S = 2
 MEASURE_TRIES = 3
 IMBALANCE_PCT = 75  # a c>1 row where one of the 2 workers did more than this % of the work
 JWT_SECRET = "bench-secret-that-is-at-least-32-bytes-long"  # kard-bff's hs256 session key
+CLIENT_SECRET = "bench-secret"  # kard-bff's Kard client secret, whence its keys
 GUNICORN_OPTIONS = ("--worker-class", "gthread", "--workers", "2", "--threads", "8")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -146,7 +147,7 @@ def start_kard_bff(
         "KARD_API_URL": upstream,
         "KARD_AUTH_URL": f"{upstream}/v2/auth/token",
         "KARD_CLIENT_ID": "bench-client",
-        "KARD_CLIENT_SECRET": "bench-secret",
+        "KARD_CLIENT_SECRET": CLIENT_SECRET,
         "KARD_ORGANIZATION_ID": "org-sandbox",
         "BFF_AUTH_MODE": "hs256",
         "BFF_JWT_SECRET": JWT_SECRET,

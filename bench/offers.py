@@ -44,6 +44,7 @@ import orjson
 
 from bench.harness import (
     BIN,
+    CLIENT_SECRET,
     DURATION_S,
     JWT_SECRET,
     RESULTS,
@@ -65,6 +66,8 @@ from bench.harness import (
 from bench.proxy_rewrite import ORGANIZATION, UPSTREAM_PATHS, USER, USER_PREFIX
 from bench.pyspy import profile_worker
 from bff.kard.vocabulary import COMPONENTS
+from bff.keys import Keys
+from bff.offers.cta import CtaUrls
 from bff.offers.rewrite import rewrite_document
 from bff.sandbox import Simulator, create_simulator_app
 
@@ -260,6 +263,7 @@ def rewritten(recorded: dict, endpoint: Endpoint, upstream: str) -> dict:
         organization_id=ORGANIZATION,
         user_id=USER,
         kard_api_url=upstream,
+        emit_cta=CtaUrls(Keys([CLIENT_SECRET])).emit,
     )
     assert document != recorded, f"{endpoint.name}: nothing to rewrite in the recorded answer"
     return document
