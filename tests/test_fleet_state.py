@@ -8,8 +8,8 @@ import threading
 import pytest
 import redis
 
-from bff.fleet.cache import PREFIX
 from bench.harness import free_port
+from bff.fleet.cache import PREFIX
 from bff.kard.extension import kard
 
 TOKEN_CALLS = r"^/v2/auth/token$"
