@@ -163,6 +163,32 @@ def start_kard_bff(
     return process, base
 
 
+def start_redis(directory: Path) -> tuple[subprocess.Popen, str]:
+    """Run `redis-server` on a free port, persisted as docs/fleet.md recommends (AOF, fsync
+    every second); returns the process and its URL."""
+    port = free_port()
+    data = directory / "redis"
+    data.mkdir()
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data)]
+    command += ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"]
+    log = directory / "redis.log"
+    process = start(command, log=log)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 20
+    while not _redis_answers(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"redis-server did not start:\n{tail(log)}")
+        time.sleep(0.05)
+    return process, url
+
+
+def _redis_answers(port: int) -> bool:
+    with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+        sock.sendall(b"PING\r\n")
+        return sock.recv(16).startswith(b"+PONG")
+    return False
+
+
 # CPU accounting from /proc.
 
 
