@@ -34,6 +34,7 @@ WARMUP_S = 2
 MEASURE_TRIES = 3
 IMBALANCE_PCT = 75  # a c>1 row where one of the 2 workers did more than this % of the work
 JWT_SECRET = "bench-secret-that-is-at-least-32-bytes-long"  # kard-bff's hs256 session key
+CLIENT_SECRET = "bench-secret"  # kard-bff's Kard client secret, whence its keys
 GUNICORN_OPTIONS = ("--worker-class", "gthread", "--workers", "2", "--threads", "8")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -146,7 +147,7 @@ def start_kard_bff(
         "KARD_API_URL": upstream,
         "KARD_AUTH_URL": f"{upstream}/v2/auth/token",
         "KARD_CLIENT_ID": "bench-client",
-        "KARD_CLIENT_SECRET": "bench-secret",
+        "KARD_CLIENT_SECRET": CLIENT_SECRET,
         "KARD_ORGANIZATION_ID": "org-sandbox",
         "BFF_AUTH_MODE": "hs256",
         "BFF_JWT_SECRET": JWT_SECRET,
@@ -160,6 +161,32 @@ def start_kard_bff(
     base = f"http://127.0.0.1:{port}"
     wait_ready(f"{base}/healthz", process, log)
     return process, base
+
+
+def start_redis(directory: Path) -> tuple[subprocess.Popen, str]:
+    """Run `redis-server` on a free port, persisted as docs/fleet.md recommends (AOF, fsync
+    every second); returns the process and its URL."""
+    port = free_port()
+    data = directory / "redis"
+    data.mkdir()
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data)]
+    command += ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"]
+    log = directory / "redis.log"
+    process = start(command, log=log)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 20
+    while not _redis_answers(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"redis-server did not start:\n{tail(log)}")
+        time.sleep(0.05)
+    return process, url
+
+
+def _redis_answers(port: int) -> bool:
+    with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+        sock.sendall(b"PING\r\n")
+        return sock.recv(16).startswith(b"+PONG")
+    return False
 
 
 # CPU accounting from /proc.

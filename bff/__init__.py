@@ -29,6 +29,7 @@ def create_app(
     from bff import cors, current, middleware, session
     from bff.api import errors
     from bff.attributions import extension as attributions
+    from bff.fleet import extension as fleet
     from bff.jsonio import OrjsonProvider, WholeBodyResponse
     from bff.kard import extension as kard
     from bff.offers import extension as offers
@@ -47,6 +48,7 @@ def create_app(
     session.init_app(app, settings)
     if settings.sandbox:
         _mount_simulator(app, settings)
+    fleet.init_app(app, settings)
     kard.init_app(app, settings)
     offers.init_app(app)
     themes.init_app(app, settings)

@@ -55,13 +55,20 @@ class Worker:
         return not thread.is_alive()
 
     def _run(self) -> None:
+        failing = False
         while not self._stopped:
             self._wake.clear()
             try:
                 done = self._step()
             except Exception:  # an unreachable Redis, a locked database: try again soon
-                log.exception("%s failed", self._name)
-                done = 0
+                # Logged once per outage, not twice a second until it ends.
+                if not failing:
+                    log.exception("%s failed; trying again every %s s", self._name, POLL_SECONDS)
+                failing, done = True, 0
+            else:
+                if failing:
+                    log.info("%s works again", self._name)
+                failing = False
             if not done:
                 self._wake.wait(POLL_SECONDS)
 

@@ -30,6 +30,8 @@ SANDBOX_CLIENT_SECRET = "sandbox-secret"
 SANDBOX_ORGANIZATION_ID = "org-sandbox"
 BUNDLED_THEMES_DIR = Path(__file__).parent / "themes" / "bundled"
 MIN_HS256_SECRET_BYTES = 32
+# BFF_SECRET_KEY signs CTA URLs and seals tokens kept in Redis: as long as an HS256 secret.
+MIN_SECRET_KEY_BYTES = 32
 _REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
@@ -76,6 +78,7 @@ class Settings:
     themes_dir: Path
     default_theme: str | None
     redis_url: str | None
+    secret_keys: tuple[str, ...]  # BFF_SECRET_KEY: the first signs and seals; all verify
     state_dir: Path
     outbox_max_user_events: int
     outbox_max_events: int
@@ -151,6 +154,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         themes_dir=Path(env.text("BFF_THEMES_DIR") or BUNDLED_THEMES_DIR),
         default_theme=env.text("BFF_DEFAULT_THEME"),
         redis_url=env.redis_url("REDIS_URL"),
+        secret_keys=env.secret_keys("BFF_SECRET_KEY"),
         state_dir=Path(env.text("BFF_STATE_DIR") or "instance"),
         outbox_max_user_events=env.positive_integer("BFF_OUTBOX_MAX_USER_EVENTS", default=10_000),
         outbox_max_events=env.positive_integer("BFF_OUTBOX_MAX_EVENTS", default=1_000_000),
@@ -283,6 +287,13 @@ class _Reader:
                 f"{name} must list origins like https://app.example.com, not {bad[0]!r}"
             )
         return values
+
+    def secret_keys(self, name: str) -> tuple[str, ...]:
+        keys = self.items(name)
+        if any(len(key.encode()) < MIN_SECRET_KEY_BYTES for key in keys):
+            self.problem(f"{name}: every key must be at least {MIN_SECRET_KEY_BYTES} bytes long")
+            return ()
+        return keys
 
     def redis_url(self, name: str) -> str | None:
         value = self.text(name)

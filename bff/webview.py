@@ -6,7 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import orjson
 from cachetools import TLRUCache
+
+from bff.fleet.cache import FleetCache
 
 # A token is handed out only while it has at least this long to live, so the WebView that loads
 # it can still use it.
@@ -25,8 +28,11 @@ class WebViewToken:
 class WebViewTokens:
     """Reuse each user's WebView token until `RENEW_MARGIN` before it expires; never share one.
 
-    The cache is keyed by user ID and bounded. Two first requests for one user at the same moment
-    may both mint a token; both are valid, and the later one is kept.
+    The process's cache is keyed by user ID and bounded. With a `fleet` cache, a token is minted
+    once for the whole fleet (single-flight across processes) and every process reuses it;
+    without one, two first requests for one user at the same moment may both mint a token:
+    both are valid, and the later one is kept. `scope` tells apart the tokens of different Kard
+    configurations (see `KardClient.identity`).
     """
 
     def __init__(
@@ -35,9 +41,13 @@ class WebViewTokens:
         *,
         clock: Callable[[], float] = time.time,
         max_users: int = MAX_CACHED_USERS,
+        fleet: FleetCache | None = None,
+        scope: str = "",
     ):
         self._mint = mint  # user ID -> (token, seconds it lives)
         self._clock = clock
+        self._fleet = fleet
+        self._scope = scope
         self._cache: TLRUCache[str, WebViewToken] = TLRUCache(
             max_users, ttu=lambda _user, token, _now: token.expires_at - RENEW_MARGIN, timer=clock
         )
@@ -49,11 +59,25 @@ class WebViewTokens:
             cached = self._cache.get(user_id)
         if cached is not None:
             return cached
-        value, expires_in = self._mint(user_id)
-        token = WebViewToken(value, self._clock() + expires_in)
+        if self._fleet is None:
+            token = self._minted(user_id)
+        else:
+            name = f"webview-token\n{self._scope}\n{user_id}"
+            shared, _ = self._fleet.get(name, lambda: self._shareable(user_id))
+            token = WebViewToken(**orjson.loads(shared))
         with self._lock:
             self._cache[user_id] = token
         return token
+
+    def _minted(self, user_id: str) -> WebViewToken:
+        value, expires_in = self._mint(user_id)
+        return WebViewToken(value, self._clock() + expires_in)
+
+    def _shareable(self, user_id: str) -> tuple[str, float]:
+        """A new token as the fleet cache keeps it, and how long it may be handed out."""
+        token = self._minted(user_id)
+        shared = orjson.dumps({"token": token.token, "expires_at": token.expires_at}).decode()
+        return shared, token.expires_at - RENEW_MARGIN - self._clock()
 
 
 def absolute_webview_url(webview_url: str, public_url: str | None) -> str:

@@ -3,8 +3,6 @@ own state directory (pointed at the simulator, or with the one embedded in them)
 moves, a CLI runner."""
 
 import os
-import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -14,13 +12,12 @@ import redis
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from bench.harness import free_port
 from bff import create_app
 from bff.attributions.extension import delivery
 from bff.kard import KardClient
 from bff.sandbox import Simulator, create_simulator_app
 from bff.webhooks.extension import dispatcher
-from tests.servers import serve
+from tests.servers import RedisServer, serve
 
 # Hypothesis keeps its example database and a cache of constants in `.hypothesis` where pytest
 # starts (the checkout), and it first looks while the test modules are collected: point it at a
@@ -174,32 +171,17 @@ def runner(monkeypatch):
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """A real redis-server on a free loopback port (installed by `make test`)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is missing; make test installs it")
-        pytest.skip("redis-server is not installed (make test installs it)")
-    port = free_port()
-    directory = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(directory)],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                server.kill()
-                raise
-            time.sleep(0.05)
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test's own, which it may stop and start again, persisted as
+    docs/fleet.md asks: every write in the append-only file before Redis answers."""
+    persisted = ("--save", "", "--appendonly", "yes", "--appendfsync", "always")
+    with RedisServer(tmp_path / "redis", args=persisted) as server:
+        yield server
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+import redis
 from werkzeug.serving import make_server
 
 from bench.harness import free_port
@@ -105,3 +108,50 @@ class ServerProcess:
             except httpx.TransportError:
                 time.sleep(0.1)
         raise AssertionError(f"nothing served {self.url} within {timeout} s")
+
+
+class RedisServer:
+    """A real `redis-server` on a loopback port, which a test may stop and start again (same
+    port, same data directory)."""
+
+    def __init__(self, directory: Path, *, args: tuple[str, ...] = ("--save", "")):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            if os.environ.get("CI"):
+                pytest.fail("redis-server is missing; make test installs it")
+            pytest.skip("redis-server is not installed (make test installs it)")
+        directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._command = [binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        self._command += ["--dir", str(directory), *args]
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> "RedisServer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self, timeout: float = 20.0) -> None:
+        """Start the server and wait until it answers."""
+        self._process = subprocess.Popen(self._command, stdout=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM: it saves what its persistence settings say it must)."""
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=20)
+            self._process = None

@@ -1,6 +1,8 @@
 """The native app API against the simulator: parameter rules, rewrites, pagination, CTAs, views,
 and that the BFF only ever acts for the session user."""
 
+import re
+
 import pytest
 from kard.users.rewards.types import LocationsResponseObject, OffersResponseObject
 
@@ -477,7 +479,7 @@ def test_paths_outside_the_emitted_cta_forms_reach_nothing(client, a, simulator,
     assert not [call for call in simulator.calls if call.path.startswith("/v2/issuers/")]
 
 
-def test_other_cta_forms_kard_emits_are_learned_and_served(client, a, simulator):
+def test_other_cta_forms_kard_emits_are_served_by_their_signed_url(client, a, simulator):
     offer_id = "5e27318c9b346f00087fbb5c"
     renew = {
         "buttonText": "Tap to renew",
@@ -498,18 +500,39 @@ def test_other_cta_forms_kard_emits_are_learned_and_served(client, a, simulator)
     }
     simulator.faults.inject(200, body=answer, times=1, path=r"/offers$")
     body = _get(client, a, "/api/v1/offers")
-    assert _cta_urls(body["data"]) == [
-        f"/api/v1/offers/{offer_id}/renew",
-        elsewhere["action"]["url"],  # not this user's: left as Kard sent it, and not served
-    ]
+    renew_url, elsewhere_url = _cta_urls(body["data"])
+    assert re.fullmatch(rf"/api/v1/offers/{offer_id}/renew\?sig=[\w-]{{22}}", renew_url)
+    assert elsewhere_url == elsewhere["action"]["url"]  # not this user's: left as Kard sent it
     assert body["links"]["self"] == "/api/v1/offers"
 
-    response = client.post(f"/api/v1/offers/{offer_id}/renew", headers=a)
+    response = client.post(renew_url, headers=a)
     assert response.status_code == 404  # the simulator knows no renew; Kard's 404 comes back
-    wrong_method = client.get(f"/api/v1/offers/{offer_id}/renew", headers=a)
+    wrong_method = client.get(renew_url, headers=a)
     assert wrong_method.status_code == 405
     assert wrong_method.headers["Allow"] == "POST, OPTIONS"
     (call,) = simulator.calls_to(r"/renew$")
     assert call.path == f"{_kard_path(USER_A, 'offers')}/{offer_id}/renew"
-    assert client.post(f"/api/v1/offers/{offer_id}/claim", headers=a).status_code == 404
-    assert simulator.calls_to(r"/claim$") == []
+    assert "sig" not in dict(call.query)  # the signature is the BFF's: Kard never sees it
+
+
+@pytest.mark.parametrize(
+    "altered",
+    [
+        lambda url: url.partition("?")[0],  # unsigned
+        lambda url: url.replace("/renew", "/claim"),  # another action
+        lambda url: url.replace("5e27318c9b346f00087fbb5c", "5e27318c9b346f00087fbb5d"),  # offer
+        lambda url: url + "&include=offer",  # another query
+        lambda url: url[:-2] + ("AA" if not url.endswith("AA") else "BB"),  # another signature
+        lambda url: url + "&sig=" + url.rpartition("=")[2],  # two signatures
+    ],
+)
+def test_an_altered_cta_url_is_refused_with_nothing_sent(client, a, simulator, altered):
+    offer_id = "5e27318c9b346f00087fbb5c"
+    renew = {"action": {"url": f"{_kard_path(USER_A, 'offers')}/{offer_id}/renew"}}
+    answer = {"data": [{"id": offer_id, "attributes": {"components": {"cta": renew}}}]}
+    simulator.faults.inject(200, body=answer, times=1, path=r"/offers$")
+    (url,) = _cta_urls(_get(client, a, "/api/v1/offers")["data"])
+    response = client.post(altered(url), headers=a)
+    assert response.status_code == 404
+    assert response.get_json()["errors"][0]["status"] == "404"
+    assert simulator.calls_to(r"/(renew|claim)$") == []

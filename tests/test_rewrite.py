@@ -6,11 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bff.keys import Keys
+from bff.offers.cta import CtaUrls
 from bff.offers.rewrite import bff_cta_url, rewrite_document
 
 KARD = "https://rewards-api.getkard.com"
 ORG, USER = "org-1", "user 1/x"
 PREFIX = "/v2/issuers/org-1/users/user%201%2Fx"
+CTAS = CtaUrls(Keys(["test-secret"]))
 
 
 @pytest.mark.parametrize(
@@ -40,7 +43,12 @@ def test_links_keep_the_query_and_tolerate_kards_doc_style_second_question_mark(
         }
     }
     rewrite_document(
-        document, endpoint="/api/v1/offers", organization_id=ORG, user_id=USER, kard_api_url=KARD
+        document,
+        endpoint="/api/v1/offers",
+        organization_id=ORG,
+        user_id=USER,
+        kard_api_url=KARD,
+        emit_cta=CTAS.emit,
     )
     assert document["links"] == {
         "self": "/api/v1/offers?page[size]=1&sort=-startDate",
@@ -53,7 +61,12 @@ def test_links_keep_the_query_and_tolerate_kards_doc_style_second_question_mark(
 def test_a_links_query_keeps_its_parameters_in_order_joined_by_single_ampersands(query):
     document = {"links": {"next": f"{PREFIX}/offers?{query}"}}
     rewrite_document(
-        document, endpoint="/api/v1/offers", organization_id=ORG, user_id=USER, kard_api_url=KARD
+        document,
+        endpoint="/api/v1/offers",
+        organization_id=ORG,
+        user_id=USER,
+        kard_api_url=KARD,
+        emit_cta=CTAS.emit,
     )
     parameters = [part for part in re.split("[?&]", query) if part]
     expected = "/api/v1/offers" + (f"?{'&'.join(parameters)}" if parameters else "")
@@ -75,15 +88,13 @@ def test_a_links_query_keeps_its_parameters_in_order_joined_by_single_ampersands
 )
 def test_odd_bodies_pass_through(document):
     before = repr(document)
-    assert (
-        rewrite_document(
-            document,
-            endpoint="/api/v1/offers",
-            organization_id=ORG,
-            user_id=USER,
-            kard_api_url=KARD,
-        )
-        == []
+    rewrite_document(
+        document,
+        endpoint="/api/v1/offers",
+        organization_id=ORG,
+        user_id=USER,
+        kard_api_url=KARD,
+        emit_cta=CTAS.emit,
     )
     assert repr(document) == before
 
@@ -95,10 +106,15 @@ def test_single_resource_data_is_rewritten():
             "attributes": {"components": {"cta": {"action": {"url": f"{PREFIX}/offers/abc/go"}}}},
         }
     }
-    (emitted,) = rewrite_document(
-        document, endpoint="/x", organization_id=ORG, user_id=USER, kard_api_url=KARD
+    rewrite_document(
+        document,
+        endpoint="/x",
+        organization_id=ORG,
+        user_id=USER,
+        kard_api_url=KARD,
+        emit_cta=CTAS.emit,
     )
-    assert document["data"]["attributes"]["components"]["cta"]["action"]["url"] == (
-        "/api/v1/offers/abc/go"
-    )
-    assert (emitted.method, emitted.rest, emitted.resource_id) == ("POST", "offers/abc/go", "abc")
+    url = document["data"]["attributes"]["components"]["cta"]["action"]["url"]
+    path, _, signature = url.partition("?sig=")
+    assert path == "/api/v1/offers/abc/go"
+    assert CTAS.signed_methods("offers/abc/go", f"sig={signature}") == (["POST"], "")

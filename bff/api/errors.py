@@ -6,21 +6,25 @@ One handler per error family, registered by `init_app`::
     ThemeError           422, one "Invalid theme" error per problem (bff.themes.codec)
     InvalidNotification  422, one error per bad field of a notification (bff.kard.notifications)
     HTTPException        Werkzeug's own (404, 405, 413, 415, ...), its Allow and Retry-After kept
+    RedisError           503 with Retry-After: a store that must keep something (the outbox, the
+                         inbox) could not, so nothing was accepted (bff.fleet.connection)
     Exception            500, logged; the app learns nothing of it
 """
 
 import logging
 
+import redis
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from bff.errors import DEFAULT_RETRY_AFTER, BffError, Unprocessable, error_object
+from bff.errors import DEFAULT_RETRY_AFTER, BffError, Unavailable, Unprocessable, error_object
 from bff.kard.notifications import InvalidNotification
 from bff.themes.codec import ThemeError
 
 log = logging.getLogger(__name__)
 
 THEME_ERROR_TITLE = "Invalid theme"
+REDIS_RETRY_AFTER = "2"  # Redis comes back in seconds (a restart, a failover), or not soon
 
 _HTTP_DETAILS = {
     400: "The request is malformed.",
@@ -37,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ThemeError, _answer_theme_error)
     app.register_error_handler(InvalidNotification, _answer_invalid_notification)
     app.register_error_handler(HTTPException, _answer_http_exception)
+    app.register_error_handler(redis.RedisError, _answer_redis_error)
     app.register_error_handler(Exception, _answer_unexpected)
 
 
@@ -80,6 +85,17 @@ def _answer_http_exception(error: HTTPException) -> Response:
     if status == 503 and "Retry-After" not in response.headers:
         response.headers["Retry-After"] = DEFAULT_RETRY_AFTER
     return response
+
+
+def _answer_redis_error(error: redis.RedisError) -> Response:
+    log.warning("Redis failed while serving a request: %s", type(error).__name__)
+    return _answer(
+        Unavailable(
+            "The service's shared state (Redis) cannot be reached, so nothing was accepted;"
+            " try again shortly.",
+            retry_after=REDIS_RETRY_AFTER,
+        )
+    )
 
 
 def _answer_unexpected(error: Exception) -> Response:

@@ -14,7 +14,7 @@ from bff.current import settings, utc_now
 from bff.errors import NotFound, Unprocessable, UpstreamRejected
 from bff.kard.extension import kard
 from bff.offers.cta import is_resource_id
-from bff.offers.extension import cta_forms
+from bff.offers.extension import cta_urls
 from bff.offers.queries import LOCATIONS, OFFER_ACTION, OFFERS
 from bff.routing import ROUTABLE_METHODS, method_not_allowed, methods_routed_elsewhere
 from bff.session import session_user
@@ -47,11 +47,15 @@ def act_on_offer(offer_id: str, action: str):
 
 @bp.route("/<path:rest>", methods=ROUTABLE_METHODS)
 def follow_cta(rest: str):
-    """Follow another call-to-action form Kard's answers carried; any other path is 404 or 405."""
-    if not cta_forms().serves(request.method, rest):
-        raise _not_served(rest)
+    """Follow another call-to-action Kard's answers carried, by the signed URL the BFF handed
+    out; any other path is 404 or 405."""
+    signed_for, query = cta_urls().signed_methods(
+        rest, request.query_string.decode("utf-8", "replace")
+    )
+    if request.method not in signed_for:
+        raise _not_served(signed_for)
     user_id = session_user()
-    return _follow_cta(user_id, request.method, rest.split("/"))
+    return _follow_cta(user_id, request.method, rest.split("/"), query)
 
 
 @bp.post("/offers/<offer_id>/view")
@@ -69,19 +73,19 @@ def view_offer(offer_id: str):
     return {"data": event, "queued": bool(outcome.queued)}, 202
 
 
-def _follow_cta(user_id: str, method: str, segments: list[str]):
+def _follow_cta(user_id: str, method: str, segments: list[str], query: str | None = None):
     for segment in segments:
         _check_resource_id(segment)
-    params = checked_query(OFFER_ACTION, settings().supported_components)
+    params = checked_query(OFFER_ACTION, settings().supported_components, query=query)
     params = [pair for pair in params if pair[0] != "include"] + [("include", "offer")]
     return rewritten(kard().user_action(user_id, method, segments, params), user_id)
 
 
-def _not_served(rest: str) -> Exception:
+def _not_served(signed_for: list[str]) -> Exception:
     # This route takes every CTA method for every path, so Werkzeug cannot tell a path served
-    # with another method (405) from one not served at all (404): ask the forms and the URL map.
-    forms = [method for method in ROUTABLE_METHODS if cta_forms().serves(method, rest)]
-    allowed = sorted({*forms, *methods_routed_elsewhere()})
+    # with another method (405) from one not served at all (404): ask the signature and the
+    # URL map.
+    allowed = sorted({*signed_for, *methods_routed_elsewhere()})
     return method_not_allowed(allowed) if allowed else NotFound("No such endpoint.")
 
 

@@ -8,7 +8,7 @@ from flask import request
 
 from bff.kard import KardResponse
 from bff.kard.extension import kard
-from bff.offers.extension import cta_forms
+from bff.offers.extension import cta_urls
 from bff.offers.queries import Param, check_query, with_defaults
 from bff.offers.rewrite import rewrite_document
 
@@ -17,14 +17,20 @@ Pair = tuple[str, str]
 
 
 def checked_query(
-    rules: Sequence[Param], components: Sequence[str] | None = None, *, locations: bool = False
+    rules: Sequence[Param],
+    components: Sequence[str] | None = None,
+    *,
+    locations: bool = False,
+    query: str | None = None,
 ) -> tuple[Pair, ...]:
     """The request's query as (name, value) pairs, in order, repeats kept, checked against
     `rules` (400 if it breaks one); with `components`, the defaults of `with_defaults` added.
+    `query` stands for the request's (a signed CTA's, without its signature).
 
     The answer depends on the query string alone, and apps send the same few, so it is
     remembered (a bounded cache; a refused query is checked again each time)."""
-    return _checked(request.query_string, tuple(rules), _tuple(components), locations)
+    raw = request.query_string if query is None else query.encode()
+    return _checked(raw, tuple(rules), _tuple(components), locations)
 
 
 @functools.lru_cache(maxsize=CHECKED_QUERIES)
@@ -43,14 +49,15 @@ def _tuple(components: Sequence[str] | None) -> tuple[str, ...] | None:
 
 
 def rewritten(answer: KardResponse, user_id: str):
-    """Kard's answer with its links and CTAs pointing at the BFF; the CTA forms learned."""
+    """Kard's answer with its links and CTAs pointing at the BFF (other CTAs than activate and
+    boost signed)."""
     client = kard()
-    emitted = rewrite_document(
+    rewrite_document(
         answer.body,
         endpoint=request.path,
         organization_id=client.organization_id,
         user_id=user_id,
         kard_api_url=client.api_url,
+        emit_cta=cta_urls().emit,
     )
-    cta_forms().learn(emitted)
     return answer.body, answer.status

@@ -26,6 +26,7 @@ from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
 from bff.errors import InvalidPathSegment, KardUnreachable, Unauthorized, UpstreamFailed
+from bff.fleet.cache import FleetCache
 from bff.kard.failures import (
     API_ERRORS,
     REFRESHED_STATUSES,
@@ -89,6 +90,7 @@ class KardClient:
         protection: Protection | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        fleet: FleetCache | None = None,
     ):
         if organization_id in UNUSABLE_SEGMENTS:
             raise ValueError('KARD_ORGANIZATION_ID cannot be empty, "." or "..".')
@@ -112,7 +114,11 @@ class KardClient:
         self._api = transport or _api_transport(self.api_url)
         self._api_headers = dict(self._http.headers.raw)
         self._api_extensions = {"timeout": self._http.timeout.as_dict()}
-        self.tokens = AccessTokens(self._fetch_token, clock=clock)
+        # Everything that changes the tokens Kard gives: no two configurations share one.
+        self.identity = "\n".join(
+            (self.api_url, token_url, client_id, organization_id, target_issuer or "")
+        )
+        self.tokens = AccessTokens(self._fetch_token, clock=clock, fleet=fleet, name=self.identity)
         # Kard's storage (presigned S3 URLs) gets its own client, without Kard's headers.
         self.storage = KardStorage(timeout=timeout, transport=transport)
 

@@ -8,6 +8,8 @@ import httpx
 from flask import Flask, current_app
 
 from bff import current
+from bff.fleet import extension as fleet
+from bff.fleet.cache import FleetCache
 from bff.kard.client import KardClient
 from bff.kard.protection import CircuitBreaker, Protection
 from bff.settings import Settings
@@ -17,20 +19,27 @@ EMBEDDED_KARD_URL = "http://kard.embedded/sandbox/kard"
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Build the app's Kard client and its WebView tokens."""
+    """Build the app's Kard client and its WebView tokens, shared by the fleet with Redis."""
     transport = None
     api_url = settings.kard_api_url
     if api_url is None:
         api_url, transport = EMBEDDED_KARD_URL, httpx.WSGITransport(app=app)
-    app.extensions["kard"] = client = kard_client(settings, api_url, transport)
-    app.extensions["webview_tokens"] = WebViewTokens(client.webview_token, clock=current.clock(app))
+    shared = fleet.fleet_cache(app)
+    app.extensions["kard"] = client = kard_client(settings, api_url, transport, shared)
+    app.extensions["webview_tokens"] = WebViewTokens(
+        client.webview_token, clock=current.clock(app), fleet=shared, scope=client.identity
+    )
 
 
 def kard_client(
-    settings: Settings, api_url: str, transport: httpx.BaseTransport | None = None
+    settings: Settings,
+    api_url: str,
+    transport: httpx.BaseTransport | None = None,
+    shared: FleetCache | None = None,
 ) -> KardClient:
     """A Kard client at `api_url` with the credentials, issuer, timeout and protection (the bound
-    on calls in flight, the circuit breaker) of `settings`."""
+    on calls in flight, the circuit breaker) of `settings`; with `shared`, its access token is
+    the fleet's."""
     return KardClient(
         api_url=api_url,
         token_url=settings.kard_auth_url or f"{api_url}/v2/auth/token",
@@ -46,6 +55,7 @@ def kard_client(
                 failures=settings.kard_breaker_failures, cooldown=settings.kard_breaker_seconds
             ),
         ),
+        fleet=shared,
     )
 
 

@@ -1,26 +1,27 @@
-"""The call-to-action forms the BFF serves: the ones it emits, and nothing else.
+"""Call-to-action URLs: which ones the BFF serves, and how any instance knows it emitted them.
 
-Activate and boost are always served. Any other CTA form that Kard's answers carry under the user
-(say `POST offers/{id}/renew`) is learned when the BFF rewrites it, so the app can follow it.
-A path that matches no form is a 404 and nothing goes upstream.
+Activate and boost (`POST offers/{id}/activate`, `.../boost`) are endpoints of the contract,
+served for any offer ID, and handed out as they are. Any other CTA that Kard's answers carry
+under the user (say `POST offers/{id}/renew`) is handed to the app signed: the BFF appends a
+`sig` parameter, an HMAC (`bff.keys`) of the method, the path and the query, and serves exactly
+that URL, for the session user, from every instance of a fleet and after any restart, with no
+shared memory. A path without a signature that matches is a 404 (a 405 when it is signed for
+another method), and nothing goes upstream.
 """
 
 import re
-import threading
-from collections.abc import Iterable
+from urllib.parse import parse_qsl, unquote, urlencode
 
-from bff.offers.rewrite import EmittedCta
+from bff.keys import Keys
+from bff.offers.rewrite import BFF_API_PREFIX
 
-Form = tuple[str, tuple[str, ...]]  # (method, path segments with "{id}" for the resource ID)
-
-ID_PLACEHOLDER = "{id}"
-MAX_LEARNED_FORMS = 64
+SIGNATURE_PARAM = "sig"
+BUILT_IN_ACTIONS = ("activate", "boost")
 # Kard's IDs are Mongo ObjectIds; this admits any plain ID while keeping paths unbendable.
 RESOURCE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-BUILT_IN_ACTIONS = ("activate", "boost")
-BUILT_IN_FORMS: frozenset[Form] = frozenset(
-    ("POST", ("offers", ID_PLACEHOLDER, action)) for action in BUILT_IN_ACTIONS
-)
+SIGNABLE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+Pairs = list[tuple[str, str]]
 
 
 def is_resource_id(value: str) -> bool:
@@ -28,56 +29,52 @@ def is_resource_id(value: str) -> bool:
     return bool(RESOURCE_ID.match(value))
 
 
-class CtaForms:
-    """The CTA forms this process has emitted to apps (bounded; shared by all users)."""
-
-    def __init__(self) -> None:
-        self._forms: set[Form] = set(BUILT_IN_FORMS)
-        self._lock = threading.Lock()
-
-    def learn(self, emitted: Iterable[EmittedCta]) -> None:
-        """Remember the forms of CTAs just handed to an app."""
-        for cta in emitted:
-            if _is_built_in(cta):
-                continue  # the common case, decided without splitting paths
-            form = _form_of(cta)
-            if form is None or form in self._forms:
-                continue
-            with self._lock:
-                if len(self._forms) < len(BUILT_IN_FORMS) + MAX_LEARNED_FORMS:
-                    self._forms.add(form)
-
-    def serves(self, method: str, rest: str) -> bool:
-        """Whether `method rest` (the path after /api/v1/) is a form the BFF emitted."""
-        segments = tuple(rest.split("/"))
-        return any(
-            form_method == method and _matches(form_segments, segments)
-            for form_method, form_segments in self._forms
-        )
-
-
-def _is_built_in(cta: EmittedCta) -> bool:
-    prefix = f"offers/{cta.resource_id}/"
+def is_built_in(method: str, rest: str) -> bool:
+    """Whether `method rest` (the path after /api/v1/) is activate or boost."""
+    parts = rest.split("/")
     return (
-        cta.method == "POST"
-        and cta.rest.startswith(prefix)
-        and cta.rest[len(prefix) :] in BUILT_IN_ACTIONS
+        method == "POST"
+        and len(parts) == 3
+        and parts[0] == "offers"
+        and (parts[2] in BUILT_IN_ACTIONS)
     )
 
 
-def _form_of(cta: EmittedCta) -> Form | None:
-    segments = tuple(ID_PLACEHOLDER if s == cta.resource_id else s for s in cta.rest.split("/"))
-    if ID_PLACEHOLDER not in segments or not all(map(is_resource_id, _literals(segments))):
-        return None
-    return cta.method, segments
+class CtaUrls:
+    """Sign the CTA URLs handed to apps; tell which method a signed URL was handed out for."""
+
+    def __init__(self, keys: Keys):
+        self._keys = keys
+
+    def emit(self, method: str, url: str) -> str:
+        """The URL to hand the app for the CTA `method url` (a BFF URL, /api/v1/...)."""
+        rest, _, query = url.removeprefix(BFF_API_PREFIX).partition("?")
+        if is_built_in(method, rest):
+            return url
+        signature = self._keys.sign(_message(method, unquote(rest), _pairs(query)))
+        return f"{url}{'&' if query else '?'}{SIGNATURE_PARAM}={signature}"
+
+    def signed_methods(self, rest: str, query: str) -> tuple[list[str], str]:
+        """The methods `rest?query` (path decoded, query as sent) was signed for, if any, and
+        the query without its signature: what Kard gets."""
+        pairs = _pairs(query)
+        signatures = [value for name, value in pairs if name == SIGNATURE_PARAM]
+        if len(signatures) != 1:
+            return [], query
+        unsigned = [pair for pair in pairs if pair[0] != SIGNATURE_PARAM]
+        methods = [
+            method
+            for method in SIGNABLE_METHODS
+            if self._keys.verify(_message(method, rest, unsigned), signatures[0])
+        ]
+        return methods, urlencode(unsigned)
 
 
-def _literals(segments: tuple[str, ...]) -> list[str]:
-    return [segment for segment in segments if segment != ID_PLACEHOLDER]
+def _pairs(query: str) -> Pairs:
+    return parse_qsl(query, keep_blank_values=True)
 
 
-def _matches(form: tuple[str, ...], segments: tuple[str, ...]) -> bool:
-    return len(form) == len(segments) and all(
-        want == got or (want == ID_PLACEHOLDER and is_resource_id(got))
-        for want, got in zip(form, segments, strict=True)
-    )
+def _message(method: str, rest: str, pairs: Pairs) -> str:
+    """What a signature covers: the method, the decoded path, and the query in a canonical
+    order, so an app's HTTP library may re-encode the URL without breaking it."""
+    return "\n".join((method, rest, urlencode(sorted(pairs))))

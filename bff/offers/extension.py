@@ -1,15 +1,16 @@
-"""The offers part of the app: the call-to-action forms its answers hand out."""
+"""The offers part of the app: the signer of the call-to-action URLs its answers hand out."""
 
 from flask import Flask, current_app
 
-from bff.offers.cta import CtaForms
+from bff.fleet import extension as fleet
+from bff.offers.cta import CtaUrls
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its CTA forms, learned from the answers it rewrites."""
-    app.extensions["cta_forms"] = CtaForms()
+    """Give the app its CTA URL signer, with the app's keys."""
+    app.extensions["cta_urls"] = CtaUrls(fleet.keys(app))
 
 
-def cta_forms() -> CtaForms:
-    """The call-to-action forms the current app serves."""
-    return current_app.extensions["cta_forms"]
+def cta_urls() -> CtaUrls:
+    """The current app's call-to-action URL signer."""
+    return current_app.extensions["cta_urls"]

@@ -4,12 +4,12 @@ Two rewrites, in one pass over the freshly parsed body (changed in place, everyt
 
 - `links.self`, `links.next`, `links.prev` point at the BFF endpoint with the same query;
 - every `components.cta.action.url` of the form `/v2/issuers/{org}/users/{user}/<rest>` (for this
-  organization and this user) becomes `/api/v1/<rest>`, query kept, in `data` and in `included`.
+  organization and this user) becomes `/api/v1/<rest>`, query kept, in `data` and in `included`,
+  as `emit_cta(method, url)` hands it out (`bff.offers.cta` signs all but activate and boost).
 """
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -20,15 +20,6 @@ LINK_NAMES = ("self", "next", "prev")
 _SEPARATORS = re.compile(r"[?&]+")
 
 
-@dataclass(frozen=True)
-class EmittedCta:
-    """A call-to-action the BFF handed to an app: the method and path it must now serve."""
-
-    method: str
-    rest: str  # the path after /api/v1/, without the query
-    resource_id: str
-
-
 def rewrite_document(
     document: Any,
     *,
@@ -36,14 +27,14 @@ def rewrite_document(
     organization_id: str,
     user_id: str,
     kard_api_url: str,
-) -> list[EmittedCta]:
-    """Rewrite `document` in place; return the call-to-actions it now carries."""
+    emit_cta: Callable[[str, str], str],
+) -> None:
+    """Rewrite `document` in place."""
     if not isinstance(document, dict):
-        return []
+        return
     links = document.get("links")
     if isinstance(links, dict):
         _rewrite_links(links, endpoint)
-    emitted = []
     for resource in _resources(document):
         action = _cta_action(resource)
         if action is None:
@@ -51,11 +42,7 @@ def rewrite_document(
         rewritten = bff_cta_url(action["url"], organization_id, user_id, kard_api_url)
         if rewritten is None:
             continue
-        action["url"] = rewritten
-        rest = rewritten.removeprefix(BFF_API_PREFIX).partition("?")[0]
-        method = str(action.get("method", "POST")).upper()
-        emitted.append(EmittedCta(method, rest, str(resource.get("id", ""))))
-    return emitted
+        action["url"] = emit_cta(str(action.get("method", "POST")).upper(), rewritten)
 
 
 def bff_cta_url(url: str, organization_id: str, user_id: str, kard_api_url: str) -> str | None:

@@ -4,9 +4,8 @@ import json
 import uuid
 from typing import Any
 
-import redis
-
 from bff.attributions.outbox.store import LEASE_SECONDS, Bounds, Chunk, bounds_status
+from bff.fleet.connection import redis_client
 from bff.redis_leases import RedisLeases
 
 PREFIX = "kard-bff:outbox:"
@@ -47,7 +46,7 @@ class RedisOutbox:
 
     def __init__(self, url: str, bounds: Bounds):
         self.bounds = bounds
-        self._redis = redis.Redis.from_url(url, decode_responses=True)
+        self._redis = redis_client(url, decode_responses=True)
         self._forget_script = self._redis.register_script(FORGET)
         self._leases = RedisLeases(
             self._redis, due=DUE, last_error=LAST_ERROR, item_key=_chunk_key, lease_key=_lease_key

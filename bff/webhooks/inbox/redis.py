@@ -2,8 +2,7 @@
 
 from typing import Any
 
-import redis
-
+from bff.fleet.connection import redis_client
 from bff.redis_leases import RedisLeases
 from bff.webhooks.inbox.store import RETENTION_SECONDS, Pending
 
@@ -40,7 +39,7 @@ class RedisInbox:
     """Seen IDs as expiring keys, pending notifications as hashes, due times in a sorted set."""
 
     def __init__(self, url: str):
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis_client(url)
         self._add = self._redis.register_script(ADD)
         self._leases = RedisLeases(
             self._redis, due=DUE, last_error=LAST_ERROR, item_key=_pending_key, lease_key=_lease_key
