@@ -33,6 +33,7 @@ def create_app(
     from bff.jsonio import OrjsonProvider, WholeBodyResponse
     from bff.kard import extension as kard
     from bff.offers import extension as offers
+    from bff.ratelimit import extension as ratelimit
     from bff.themes import extension as themes
     from bff.webhooks import extension as webhooks
 
@@ -49,6 +50,7 @@ def create_app(
     if settings.sandbox:
         _mount_simulator(app, settings)
     fleet.init_app(app, settings)
+    ratelimit.init_app(app, settings)
     kard.init_app(app, settings)
     offers.init_app(app)
     themes.init_app(app, settings)

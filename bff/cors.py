@@ -6,6 +6,8 @@ API_PREFIX = "/api/v1/"
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-ID"
 PREFLIGHT_MAX_AGE = "600"
+# What a page may read of an answer: its request ID, when to retry, and the rate limit.
+EXPOSED_HEADERS = "X-Request-ID, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset"
 
 
 def init_app(app: Flask, origins: tuple[str, ...]) -> None:
@@ -23,7 +25,7 @@ def init_app(app: Flask, origins: tuple[str, ...]) -> None:
         if origin not in allowed:
             return response
         response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = "X-Request-ID, Retry-After"
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
             response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS

@@ -17,6 +17,7 @@ The tree::
     ├── NotFound            404
     ├── TooLarge            413   a batch over its limit
     ├── Unprocessable       422   a body that parsed but is invalid, one error per bad field
+    ├── RateLimited         429   past a rate limit (bff.ratelimit); carries Retry-After
     ├── Unavailable         503   a dependency other than Kard is down; carries Retry-After
     └── UpstreamError             Kard did not give a usable answer
         ├── UpstreamRejected    400/404/409 from Kard, with Kard's own error details
@@ -134,6 +135,15 @@ class TooLarge(BffError):
 class Unprocessable(BffError):
     status = 422
     title = "Unprocessable entity"
+
+
+class RateLimited(BffError):
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: str):
+        super().__init__(detail)
+        self.headers = {**self.headers, "Retry-After": retry_after}
 
 
 class Unavailable(BffError):

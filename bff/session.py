@@ -25,6 +25,7 @@ from jwt.exceptions import InvalidSubjectError
 from bff import current
 from bff.errors import Unauthorized
 from bff.jwks import JwksKeys, UnknownKeyError
+from bff.ratelimit.extension import limit_user
 from bff.settings import Settings
 
 ASYMMETRIC_ALGORITHMS = (
@@ -248,9 +249,12 @@ def session_verifier() -> SessionVerifier:
 
 
 def session_user() -> str:
-    """The Kard user ID of the app session making this request; 401 without a valid token."""
+    """The Kard user ID of the app session making this request; 401 without a valid token,
+    429 past the user's rate limit."""
     if "session_user" not in g:
-        g.session_user = session_verifier().verify(_bearer_token())
+        user_id = session_verifier().verify(_bearer_token())
+        limit_user(user_id)  # 429 past BFF_RATE_LIMIT, before anything goes upstream
+        g.session_user = user_id
     return g.session_user
 
 

@@ -5,6 +5,7 @@ Every problem is collected, then one `ConfigError` names them all, so a start-up
 bad variable at once: one line per problem, each naming its variable and never quoting a secret.
 """
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -32,6 +33,7 @@ BUNDLED_THEMES_DIR = Path(__file__).parent / "themes" / "bundled"
 MIN_HS256_SECRET_BYTES = 32
 # BFF_SECRET_KEY signs CTA URLs and seals tokens kept in Redis: as long as an HS256 secret.
 MIN_SECRET_KEY_BYTES = 32
+_RATE_LIMIT = re.compile(r"^\s*(?P<count>\d{1,9})\s*/\s*(?P<unit>second|minute|hour)\s*$")
 _REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
@@ -79,6 +81,9 @@ class Settings:
     default_theme: str | None
     redis_url: str | None
     secret_keys: tuple[str, ...]  # BFF_SECRET_KEY: the first signs and seals; all verify
+    rate_limit: str | None  # per session user, "300/minute"; None: off
+    client_rate_limit: str | None  # per client address on the endpoints without a session
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     state_dir: Path
     outbox_max_user_events: int
     outbox_max_events: int
@@ -155,6 +160,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         default_theme=env.text("BFF_DEFAULT_THEME"),
         redis_url=env.redis_url("REDIS_URL"),
         secret_keys=env.secret_keys("BFF_SECRET_KEY"),
+        rate_limit=env.rate_limit("BFF_RATE_LIMIT", default="300/minute"),
+        client_rate_limit=env.rate_limit("BFF_CLIENT_RATE_LIMIT", default="1200/minute"),
+        trusted_proxies=env.networks("BFF_TRUSTED_PROXIES"),
         state_dir=Path(env.text("BFF_STATE_DIR") or "instance"),
         outbox_max_user_events=env.positive_integer("BFF_OUTBOX_MAX_USER_EVENTS", default=10_000),
         outbox_max_events=env.positive_integer("BFF_OUTBOX_MAX_EVENTS", default=1_000_000),
@@ -294,6 +302,22 @@ class _Reader:
             self.problem(f"{name}: every key must be at least {MIN_SECRET_KEY_BYTES} bytes long")
             return ()
         return keys
+
+    def rate_limit(self, name: str, *, default: str) -> str | None:
+        value = self.text(name) or default
+        if value.strip() == "0":
+            return None
+        match = _RATE_LIMIT.match(value)
+        if match is None or int(match["count"]) < 1:
+            return self.problem(f"{name} must be N/second, N/minute or N/hour (N >= 1), or 0")
+        return f"{int(match['count'])}/{match['unit']}"
+
+    def networks(self, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        try:
+            return tuple(ipaddress.ip_network(item, strict=False) for item in self.items(name))
+        except ValueError:
+            self.problem(f"{name} must be a comma list of IP addresses or CIDR networks")
+            return ()
 
     def redis_url(self, name: str) -> str | None:
         value = self.text(name)

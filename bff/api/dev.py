@@ -5,9 +5,11 @@ from flask import Blueprint
 from bff.api.bodies import json_object
 from bff.current import now, settings
 from bff.errors import NotFound, Unprocessable
+from bff.ratelimit.extension import limit_address
 from bff.session import DEV_SESSION_SECONDS, MAX_USER_ID_LENGTH, session_verifier
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
+bp.before_request(limit_address)
 
 
 @bp.post("/session")

@@ -4,10 +4,12 @@ from flask import Blueprint
 
 from bff.api.bodies import json_object
 from bff.errors import NotFound, Unprocessable
+from bff.ratelimit.extension import limit_address
 from bff.themes import codec
 from bff.themes.extension import named_themes
 
 bp = Blueprint("themes", __name__, url_prefix="/api/v1/themes")
+bp.before_request(limit_address)
 
 DECODE_KEYS = ("theme", "url")
 

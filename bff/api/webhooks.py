@@ -6,10 +6,12 @@ from bff.api.bodies import json_value, request_body
 from bff.current import settings
 from bff.errors import BadSignature, Unavailable
 from bff.kard.notifications import parse_notification
+from bff.ratelimit.extension import limit_address
 from bff.webhooks.extension import dispatcher
 from bff.webhooks.signature import verify
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+bp.before_request(limit_address)
 
 SIGNATURE_HEADER = "notify-signature"
 
