@@ -12,12 +12,13 @@ run: $(VENV)/.installed
 	$(BIN)/kard-bff serve --host 127.0.0.1 --port $(PORT)
 
 # Debian packages the tests use for real: node (the WebView guide's own encoder), redis-server,
-# and chromium for the browser tests (Playwright drives Debian's build: nothing is downloaded).
-TEST_PACKAGES := node:nodejs redis-server:redis-server chromium:chromium
+# chromium for the browser tests (Playwright drives Debian's build: nothing is downloaded), and
+# nginx for the fleet tests (tests/fleet/: three instances behind it; it lives in /usr/sbin).
+TEST_PACKAGES := node:nodejs redis-server:redis-server chromium:chromium /usr/sbin/nginx:nginx
 
 test: $(VENV)/.installed-dev
 	@missing=""; for pair in $(TEST_PACKAGES); do \
-	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	  command -v $${pair%%:*} >/dev/null || test -x $${pair%%:*} || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

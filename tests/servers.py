@@ -58,6 +58,7 @@ class ServerProcess:
         env: dict[str, str],
         health_path: str = "/healthz",
         module: str = "bff.cli",  # or another server taking --port: `flask`
+        log: Path | None = None,  # its output goes there, for a server that logs a lot
     ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -66,18 +67,22 @@ class ServerProcess:
         self._env = env
         self._health_path = health_path
         self._module = module
+        self._log = log
         self._process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> "ServerProcess":
+        output = subprocess.PIPE if self._log is None else self._log.open("a")
         self._process = subprocess.Popen(
             [sys.executable, "-m", self._module, *self._args],
             cwd=ROOT,
             env=self._env,
-            stdout=subprocess.PIPE,
+            stdout=output,
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # its own process group: gunicorn's workers go with it
         )
+        if self._log is not None:
+            output.close()  # the child holds its own copy
         self._wait_until_serving()
         return self
 
@@ -85,6 +90,8 @@ class ServerProcess:
         self._signal(signal.SIGTERM)
         assert self._process is not None
         self.output, _ = self._process.communicate(timeout=30)
+        if self._log is not None:
+            self.output = self._log.read_text(errors="replace")
 
     def kill(self) -> None:
         """SIGKILL the server and its workers at once, as a crash would."""

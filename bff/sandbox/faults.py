@@ -8,7 +8,8 @@ from typing import Any
 
 @dataclass
 class Fault:
-    """One injected fault and how many more requests it applies to (None = until cleared)."""
+    """One injected fault and how many more requests it applies to (None = until cleared);
+    with `every`, only every `every`-th matching request (the others go through)."""
 
     status: int | None
     retry_after: int | float | str | None
@@ -17,6 +18,8 @@ class Fault:
     path: re.Pattern[str] | None
     method: str | None
     body: Any
+    every: int = 1
+    seen: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         """Return whether the fault applies to a request."""
@@ -42,12 +45,14 @@ class FaultInjector:
         path: str | None = None,
         method: str | None = None,
         body: Any = None,
+        every: int = 1,
     ) -> Fault:
-        """Add a fault for the next `times` matching requests (all of them when None)."""
+        """Add a fault for the next `times` matching requests (all of them when None); with
+        `every`, for every `every`-th of them only (`every=2`: half of them)."""
         if status is not None and not 100 <= status <= 599:
             raise ValueError(f"status must be an HTTP status code, got {status}")
-        if delay < 0 or (times is not None and times < 1):
-            raise ValueError("delay must be >= 0 and times >= 1")
+        if delay < 0 or (times is not None and times < 1) or every < 1:
+            raise ValueError("delay must be >= 0, and times and every >= 1")
         fault = Fault(
             status=status,
             retry_after=retry_after,
@@ -56,6 +61,7 @@ class FaultInjector:
             path=re.compile(path) if path is not None else None,
             method=method.upper() if method else None,
             body=body,
+            every=every,
         )
         with self._lock:
             self._faults.append(fault)
@@ -66,6 +72,9 @@ class FaultInjector:
         with self._lock:
             for fault in self._faults:
                 if fault.matches(method, path):
+                    fault.seen += 1
+                    if fault.seen % fault.every:
+                        return None  # this one goes through
                     if fault.remaining is not None:
                         fault.remaining -= 1
                         if fault.remaining == 0:

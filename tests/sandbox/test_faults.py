@@ -29,6 +29,16 @@ def test_fault_status_with_retry_after_for_limited_times(
     assert [call.status for call in simulator.calls_to(r"/offers$")] == [503, 503, 200]
 
 
+def test_a_fault_every_second_request_fails_half_of_them(
+    api: httpx.Client, simulator: Simulator
+) -> None:
+    simulator.faults.inject(503, every=2, path=r"/offers$")
+    statuses = [api.get(user_path(USER, "offers")).status_code for _ in range(6)]
+    assert statuses == [200, 503] * 3
+    assert api.get(user_path(USER, "locations")).status_code == 200  # not matched, not counted
+    assert api.get(user_path(USER, "offers")).status_code == 200
+
+
 def test_fault_filters_by_path_and_method(api: httpx.Client, simulator: Simulator) -> None:
     simulator.faults.inject(500, path=r"/locations$", method="GET")
     assert api.get(user_path(USER, "offers")).status_code == 200

@@ -18,6 +18,7 @@ _FAULT_FIELDS = {
     "path": "path",
     "method": "method",
     "body": "body",
+    "every": "every",
 }
 
 

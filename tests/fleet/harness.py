@@ -1,0 +1,178 @@
+"""A fleet on 127.0.0.1, from real processes: three `kard-bff serve --workers 2` instances
+behind Debian's nginx (docs/ops/nginx.conf, round robin), one `redis-server`, and the
+standalone simulator (`kard-bff sandbox`) as Kard."""
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import jwt
+
+from bench.harness import free_port
+from tests.servers import ROOT, RedisServer, ServerProcess
+
+NGINX = Path("/usr/sbin/nginx")
+NGINX_CONF = ROOT / "docs" / "ops" / "nginx.conf"
+JWT_SECRET = "fleet-session-secret-at-least-32-bytes"
+WEBHOOK_KEY = "fleet-webhook-key"
+INSTANCES = 3
+WORKERS = 2
+# Persisted as docs/fleet.md asks: every write is in the append-only file before Redis answers.
+REDIS_PERSISTENCE = ("--save", "", "--appendonly", "yes", "--appendfsync", "always")
+
+
+class Fleet:
+    """The running fleet: `url` is nginx's, `instances` answer on their own ports too."""
+
+    def __init__(self, directory: Path, *, forward_url: str, **settings: str):
+        directory.chmod(0o755)  # nginx's workers (nobody) write their temp files under it
+        self.directory = directory
+        self.redis = RedisServer(directory / "redis", args=REDIS_PERSISTENCE)
+        self.simulator = ServerProcess(
+            ["sandbox", "--webhook-key", WEBHOOK_KEY],
+            env=_environment(),
+            health_path="/_sandbox/calls",
+            log=directory / "simulator.log",
+        )
+        self.kard_url = self.simulator.url
+        self._settings = {
+            "KARD_ENV": "production",
+            "KARD_API_URL": self.kard_url,
+            "KARD_AUTH_URL": f"{self.kard_url}/v2/auth/token",
+            "KARD_CLIENT_ID": "sandbox-client",
+            "KARD_CLIENT_SECRET": "sandbox-secret",
+            "KARD_ORGANIZATION_ID": "org-sandbox",
+            "KARD_WEBHOOK_KEY": WEBHOOK_KEY,
+            "KARD_TIMEOUT": "2",
+            "BFF_AUTH_MODE": "hs256",
+            "BFF_JWT_SECRET": JWT_SECRET,
+            "BFF_WEBHOOK_FORWARD_URL": forward_url,
+            "BFF_TRUSTED_PROXIES": "127.0.0.1",
+            "REDIS_URL": self.redis.url,
+            **settings,
+        }
+        self._environments = [
+            {**_environment(), **self._settings, "BFF_STATE_DIR": str(directory / f"i{n}")}
+            for n in range(INSTANCES)
+        ]
+        self.instances = [
+            ServerProcess(
+                ["serve", "--workers", str(WORKERS)], env=env, log=directory / f"instance-{n}.log"
+            )
+            for n, env in enumerate(self._environments)
+        ]
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._nginx: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> "Fleet":
+        try:
+            self.redis.start()
+            self.simulator.__enter__()
+            for instance in self.instances:
+                instance.__enter__()
+            self._start_nginx()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._nginx is not None:
+            self._nginx.terminate()
+            self._nginx.wait(timeout=20)
+            self._nginx = None
+        for process in (*self.instances, self.simulator):
+            if process._process is not None and process._process.poll() is None:
+                process.__exit__()
+        self.redis.stop()
+
+    def restart_all(self, **settings: str) -> None:
+        """Stop every instance (SIGTERM), then start them again, with `settings` changed (until
+        the next restart)."""
+        for instance in self.instances:
+            instance.__exit__()
+        for n, instance in enumerate(self.instances):
+            instance._env = {**self._environments[n], **settings}
+            instance.__enter__()
+
+    def session_token(self, user_id: str) -> str:
+        """An app session token every instance accepts (hs256)."""
+        claims = {"sub": user_id, "exp": int(time.time()) + 3600}
+        return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+
+    def headers(self, user_id: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.session_token(user_id)}"}
+
+    def control(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """A call to the simulator's control API (`/_sandbox/...`)."""
+        response = httpx.request(method, f"{self.kard_url}/_sandbox/{path}", timeout=30, **kwargs)
+        response.raise_for_status()
+        return response
+
+    def calls(self, path_regex: str = "") -> list[dict]:
+        """The simulator's call log, the calls whose path matches `path_regex`."""
+        calls = self.control("GET", "calls").json()["data"]
+        return [call for call in calls if re.search(path_regex, call["path"])]
+
+    def reset(self) -> None:
+        """Kard's state, faults and call log cleared; the fleet's shared state kept."""
+        self.control("POST", "reset")
+
+    def _start_nginx(self) -> None:
+        upstreams = "".join(f"    server 127.0.0.1:{i.port};\n" for i in self.instances)
+        site = re.sub(r"(    server 127\.0\.0\.1:\d+;\n)+", upstreams, NGINX_CONF.read_text())
+        site = site.replace("listen 8080;", f"listen 127.0.0.1:{self.port};")
+        (self.directory / "kard-bff.conf").write_text(site)
+        (self.directory / "nginx.conf").write_text(
+            "worker_processes 2;\n"
+            "events { worker_connections 1024; }\n"
+            "http {\n"
+            "    access_log off;\n"
+            "    client_body_temp_path temp/body;\n"
+            "    proxy_temp_path temp/proxy;\n"
+            "    fastcgi_temp_path temp/fastcgi;\n"
+            "    uwsgi_temp_path temp/uwsgi;\n"
+            "    scgi_temp_path temp/scgi;\n"
+            "    include kard-bff.conf;\n"
+            "}\n"
+        )
+        (self.directory / "temp").mkdir(exist_ok=True)
+        (self.directory / "temp").chmod(0o777)
+        prefix = f"{self.directory}/"
+        self._nginx = subprocess.Popen(
+            [
+                str(NGINX),
+                "-p",
+                prefix,
+                "-c",
+                "nginx.conf",
+                "-e",
+                "nginx-error.log",
+                "-g",
+                f"daemon off; pid {prefix}nginx.pid;",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self._nginx.poll() is not None or time.monotonic() > deadline:
+                log = self.directory / "nginx-error.log"
+                raise AssertionError(
+                    f"nginx did not start: {log.read_text() if log.exists() else ''}"
+                )
+            time.sleep(0.1)
+
+
+def _environment() -> dict[str, str]:
+    """The test process's environment without any BFF setting."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("KARD_", "BFF_", "REDIS_"))}
