@@ -17,6 +17,12 @@ PURE_MODULES = [
     "bff.themes.catalog",
     "bff.offers.rewrite",
     "bff.offers.queries",
+    "bff.offers.cta",
+    "bff.keys",
+    "bff.fleet.cache",
+    "bff.ratelimit",
+    "bff.ratelimit.addresses",
+    "bff.webview",
     "bff.attributions.checks",
     "bff.errors",
 ]

@@ -16,6 +16,18 @@ PREFIX = "/v2/issuers/org-1/users/user%201%2Fx"
 CTAS = CtaUrls(Keys(["test-secret"]))
 
 
+def rewrite(document, endpoint: str = "/api/v1/offers") -> None:
+    """Rewrite `document` in place for USER of ORG, as the BFF's answer to `endpoint`."""
+    rewrite_document(
+        document,
+        endpoint=endpoint,
+        organization_id=ORG,
+        user_id=USER,
+        kard_api_url=KARD,
+        emit_cta=CTAS.emit,
+    )
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
@@ -42,14 +54,7 @@ def test_links_keep_the_query_and_tolerate_kards_doc_style_second_question_mark(
             "prev": None,
         }
     }
-    rewrite_document(
-        document,
-        endpoint="/api/v1/offers",
-        organization_id=ORG,
-        user_id=USER,
-        kard_api_url=KARD,
-        emit_cta=CTAS.emit,
-    )
+    rewrite(document)
     assert document["links"] == {
         "self": "/api/v1/offers?page[size]=1&sort=-startDate",
         "next": "/api/v1/offers?page[after]=NDMy&page[size]=1&sort=-startDate",
@@ -60,14 +65,7 @@ def test_links_keep_the_query_and_tolerate_kards_doc_style_second_question_mark(
 @given(st.text(alphabet="ab=?&", max_size=12))
 def test_a_links_query_keeps_its_parameters_in_order_joined_by_single_ampersands(query):
     document = {"links": {"next": f"{PREFIX}/offers?{query}"}}
-    rewrite_document(
-        document,
-        endpoint="/api/v1/offers",
-        organization_id=ORG,
-        user_id=USER,
-        kard_api_url=KARD,
-        emit_cta=CTAS.emit,
-    )
+    rewrite(document)
     parameters = [part for part in re.split("[?&]", query) if part]
     expected = "/api/v1/offers" + (f"?{'&'.join(parameters)}" if parameters else "")
     assert document["links"]["next"] == expected
@@ -88,14 +86,7 @@ def test_a_links_query_keeps_its_parameters_in_order_joined_by_single_ampersands
 )
 def test_odd_bodies_pass_through(document):
     before = repr(document)
-    rewrite_document(
-        document,
-        endpoint="/api/v1/offers",
-        organization_id=ORG,
-        user_id=USER,
-        kard_api_url=KARD,
-        emit_cta=CTAS.emit,
-    )
+    rewrite(document)
     assert repr(document) == before
 
 
@@ -106,14 +97,7 @@ def test_single_resource_data_is_rewritten():
             "attributes": {"components": {"cta": {"action": {"url": f"{PREFIX}/offers/abc/go"}}}},
         }
     }
-    rewrite_document(
-        document,
-        endpoint="/x",
-        organization_id=ORG,
-        user_id=USER,
-        kard_api_url=KARD,
-        emit_cta=CTAS.emit,
-    )
+    rewrite(document, "/x")
     url = document["data"]["attributes"]["components"]["cta"]["action"]["url"]
     path, _, signature = url.partition("?sig=")
     assert path == "/api/v1/offers/abc/go"

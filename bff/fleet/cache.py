@@ -13,6 +13,7 @@ is still the one stored (`forget`), never the fresh one another process just put
 
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import Callable
 
@@ -76,7 +77,7 @@ class FleetCache:
             )
 
     def _mint_once(self, key: str, mint: Mint) -> tuple[str, float]:
-        owner = self._keys.name(f"{time.monotonic_ns()}-{id(self)}")
+        owner = secrets.token_hex(16)
         lock = key + ":lock"
         deadline = self._clock() + self._lock_ms / 1000
         while not self._shared.run(lambda r: r.set(lock, owner, nx=True, px=self._lock_ms)):

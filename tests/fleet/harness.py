@@ -2,6 +2,7 @@
 behind Debian's nginx (docs/ops/nginx.conf, round robin), one `redis-server`, and the
 standalone simulator (`kard-bff sandbox`) as Kard."""
 
+import json
 import os
 import re
 import subprocess
@@ -12,6 +13,7 @@ import httpx
 import jwt
 
 from bench.harness import free_port
+from bff.webhooks.signature import sign
 from tests.servers import ROOT, RedisServer, ServerProcess
 
 NGINX = Path("/usr/sbin/nginx")
@@ -171,6 +173,27 @@ class Fleet:
                     f"nginx did not start: {log.read_text() if log.exists() else ''}"
                 )
             time.sleep(0.1)
+
+
+def signed_notification(notification_id: str) -> tuple[bytes, dict[str, str]]:
+    """A Kard notification signed as Kard signs it for the fleet, and its request headers."""
+    body = json.dumps(
+        {
+            "data": {
+                "type": "fileProcessingResult",
+                "id": notification_id,
+                "attributes": {
+                    "fileName": "f.jsonl",
+                    "sentAt": "2026-12-01T10:00:00Z",
+                    "lastModified": "2026-12-01T10:00:00Z",
+                    "downloadUrl": "https://example.com/results.json",
+                },
+            },
+            "meta": {"issuerId": "org-sandbox", "issuerName": "Sandbox Issuer"},
+        },
+        separators=(",", ":"),
+    ).encode()
+    return body, {"Content-Type": "application/json", "notify-signature": sign(WEBHOOK_KEY, body)}
 
 
 def _environment() -> dict[str, str]:

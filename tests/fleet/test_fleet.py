@@ -2,7 +2,6 @@
 instance serves, rate limits counted once, a notification handed on once, nothing accepted lost
 when an instance is killed or Redis stops."""
 
-import json
 import threading
 import time
 from collections import Counter
@@ -11,8 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import redis
 
-from bff.webhooks.signature import sign
-from tests.fleet.harness import WEBHOOK_KEY
+from tests.fleet.harness import signed_notification
 
 TOKEN_CALLS = r"^/v2/auth/token$"
 WEBVIEW_TOKEN_CALLS = r"^/v2/auth/issuers/[^/]+/users/[^/]+/token$"
@@ -129,23 +127,7 @@ def test_a_rate_limit_is_counted_for_the_fleet(kard):
 
 
 def test_a_notification_posted_to_every_instance_at_once_is_handed_on_once(kard, receiver):
-    body = json.dumps(
-        {
-            "data": {
-                "type": "fileProcessingResult",
-                "id": "fleet-notification-1",
-                "attributes": {
-                    "fileName": "f.jsonl",
-                    "sentAt": "2026-12-01T10:00:00Z",
-                    "lastModified": "2026-12-01T10:00:00Z",
-                    "downloadUrl": "https://example.com/results.json",
-                },
-            },
-            "meta": {"issuerId": "org-sandbox", "issuerName": "Sandbox Issuer"},
-        },
-        separators=(",", ":"),
-    ).encode()
-    headers = {"Content-Type": "application/json", "notify-signature": sign(WEBHOOK_KEY, body)}
+    body, headers = signed_notification("fleet-notification-1")
     answers = at_once(
         [
             lambda i=i: httpx.post(f"{i.url}/webhooks/kard", content=body, headers=headers)

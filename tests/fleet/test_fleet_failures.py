@@ -1,7 +1,6 @@
 """The fleet under failure: an instance SIGKILLed under attribution load, Redis stopped under
 mixed load. Nothing the fleet accepted is lost, nothing answers 500, and it recovers by itself."""
 
-import json
 import threading
 import time
 from collections import Counter
@@ -9,8 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from bff.webhooks.signature import sign
-from tests.fleet.harness import WEBHOOK_KEY
+from tests.fleet.harness import signed_notification
 
 ATTRIBUTIONS = r"/attributions$"
 BATCHES, BATCH = 20, 1_000
@@ -100,26 +98,6 @@ def test_an_instance_killed_under_attribution_load_loses_no_accepted_event(kard,
     record_property("duplicates_delivered", duplicates)
 
 
-def _notification(notification_id: str) -> tuple[bytes, dict]:
-    body = json.dumps(
-        {
-            "data": {
-                "type": "fileProcessingResult",
-                "id": notification_id,
-                "attributes": {
-                    "fileName": "f.jsonl",
-                    "sentAt": "2026-12-01T10:00:00Z",
-                    "lastModified": "2026-12-01T10:00:00Z",
-                    "downloadUrl": "https://example.com/results.json",
-                },
-            },
-            "meta": {"issuerId": "org-sandbox", "issuerName": "Sandbox Issuer"},
-        },
-        separators=(",", ":"),
-    ).encode()
-    return body, {"Content-Type": "application/json", "notify-signature": sign(WEBHOOK_KEY, body)}
-
-
 def test_redis_stopped_under_load_fails_nothing_and_the_fleet_recovers(kard, receiver):
     stop = threading.Event()
     answers: list[tuple[str, int, str | None, str]] = []  # (kind, status, Retry-After, phase)
@@ -147,7 +125,7 @@ def test_redis_stopped_under_load_fails_nothing_and_the_fleet_recovers(kard, rec
                     with lock:
                         accepted.update(e["attributes"]["entityId"] for e in events)
             else:
-                body, signed = _notification(f"redis-load-{n}")
+                body, signed = signed_notification(f"redis-load-{n}")
                 answer = httpx.post(f"{kard.url}/webhooks/kard", content=body, headers=signed)
                 if answer.status_code == 200:
                     with lock:
