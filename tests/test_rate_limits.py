@@ -102,19 +102,30 @@ def test_x_forwarded_for_counts_only_from_a_trusted_proxy(make_app):
 
 
 @pytest.mark.parametrize(
-    ("peer", "header", "expected"),
+    ("peer_address", "forwarded_for", "client"),
     [
-        ("10.0.0.1", "203.0.113.5", "203.0.113.5"),
-        ("10.0.0.1", "203.0.113.5, 10.0.0.2", "203.0.113.5"),  # two proxies
-        ("10.0.0.1", "spoofed, 203.0.113.5", "10.0.0.1"),  # malformed: the peer
-        ("10.0.0.1", "10.0.0.3, 10.0.0.2", "10.0.0.3"),  # only proxies: the first
-        ("10.0.0.1", None, "10.0.0.1"),
-        ("192.0.2.1", "203.0.113.5", "192.0.2.1"),  # not from a proxy
-        ("2001:db8::1", "203.0.113.5", "2001:db8::1"),
+        ("192.0.2.9", [], "192.0.2.9"),
+        ("192.0.2.9", ["198.51.100.1"], "192.0.2.9"),  # not a trusted peer
+        ("10.0.0.5", [], "10.0.0.5"),
+        ("10.0.0.5", ["198.51.100.1"], "198.51.100.1"),
+        ("10.0.0.5", ["6.6.6.6, 198.51.100.1"], "198.51.100.1"),  # the client wrote the left
+        ("10.0.0.5", ["198.51.100.1, 10.0.0.7"], "198.51.100.1"),  # two proxies
+        ("10.0.0.5", ["198.51.100.1", "10.0.0.7"], "198.51.100.1"),  # two header lines
+        ("10.0.0.5", ["10.0.0.8, 10.0.0.7"], "10.0.0.8"),  # trusted all the way: the leftmost
+        ("10.0.0.5", ["garbage, 198.51.100.1"], "198.51.100.1"),  # never read
+        ("10.0.0.5", ["198.51.100.1, garbage"], "10.0.0.5"),
+        ("10.0.0.5", [""], "10.0.0.5"),
+        ("10.0.0.5", ["198.51.100.1:4711"], "198.51.100.1"),
+        ("10.0.0.5", ["[2001:db8::1]:443"], "2001:db8::1"),
+        ("10.0.0.5", ["2001:db8::1"], "2001:db8::1"),
+        ("::ffff:10.0.0.5", ["::ffff:198.51.100.1"], "198.51.100.1"),
+        ("fd00::1", ["198.51.100.1"], "198.51.100.1"),
+        ("", ["198.51.100.1"], ""),  # no peer address (a Unix socket): nothing to trust
     ],
 )
-def test_client_address(peer, header, expected):
-    assert client_address(peer, header, [ipaddress.ip_network("10.0.0.0/8")]) == expected
+def test_the_client_address(peer_address, forwarded_for, client):
+    trusted = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8"))
+    assert client_address(peer_address, forwarded_for, trusted) == client
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ def limit_address() -> None:
     blueprint's `before_request`."""
     address = client_address(
         request.remote_addr or "",
-        request.headers.get("X-Forwarded-For"),
+        request.headers.getlist("X-Forwarded-For"),
         current.settings().trusted_proxies,
     )
     _check("address", fleet.keys().name(address))
