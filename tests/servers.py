@@ -84,6 +84,7 @@ class ServerProcess:
     def start(self, env: dict[str, str] | None = None) -> None:
         """Start the server (with `env` instead of its environment, kept for the next start)
         and wait until it answers on its own port."""
+        assert not self.running, "already running"
         if env is not None:
             self._env = env
         output = subprocess.PIPE if self.log is None else self.log.open("a")

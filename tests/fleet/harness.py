@@ -1,6 +1,19 @@
 """A fleet on 127.0.0.1, from real processes: three `kard-bff serve --workers 2` instances
 behind Debian's nginx (docs/ops/nginx.conf, round robin), one `redis-server`, and the
-standalone simulator (`kard-bff sandbox`) as Kard."""
+standalone simulator (`kard-bff sandbox`) as Kard.
+
+In a test (fixtures in conftest.py: `fleet` once per module, `kard` the same fleet with the
+simulator reset, `receiver` what notifications are forwarded to):
+
+    fleet.url                          nginx; fleet.instances[n].url one instance's own port
+    fleet.instances[n].kill()          SIGKILL its process group; .stop() SIGTERM; .start()
+    fleet.restart_all(BFF_RATE_LIMIT="10/minute")   every instance again, settings changed
+    fleet.redis.stop() / .start()      same port, same data directory (the AOF)
+    fleet.headers("user-1")            an Authorization header every instance accepts
+    fleet.calls(r"/attributions$")     the simulator's call log; fleet.control(...) the rest
+    fleet.served("/healthz?x=", 30)    per instance, how many of 30 requests it answered
+    fleet.flush_redis()                shared tokens and counts forgotten, never queued work
+"""
 
 import contextlib
 import json
