@@ -67,11 +67,27 @@ class ServerProcess:
         self._env = env
         self._health_path = health_path
         self._module = module
-        self._log = log
+        self.log = log
         self._process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> "ServerProcess":
-        output = subprocess.PIPE if self._log is None else self._log.open("a")
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self, env: dict[str, str] | None = None) -> None:
+        """Start the server (with `env` instead of its environment, kept for the next start)
+        and wait until it answers on its own port."""
+        assert not self.running, "already running"
+        if env is not None:
+            self._env = env
+        output = subprocess.PIPE if self.log is None else self.log.open("a")
         self._process = subprocess.Popen(
             [sys.executable, "-m", self._module, *self._args],
             cwd=ROOT,
@@ -81,17 +97,32 @@ class ServerProcess:
             text=True,
             start_new_session=True,  # its own process group: gunicorn's workers go with it
         )
-        if self._log is not None:
+        if self.log is not None:
             output.close()  # the child holds its own copy
-        self._wait_until_serving()
-        return self
+        try:
+            self._wait_until_serving()
+        except BaseException:
+            self.kill()  # one that never served is not left running
+            raise
 
-    def __exit__(self, *exc_info: object) -> None:
-        self._signal(signal.SIGTERM)
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the server (SIGTERM to its process group, SIGKILL past `timeout`: nothing of it
+        outlives the test) and keep its output."""
         assert self._process is not None
-        self.output, _ = self._process.communicate(timeout=30)
-        if self._log is not None:
-            self.output = self._log.read_text(errors="replace")
+        self._signal(signal.SIGTERM)
+        try:
+            self.output, _ = self._process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+        self._signal(signal.SIGKILL)  # a worker its server left behind, if any
+        if self.log is not None:
+            self.output = self.log_text()
+
+    def log_text(self) -> str:
+        """What the server wrote to its `log` so far (every start's, one after the other)."""
+        assert self.log is not None
+        return self.log.read_text(errors="replace")
 
     def kill(self) -> None:
         """SIGKILL the server and its workers at once, as a crash would."""
@@ -108,7 +139,8 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
-                raise AssertionError(f"server exited: {self._process.communicate()[0]}")
+                output = self._process.communicate()[0] if self.log is None else self.log_text()
+                raise AssertionError(f"server exited: {output}")
             try:
                 httpx.get(self.url + self._health_path, timeout=1.0)
                 return

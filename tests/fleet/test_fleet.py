@@ -8,7 +8,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import redis
 
 from tests.fleet.harness import signed_notification
 
@@ -29,8 +28,19 @@ def at_once(calls, workers: int | None = None):
         return list(pool.map(run, calls))
 
 
+def test_requests_through_nginx_reach_every_instance_in_turn(kard):
+    with httpx.Client(base_url=kard.url) as client:  # one connection: one nginx worker's turns
+        answers = [
+            client.get("/healthz", params={"smoke": n}, headers={"X-Request-ID": f"smoke-{n}"})
+            for n in range(30)
+        ]
+    assert [a.status_code for a in answers] == [200] * 30
+    assert [a.headers["X-Request-ID"] for a in answers] == [f"smoke-{n}" for n in range(30)]
+    assert kard.served("/healthz?smoke=", 30) == [10, 10, 10]
+
+
 def test_the_fleet_asks_kard_for_one_token_and_one_refresh(kard):
-    redis.Redis.from_url(kard.redis.url).flushall()
+    kard.flush_redis()
     kard.restart_all()  # no process holds a token
     kard.reset()
 

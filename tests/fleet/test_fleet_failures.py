@@ -86,7 +86,7 @@ def test_an_instance_killed_under_attribution_load_loses_no_accepted_event(kard,
     assert statuses[202] >= BATCHES // 2, statuses
 
     kard.control("DELETE", "faults")
-    victim.__enter__()  # back, and its dead workers' leases run out
+    victim.start()  # back, and its dead workers' leases run out
     received = _wait_for(kard, accepted)
     duplicates = sum(count - 1 for count in received.values())
     summary = (
