@@ -10,6 +10,7 @@ never be mistaken for a seal, nor a key name for either.
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 SIGNATURE_BYTES = 16  # 128 bits: far past guessing, and a short URL parameter
 NAME_BYTES = 16
+NAMES_REMEMBERED = 4096
 
 
 class Keys:
@@ -36,6 +38,8 @@ class Keys:
             ]
         )
         self._naming = _derive(secrets[0], b"kard-bff state names")
+        # Names a process asks for again and again (each request's user, for its rate limit).
+        self.name = functools.lru_cache(maxsize=NAMES_REMEMBERED)(self._name)
 
     def sign(self, message: str) -> str:
         """A base64url signature of `message`, with the first key."""
@@ -60,7 +64,7 @@ class Keys:
         except (InvalidToken, UnicodeDecodeError):
             return None
 
-    def name(self, text: str) -> str:
+    def _name(self, text: str) -> str:
         """An opaque, stable name for `text` (a user ID, a token): nothing can be read back."""
         return _mac(self._naming, text)[:NAME_BYTES].hex()
 

@@ -53,7 +53,7 @@ class RateLimiter:
         clock: Callable[[], float] = time.time,
     ):
         self._limit: RateLimitItem = parse(limit)
-        self._namespace = namespace
+        self._key_prefix = self._limit.key_for(namespace)  # names the limit too
         self._clock = clock
         self._shared = shared
         self._local = MemoryStorage()
@@ -71,7 +71,7 @@ class RateLimiter:
         now = self._clock()
         window = int(now // period)
         reset = max(1, math.ceil((window + 1) * period - now))
-        key = self._limit.key_for(self._namespace, identity, str(window))
+        key = f"{self._key_prefix}/{identity}/{window}"
         count = self._count(key, expiry=reset + 1)
         amount = self._limit.amount
         return Verdict(count <= amount, amount, max(0, amount - count), reset)
