@@ -59,5 +59,5 @@ def _check(scope: str, identity: str) -> None:
 def _add_headers(response: Response) -> Response:
     verdict: Verdict | None = g.get("rate_limit")
     if verdict is not None:
-        response.headers.update(verdict.headers())
+        response.headers.extend(verdict.headers())  # never set elsewhere: no need to replace
     return response
