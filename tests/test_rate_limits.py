@@ -3,10 +3,14 @@ session; in this process without Redis, for the whole fleet with it, and never a
 because Redis is gone."""
 
 import ipaddress
+import threading
 
 import pytest
+import redis
 
 from bench.harness import free_port
+from bff.fleet.connection import SharedRedis
+from bff.ratelimit import RateLimiter
 from bff.ratelimit.addresses import client_address
 from bff.settings import ConfigError, load_settings
 
@@ -170,3 +174,32 @@ def test_without_redis_the_limit_counts_here_and_nothing_fails(make_app, kard_ur
     headers = as_user(USER, client)
     answers = _statuses(client, "/api/v1/rewards", headers, 4)
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
+
+
+def test_concurrent_counts_share_round_trips_and_stay_exact(clean_redis):
+    shared = SharedRedis(clean_redis)
+    limiter = RateLimiter("1000/minute", namespace="user", shared=shared)
+    verdicts = []
+
+    def requests():
+        verdicts.extend(limiter.hit("someone") for _ in range(150))
+
+    client = redis.Redis.from_url(clean_redis)
+    client.config_resetstat()
+    threads = [threading.Thread(target=requests) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(v.allowed for v in verdicts) == 1000  # of 1,200: exactly the limit
+    assert sorted(v.remaining for v in verdicts if v.allowed) == list(range(1000))
+    stats = client.info("commandstats")
+    assert stats["cmdstat_evalsha"]["calls"] == 1200  # one increment each, no SCRIPT EXISTS
+    assert "cmdstat_script|exists" not in stats
+
+
+def test_a_redis_that_lost_the_script_is_given_it_again(clean_redis):
+    limiter = RateLimiter("10/minute", namespace="user", shared=SharedRedis(clean_redis))
+    assert limiter.hit("someone").remaining == 9
+    redis.Redis.from_url(clean_redis).script_flush()
+    assert limiter.hit("someone").remaining == 8

@@ -19,6 +19,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, RedisStorage
 
 from bff.fleet.connection import SharedRedis, SharedStateUnavailable
+from bff.ratelimit.group import GroupedIncrements
 
 KEY_PREFIX = "kard-bff:rate"
 
@@ -58,8 +59,13 @@ class RateLimiter:
         self._shared = shared
         self._local = MemoryStorage()
         self._redis = (
-            RedisStorage(
-                shared.url, connection_pool=shared.client.connection_pool, key_prefix=KEY_PREFIX
+            GroupedIncrements(
+                RedisStorage(
+                    shared.url,
+                    connection_pool=shared.client.connection_pool,
+                    key_prefix=KEY_PREFIX,
+                ),
+                shared,
             )
             if shared
             else None
@@ -79,7 +85,7 @@ class RateLimiter:
     def _count(self, key: str, *, expiry: int) -> int:
         if self._redis is not None:
             try:
-                return self._shared.run(lambda _: self._redis.incr(key, expiry))
+                return self._redis.incr(key, expiry)
             except SharedStateUnavailable:
                 pass  # counted here until Redis answers again
         return self._local.incr(key, expiry)
