@@ -27,8 +27,9 @@ def get_readiness():
     shared = shared_redis()
     if shared is not None and not shared.ping():
         problems.append("Redis cannot be reached")
-    if shared is None and not _writable(settings().state_dir):
-        problems.append(f"the state directory {settings().state_dir} cannot be written")
+    state_dir = settings().state_dir
+    if shared is None and not _writable(state_dir):
+        problems.append(f"the state directory {state_dir} cannot be written")
     try:
         kard().tokens.get()
     except UpstreamError as exc:

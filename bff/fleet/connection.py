@@ -13,9 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import redis
+
+from bff.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +40,6 @@ def redis_client(url: str, *, decode_responses: bool = False) -> redis.Redis:
         socket_timeout=TIMEOUT_SECONDS,
         health_check_interval=HEALTH_CHECK_SECONDS,
     )
-
-
-def describe(url: str) -> str:
-    """`url` without its credentials, for logs and answers: `redis://host:6379/0`."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 class SharedRedis:
@@ -89,7 +82,7 @@ class SharedRedis:
             self._down = True
         log.warning(
             "Redis at %s cannot be used (%s); using local state until it answers",
-            describe(self.url),
+            redact_url(self.url),
             type(error).__name__,
         )
 
@@ -98,4 +91,4 @@ class SharedRedis:
             if not self._down:
                 return
             self._down = False
-        log.info("Redis at %s answers again; shared state in use", describe(self.url))
+        log.info("Redis at %s answers again; shared state in use", redact_url(self.url))

@@ -36,7 +36,7 @@ def is_built_in(method: str, rest: str) -> bool:
         method == "POST"
         and len(parts) == 3
         and parts[0] == "offers"
-        and (parts[2] in BUILT_IN_ACTIONS)
+        and parts[2] in BUILT_IN_ACTIONS
     )
 
 

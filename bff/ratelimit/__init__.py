@@ -2,9 +2,10 @@
 else in this process. Pure: no Flask (the app's side is `bff.ratelimit.extension`).
 
 Windows are fixed and aligned to the clock (a per-minute limit counts from :00 to :59), so one
-counter increment, `limits`' INCR-with-expiry (one Redis round trip), tells everything the
-`RateLimit-*` headers say. `limits`' own FixedWindowRateLimiter starts each window at its first
-hit, and needs a second round trip (a TTL) to tell when it resets.
+counter increment, `limits`' INCR-with-expiry, tells everything the `RateLimit-*` headers say;
+the concurrent increments of a process share a round trip (`bff.ratelimit.group`). `limits`' own
+FixedWindowRateLimiter starts each window at its first hit, and needs a second round trip (a
+TTL) to tell when it resets.
 
 While Redis cannot be used, this process counts on its own (`limits`' MemoryStorage), so a
 rate limit never fails a request; it goes back to Redis by itself (`bff.fleet.connection`).
@@ -56,7 +57,6 @@ class RateLimiter:
         self._limit: RateLimitItem = parse(limit)
         self._key_prefix = self._limit.key_for(namespace)  # names the limit too
         self._clock = clock
-        self._shared = shared
         self._local = MemoryStorage()
         self._redis = (
             GroupedIncrements(

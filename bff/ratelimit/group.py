@@ -33,7 +33,7 @@ class GroupedIncrements:
 
     def incr(self, key: str, expiry: int) -> int:
         """The key's count after this increment; `SharedStateUnavailable` if Redis failed."""
-        mine = _Increment(storage_key(self._storage, key), expiry)
+        mine = _Increment(self._storage.prefixed_key(key), expiry)
         with self._queued_lock:
             self._queued.append(mine)
         with self._sending:
@@ -49,17 +49,20 @@ class GroupedIncrements:
     def _send(self, batch: list[_Increment]) -> None:
         script = self._storage.lua_incr_expire
 
-        def run(client: redis.Redis) -> list:
+        def send(client: redis.Redis) -> list:
             # EVALSHA straight into the pipeline: a Script in a pipeline costs a SCRIPT EXISTS
-            # round trip per batch; a Redis that restarted without it is told it once.
+            # round trip per batch.
             pipe = client.pipeline(transaction=False)
             for increment in batch:
                 pipe.evalsha(script.sha, 1, increment.key, increment.expiry, 1)
+            return pipe.execute()
+
+        def run(client: redis.Redis) -> list:
             try:
-                return pipe.execute()
-            except redis.exceptions.NoScriptError:
+                return send(client)
+            except redis.exceptions.NoScriptError:  # a Redis that restarted: told it once
                 client.script_load(script.script)
-                return run(client)
+                return send(client)
 
         try:
             counts = self._shared.run(run)
@@ -69,8 +72,3 @@ class GroupedIncrements:
             return
         for increment, count in zip(batch, counts, strict=True):
             increment.count = int(count)
-
-
-def storage_key(storage: RedisStorage, key: str) -> str:
-    """The key as `RedisStorage` names it in Redis."""
-    return storage.prefixed_key(key)
