@@ -149,16 +149,22 @@ class ServerProcess:
         raise AssertionError(f"nothing served {self.url} within {timeout} s")
 
 
+def require_tool(available: bool, name: str, package: str) -> None:
+    """Skip the test when a Debian tool that `make test` installs is missing; fail it in CI."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is missing; make test installs the {package} package")
+    pytest.skip(f"{name} is not installed (make test installs the {package} package)")
+
+
 class RedisServer:
     """A real `redis-server` on a loopback port, which a test may stop and start again (same
     port, same data directory)."""
 
     def __init__(self, directory: Path, *, args: tuple[str, ...] = ("--save", "")):
         binary = shutil.which("redis-server")
-        if binary is None:
-            if os.environ.get("CI"):
-                pytest.fail("redis-server is missing; make test installs it")
-            pytest.skip("redis-server is not installed (make test installs it)")
+        require_tool(binary is not None, "redis-server", "redis-server")
         directory.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"

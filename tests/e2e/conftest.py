@@ -1,6 +1,5 @@
 """Browser tests: Playwright drives Debian's Chromium against a BFF served over real HTTP."""
 
-import os
 import shutil
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -12,7 +11,7 @@ from flask import Blueprint
 from playwright.sync_api import ConsoleMessage, Page
 
 from bench.harness import free_port
-from tests.servers import serve
+from tests.servers import require_tool, serve
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -35,10 +34,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Launch Debian's Chromium (`playwright install` cannot download a browser here)."""
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; make test installs the chromium package")
-        pytest.skip(f"{CHROMIUM} is not installed (make test installs it)")
+    require_tool(Path(CHROMIUM).exists(), CHROMIUM, "chromium")
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 

@@ -2,14 +2,13 @@
 for the notifications it hands on. Every test here is marked `fleet`: `pytest -m fleet` runs them
 alone, `make test` with the rest."""
 
-import os
 import threading
 
 import pytest
 from flask import Flask, request
 
 from tests.fleet.harness import NGINX, Fleet
-from tests.servers import serve
+from tests.servers import require_tool, serve
 
 
 def pytest_collection_modifyitems(items):
@@ -44,10 +43,7 @@ def receiver():
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory, receiver):
     """Three instances of two workers behind nginx, one Redis, the simulator as Kard."""
-    if not NGINX.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{NGINX} is missing; make test installs the nginx package")
-        pytest.skip("nginx is not installed (make test installs it)")
+    require_tool(NGINX.exists(), str(NGINX), "nginx")
     directory = tmp_path_factory.mktemp("fleet")
     with Fleet(directory, forward_url=f"{receiver.url}/") as fleet:
         yield fleet
