@@ -9,6 +9,7 @@ from bff.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from flask import Flask
+    from opentelemetry.sdk.trace import TracerProvider
 
     from bff.current import Clock
 
@@ -17,11 +18,14 @@ MAX_BODY_BYTES = 1_000_000
 
 
 def create_app(
-    config: Mapping[str, str] | Settings | None = None, *, clock: "Clock" = time.time
+    config: Mapping[str, str] | Settings | None = None,
+    *,
+    clock: "Clock" = time.time,
+    tracer_provider: "TracerProvider | None" = None,
 ) -> "Flask":
     """Build the BFF from the environment, or from `config`: environment-style names (in tests),
     or settings already loaded (the command line). Its views and parts read the time from
-    `clock`."""
+    `clock`; it traces with `tracer_provider` (none: no tracing)."""
     # Flask and the parts plugged into it load with the app, not with the package: importing a
     # pure module (bff.kard, bff.themes.codec, bff.errors, ...) loads no Flask.
     from flask import Flask
@@ -32,6 +36,7 @@ def create_app(
     from bff.fleet import extension as fleet
     from bff.jsonio import OrjsonProvider, WholeBodyResponse
     from bff.kard import extension as kard
+    from bff.observability import extension as observability
     from bff.offers import extension as offers
     from bff.ratelimit import extension as ratelimit
     from bff.themes import extension as themes
@@ -44,6 +49,7 @@ def create_app(
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     current.init_app(app, settings, clock)
+    observability.init_app(app, settings, tracer_provider)
     middleware.init_app(app)
     cors.init_app(app, settings.cors_origins)
     session.init_app(app, settings)
@@ -80,6 +86,7 @@ def register_blueprints(app: "Flask", settings: Settings) -> None:
         attributions,
         dev,
         health,
+        metrics,
         offers,
         rewards,
         sessions,
@@ -91,6 +98,7 @@ def register_blueprints(app: "Flask", settings: Settings) -> None:
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(sessions.bp)
     app.register_blueprint(themes.bp)
     app.register_blueprint(webview.bp)

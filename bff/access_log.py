@@ -11,6 +11,11 @@ line has no use for. Lines go to the `bff.access` logger, so any handler or form
 Under load, request threads queued on the stream handler's lock while one of them wrote and
 flushed its line (a quarter of a worker's samples in py-spy): `write_in_background` hands the
 lines to a thread of their own, the logging cookbook's QueueHandler and QueueListener.
+
+Each record also carries the line's parts as fields, for JSON lines (`bff.observability.logs`):
+`remote_addr`, `method`, `path` (redacted), `status`, `duration_ms`, `request_id` (the answer's
+`X-Request-ID`), and when known `user` (a keyed hash of the session user, never the ID: see
+`USER_ENVIRON`) and `trace_id`.
 """
 
 import functools
@@ -35,6 +40,10 @@ _PLAIN_PATH = re.compile(r"[A-Za-z0-9/._~!$&'()*+,;=:@%-]*")
 _PATH_SAFE = "/._~!$&'()*+,;=:@-"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# What the app leaves in the environ for the line: the session user's hash, the trace's ID.
+USER_ENVIRON = "bff.user"
+TRACE_ENVIRON = "bff.trace_id"
+_REQUEST_ID = "x-request-id"
 
 
 class AccessLog:
@@ -47,31 +56,41 @@ class AccessLog:
         if not log.isEnabledFor(logging.INFO):
             return self._app(environ, start_response)
         started = time.perf_counter()
-        status = "-"
+        status, request_id = "-", "-"
 
         def start(status_line: str, headers: list, exc_info: Any = None) -> Any:
-            nonlocal status
+            nonlocal status, request_id
             status = status_line[:3]
+            request_id = next((v for k, v in headers if k.lower() == _REQUEST_ID), "-")
             return start_response(status_line, headers, exc_info)
 
         try:
             return self._app(environ, start)
         finally:
-            write(environ, status, (time.perf_counter() - started) * 1000)
+            write(environ, status, (time.perf_counter() - started) * 1000, request_id)
 
 
-def write(environ: dict[str, Any], status: str, elapsed_ms: float) -> None:
+def write(environ: dict[str, Any], status: str, elapsed_ms: float, request_id: str = "-") -> None:
     """Write the access-log line of the request `environ` describes."""
-    args = (
+    remote, method, target = (
         environ.get("REMOTE_ADDR", "-"),
-        _now(),
         environ.get("REQUEST_METHOD", "-"),
         request_target(environ),
-        environ.get("SERVER_PROTOCOL", "-"),
-        status,
-        elapsed_ms,
     )
-    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, LINE, args, None))
+    args = (remote, _now(), method, target, environ.get("SERVER_PROTOCOL", "-"), status, elapsed_ms)
+    fields = {
+        "request_id": request_id,
+        "remote_addr": remote,
+        "method": method,
+        "path": target,
+        "status": int(status) if status.isdigit() else None,
+        "duration_ms": round(elapsed_ms, 1),
+    }
+    for field, key in (("user", USER_ENVIRON), ("trace_id", TRACE_ENVIRON)):
+        if key in environ:
+            fields[field] = environ[key]
+    record = log.makeRecord(log.name, logging.INFO, __file__, 0, LINE, args, None, extra=fields)
+    log.handle(record)
 
 
 def write_in_background() -> None:

@@ -44,10 +44,12 @@ def request_id() -> str:
 
 
 class RequestIdFilter(logging.Filter):
-    """Add `request_id` to every log record, so one request's lines can be found together."""
+    """Add `request_id` to every log record, so one request's lines can be found together
+    (unless it has one: the access log's lines are written once the request has ended)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id()
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id()
         return True
 
 

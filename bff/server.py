@@ -8,7 +8,10 @@ or than the body timeout to send its body, is cut off. See docs/serving.md.
 
 import copy
 import functools
-from collections.abc import Callable
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
@@ -24,6 +27,25 @@ from bff.rsgi import RsgiBridge
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 DEFAULT_BODY_TIMEOUT_SECONDS = 10.0
 MAX_CONNECTIONS = 4096  # per worker; more wait in the kernel's listen queue
+METRICS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
+GRANIAN_FORMAT = LOGGING_CONFIG["formatters"]["generic"]["fmt"]  # its own lines, as text
+
+
+@contextmanager
+def worker_metrics() -> Iterator[None]:
+    """Give the workers about to start a folder of their own for their metrics files
+    (prometheus-client's multiprocess mode: a scrape of any worker sums them all), removed when
+    serving ends; unless PROMETHEUS_MULTIPROC_DIR names one already. Enter it before anything
+    imports prometheus-client, which reads the variable when imported."""
+    if os.environ.get(METRICS_DIRECTORY):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="kard-bff-metrics-") as directory:
+        os.environ[METRICS_DIRECTORY] = directory
+        try:
+            yield
+        finally:
+            del os.environ[METRICS_DIRECTORY]
 
 
 def serve(
@@ -34,8 +56,10 @@ def serve(
     threads: int,
     header_timeout: float,
     body_timeout: float = DEFAULT_BODY_TIMEOUT_SECONDS,
+    log_format: str = "text",
 ) -> None:
-    """Serve the BFF (configured from the environment) until SIGTERM or SIGINT."""
+    """Serve the BFF (configured from the environment) until SIGTERM or SIGINT, logging in
+    `log_format` (`BFF_LOG_FORMAT`)."""
     Server(
         "bff.server:worker_app",
         address=host,
@@ -52,7 +76,7 @@ def serve(
         backpressure=MAX_CONNECTIONS,
         http1_settings=HTTP1Settings(header_read_timeout=round(header_timeout * 1000)),
         log_access=False,  # the app writes it: bff.access_log
-        log_dictconfig=_log_config(),
+        log_dictconfig=_log_config(log_format),
     ).serve(
         # Every worker builds its own app, and starts its background threads; the app's threads
         # are the bridge's pool (granian gives an RSGI app no blocking threads of its own).
@@ -65,8 +89,10 @@ def worker_app(threads: int = 8, body_timeout: float = DEFAULT_BODY_TIMEOUT_SECO
     """The app of one worker process, with its attribution delivery and webhook dispatch running,
     and its access log, behind the bridge that reads request bodies with a deadline."""
     from bff import create_app
+    from bff.observability import tracing
 
-    app = create_app()
+    # Tracing is set up here, in the worker: the batch exporter's thread does not cross a fork.
+    app = create_app(tracer_provider=tracing.from_environment())
     # Each worker delivers what the outbox holds, including what earlier runs left there.
     start_workers(app)
     write_in_background()
@@ -87,8 +113,14 @@ def _body_limit(app: Flask) -> Callable[[str], int]:
     return lambda path: MAX_OBJECT_BYTES if uploads and path.startswith(uploads) else limit
 
 
-def _log_config() -> dict[str, Any]:
-    """Granian's logging (it replaces whole sections), with the app's access log beside it."""
+def _log_config(log_format: str) -> dict[str, Any]:
+    """Granian's logging (it replaces whole sections) in `log_format`, with the app's access log
+    beside its own."""
     config = copy.deepcopy(LOGGING_CONFIG)
+    handler = {"log_format": log_format, "stream": "ext://sys.stdout"}
+    config["handlers"] = {
+        "console": {"()": "bff.observability.logs.handler", **handler, "text": GRANIAN_FORMAT},
+        "access": {"()": "bff.observability.logs.access_handler", **handler},
+    }
     config["loggers"]["bff.access"] = {"handlers": ["access"], "level": "INFO", "propagate": False}
     return config

@@ -23,7 +23,9 @@ from flask import Flask, current_app, g, request
 from jwt.exceptions import InvalidSubjectError
 
 from bff import current
+from bff.access_log import USER_ENVIRON
 from bff.errors import Unauthorized
+from bff.fleet.extension import keys
 from bff.jwks import JwksKeys, UnknownKeyError
 from bff.ratelimit.extension import limit_user
 from bff.settings import Settings
@@ -48,6 +50,7 @@ MAX_USER_ID_LENGTH = 255
 DEV_KEY_FILE = "dev-session.key"
 DEV_KEY_BYTES = 32
 CLOCK_SKEW_SECONDS = 30
+USER_NAME_LENGTH = 16  # hex digits of the user's hash in the access log: 64 bits
 # A verified token is remembered, so its signature is checked once per process rather than on
 # every request: never past its `exp`, nor past the JWKS key set its key came from, so a key
 # withdrawn from the JWKS stops working when the key set is next fetched.
@@ -253,6 +256,8 @@ def session_user() -> str:
     429 past the user's rate limit."""
     if "session_user" not in g:
         user_id = session_verifier().verify(_bearer_token())
+        # The access log names the user by a keyed hash: never the ID itself.
+        request.environ[USER_ENVIRON] = keys().name(user_id)[:USER_NAME_LENGTH]
         limit_user(user_id)  # 429 past BFF_RATE_LIMIT, before anything goes upstream
         g.session_user = user_id
     return g.session_user

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from bff.kard.vocabulary import COMPONENTS
 
 ENVIRONMENTS = ("sandbox", "test", "production")
+LOG_FORMATS = ("json", "text")
 AUTH_MODES = ("jwks", "hs256", "dev")
 KARD_API_URLS = {
     "test": "https://test-rewards-api.getkard.com",
@@ -87,11 +88,18 @@ class Settings:
     state_dir: Path
     outbox_max_user_events: int
     outbox_max_events: int
+    metrics_token: str | None  # what GET /metrics asks for as a bearer token
+    log_format: str  # "json" or "text"
 
     @property
     def sandbox(self) -> bool:
         """Whether this process runs against the embedded Kard simulator's rules."""
         return self.kard_env == "sandbox"
+
+    @property
+    def metrics(self) -> bool:
+        """Whether metrics are kept: when `/metrics` can be read (a token set, or sandbox)."""
+        return self.sandbox or self.metrics_token is not None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -166,6 +174,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         state_dir=Path(env.text("BFF_STATE_DIR") or "instance"),
         outbox_max_user_events=env.positive_integer("BFF_OUTBOX_MAX_USER_EVENTS", default=10_000),
         outbox_max_events=env.positive_integer("BFF_OUTBOX_MAX_EVENTS", default=1_000_000),
+        metrics_token=env.text("BFF_METRICS_TOKEN"),
+        log_format=env.choice("BFF_LOG_FORMAT", LOG_FORMATS, default="text" if sandbox else "json"),
     )
     if env.problems:
         raise ConfigError(*env.problems)

@@ -25,6 +25,7 @@ PURE_MODULES = [
     "bff.webview",
     "bff.attributions.checks",
     "bff.errors",
+    "bff.observability.metrics",
 ]
 
 
@@ -32,6 +33,13 @@ PURE_MODULES = [
 def test_a_pure_module_loads_no_flask(module):
     loaded = _modules_loaded_by(f"import {module}", prefixes=("flask", "werkzeug"))
     assert loaded == [], f"import {module} loads {loaded}"
+
+
+def test_the_command_line_loads_no_prometheus_client():
+    # `kard-bff serve` sets PROMETHEUS_MULTIPROC_DIR before prometheus-client is imported, which
+    # is when it picks one process's storage or every worker's files (bff.server.worker_metrics).
+    loaded = _modules_loaded_by("import bff.cli", prefixes=("prometheus_client",))
+    assert loaded == [], f"import bff.cli loads {loaded}"
 
 
 def test_a_production_worker_never_imports_the_simulator(tmp_path):

@@ -1,11 +1,13 @@
-"""Kard's notification webhook: verified, stored once per notification ID, answered at once."""
+"""Kard's notification webhook: verified, stored once per notification ID, answered at once,
+and counted by type and outcome (`kard_bff_webhooks_total`)."""
 
 from flask import Blueprint, request
 
 from bff.api.bodies import json_value, request_body
 from bff.current import settings
-from bff.errors import BadSignature, Unavailable
-from bff.kard.notifications import parse_notification
+from bff.errors import BadRequest, BadSignature, TooLarge, Unauthorized, Unavailable, Unprocessable
+from bff.kard.notifications import TYPES, Notification, parse_notification
+from bff.observability.extension import metrics
 from bff.ratelimit.extension import limit_address
 from bff.webhooks.extension import dispatcher
 from bff.webhooks.signature import verify
@@ -19,6 +21,21 @@ SIGNATURE_HEADER = "notify-signature"
 @bp.post("/kard")
 def receive_kard_notification():
     """Verify `notify-signature`, parse the notification, keep it once, and answer 200."""
+    try:
+        notification, new = _receive()
+    except Exception as error:
+        metrics().webhook("unknown", _refusal(error))
+        raise
+    metrics().webhook(notification_type(notification), "accepted" if new else "duplicate")
+    return {"data": {"id": notification.id, "type": notification.type, "duplicate": not new}}
+
+
+def notification_type(notification: Notification) -> str:
+    """The notification's type as a metric's label: Kard's documented ones, else `other`."""
+    return notification.type if notification.type in TYPES else "other"
+
+
+def _receive() -> tuple[Notification, bool]:
     keys = settings().kard_webhook_keys
     if not keys:
         raise Unavailable("Set KARD_WEBHOOK_KEY to receive Kard's notifications.")
@@ -30,8 +47,17 @@ def receive_kard_notification():
         detail = "The notify-signature header does not match the body."
         raise BadSignature(errors=[_header_error(detail)])
     notification = parse_notification(json_value(body), body)
-    new = dispatcher().accept(notification)
-    return {"data": {"id": notification.id, "type": notification.type, "duplicate": not new}}
+    return notification, dispatcher().accept(notification)
+
+
+def _refusal(error: Exception) -> str:
+    """Why a notification was not taken: its signature, its body, or the service (Redis down,
+    no key set)."""
+    if isinstance(error, Unauthorized):
+        return "refused"
+    if isinstance(error, BadRequest | Unprocessable | TooLarge):
+        return "invalid"
+    return "unavailable"
 
 
 def _header_error(detail: str) -> dict:

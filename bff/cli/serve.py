@@ -8,12 +8,12 @@ from gunicorn.app.base import BaseApplication
 
 from bff import create_app, server
 from bff.cli.common import stopping_on_config_errors
-from bff.middleware import RequestIdFilter
-from bff.redact import GunicornLogger, RedactingFilter, redact_logs
+from bff.observability import logs, tracing
+from bff.redact import GunicornLogger
 from bff.server import DEFAULT_BODY_TIMEOUT_SECONDS, DEFAULT_HEADER_TIMEOUT_SECONDS
-from bff.settings import comma_items
+from bff.settings import comma_items, load_settings
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -54,20 +54,24 @@ def serve(
     host: str, port: int, workers: int, threads: int, header_timeout: float, body_timeout: float
 ) -> None:
     """Serve the BFF, configured from the environment."""
-    _configure_logging()
-    # The environment, not `main`'s config: every worker is a process that builds its own app
-    # from it (bff.server.worker_app). This one stops on a configuration error.
-    with stopping_on_config_errors():
-        create_app()
-    click.echo(f"kard-bff serving on http://{host}:{port}", err=True)
-    server.serve(
-        host=host,
-        port=port,
-        workers=workers,
-        threads=threads,
-        header_timeout=header_timeout,
-        body_timeout=body_timeout,
-    )
+    with server.worker_metrics():
+        # The environment, not `main`'s config: every worker is a process that builds its own
+        # app from it (bff.server.worker_app). This one stops on a configuration error.
+        with stopping_on_config_errors():
+            settings = load_settings()
+            logs.configure(settings.log_format)
+            create_app(settings)
+            _check_tracing()
+        log.info("kard-bff serving on http://%s:%s", host, port)
+        server.serve(
+            host=host,
+            port=port,
+            workers=workers,
+            threads=threads,
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            log_format=settings.log_format,
+        )
 
 
 @click.command()
@@ -83,7 +87,7 @@ def sandbox(host: str, port: int, webhook_key: str | None) -> None:
     """Serve the Kard simulator alone, for use as KARD_API_URL."""
     from bff.sandbox import DEFAULT_WEBHOOK_KEY, Simulator, create_simulator_app
 
-    _configure_logging()
+    logs.configure("text")
     click.echo(
         f"Kard simulator on http://{host}:{port} "
         f"(KARD_API_URL=http://{host}:{port}, token URL /v2/auth/token)",
@@ -95,14 +99,11 @@ def sandbox(host: str, port: int, webhook_key: str | None) -> None:
     _GunicornServer(app, bind=f"{host}:{port}", workers=1, threads=16).run()
 
 
-def _configure_logging() -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler.addFilter(RequestIdFilter())
-    handler.addFilter(RedactingFilter())
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    redact_logs()
+def _check_tracing() -> None:
+    """Stop on a bad OTEL_* variable here, not in every worker (which traces on its own)."""
+    provider = tracing.from_environment()
+    if provider is not None:
+        provider.shutdown()
 
 
 class _GunicornServer(BaseApplication):

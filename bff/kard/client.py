@@ -17,7 +17,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -25,7 +25,13 @@ import orjson
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
-from bff.errors import InvalidPathSegment, KardUnreachable, Unauthorized, UpstreamFailed
+from bff.errors import (
+    InvalidPathSegment,
+    KardUnreachable,
+    Unauthorized,
+    UpstreamFailed,
+    UpstreamTimeout,
+)
 from bff.fleet.cache import FleetCache
 from bff.kard.failures import (
     API_ERRORS,
@@ -63,6 +69,27 @@ UNUSABLE_SEGMENTS = frozenset({"", ".", ".."})
 # A token Kard says lives longer is treated as living this long (a day), so no lifetime, however
 # large, overflows a date; Kard's tokens live an hour.
 MAX_TOKEN_SECONDS = 86_400.0
+TOKEN_OPERATION = "token"
+OPERATION_EXTENSION = "kard.operation"  # names a request's operation to its tracing
+# CTAs with names of their own: `offers/{id}/activate` is activate_offer.
+NAMED_ACTIONS = ("activate", "boost")
+
+
+class KardObserver(Protocol):
+    """What watches the client's requests (the app's metrics): each request sent to Kard, by
+    operation, with its answer's status or how it failed (`timeout`, `unreachable`, `failed`)."""
+
+    def kard_request(self, operation: str, status: int | str, seconds: float) -> None: ...
+
+    def token_fetch(self, status: int | str) -> None: ...
+
+
+class HttpTracing(Protocol):
+    """What traces the client's HTTP requests (`bff.observability.tracing`, when it is on)."""
+
+    def transport(self, transport: httpx.BaseTransport) -> httpx.BaseTransport: ...
+
+    def client(self, client: httpx.Client) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -91,6 +118,8 @@ class KardClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         fleet: FleetCache | None = None,
+        observer: KardObserver | None = None,
+        tracing: HttpTracing | None = None,
     ):
         if organization_id in UNUSABLE_SEGMENTS:
             raise ValueError('KARD_ORGANIZATION_ID cannot be empty, "." or "..".')
@@ -101,6 +130,7 @@ class KardClient:
         self._client_auth = ClientAuth(client_id, client_secret, "client_secret_basic")
         self._timeout = timeout
         self._sleep = sleep
+        self._observer = observer
         self.protection = protection or Protection()
         self._http = httpx.Client(  # for the token, as httpx does it (HTTP(S)_PROXY and all)
             timeout=timeout,
@@ -113,7 +143,10 @@ class KardClient:
         # headers and timeouts.
         self._api = transport or _api_transport(self.api_url)
         self._api_headers = dict(self._http.headers.raw)
-        self._api_extensions = {"timeout": self._http.timeout.as_dict()}
+        self._api_timeout = self._http.timeout.as_dict()
+        if tracing is not None:
+            self._api = tracing.transport(self._api)
+            tracing.client(self._http)
         # Everything that changes the tokens Kard gives: no two configurations share one.
         self.identity = "\n".join(
             (self.api_url, token_url, client_id, organization_id, target_issuer or "")
@@ -132,35 +165,40 @@ class KardClient:
 
     def offers(self, user_id: str, params: Params) -> KardResponse:
         """Get Offers By User."""
-        return self.call("GET", self._user_path(user_id, "offers"), params=params)
+        return self.call("get_offers", "GET", self._user_path(user_id, "offers"), params=params)
 
     def locations(self, user_id: str, params: Params) -> KardResponse:
         """Get Locations By User."""
-        return self.call("GET", self._user_path(user_id, "locations"), params=params)
+        path = self._user_path(user_id, "locations")
+        return self.call("get_locations", "GET", path, params=params)
 
     def earned_rewards(self, user_id: str, params: Params) -> KardResponse:
         """Get Earned Rewards."""
-        return self.call("GET", self._user_path(user_id, "earned-rewards"), params=params)
+        path = self._user_path(user_id, "earned-rewards")
+        return self.call("get_earned_rewards", "GET", path, params=params)
 
     def user_action(
         self, user_id: str, method: str, segments: Sequence[str], params: Params
     ) -> KardResponse:
         """Follow a call-to-action under the user: Activate Offer, Boost Offer, or another."""
-        return self.call(method, self._user_path(user_id, *segments), params=params)
+        operation = _action_operation(segments)
+        return self.call(operation, method, self._user_path(user_id, *segments), params=params)
 
     def create_attributions(self, user_id: str, events: list[dict[str, Any]]) -> KardResponse:
         """Create Attribution Events (at most 100 events)."""
-        return self.call("POST", self._user_path(user_id, "attributions"), json={"data": events})
+        path = self._user_path(user_id, "attributions")
+        return self.call("create_attributions", "POST", path, json={"data": events})
 
     def create_audits(self, user_id: str, audits: list[dict[str, Any]]) -> KardResponse:
         """Create Audits."""
-        return self.call("POST", self._user_path(user_id, "audits"), json={"data": audits})
+        path = self._user_path(user_id, "audits")
+        return self.call("create_audits", "POST", path, json={"data": audits})
 
     def webview_token(self, user_id: str) -> tuple[str, float]:
         """Mint a WebView token (a JWT naming the user and the issuer): it, and seconds it lives."""
         organization, user = path_segment(self.organization_id), path_segment(user_id)
         path = f"/v2/auth/issuers/{organization}/users/{user}/token"
-        return _token_answer(self.call("POST", path).body, "WebView token")
+        return _token_answer(self.call("webview_token", "POST", path).body, "WebView token")
 
     def standin_webview(
         self, method: str, segments: Sequence[str], webview_token: str, params: Params | None = None
@@ -168,7 +206,9 @@ class KardClient:
         """Call the simulator's API for the sandbox stand-in WebView as Kard's hosted WebView calls
         Kard: with the user's WebView token, not the issuer's. A refused token is `Unauthorized`."""
         path = STANDIN_WEBVIEW_PREFIX + "/".join(path_segment(s) for s in segments)
-        response = self._send_with_retries(method, path, webview_token, params, None)
+        response = self._send_with_retries(
+            "standin_webview", method, path, webview_token, params, None
+        )
         if response.status_code == 401:
             raise Unauthorized(errors=kard_errors(response))
         return self._result(response)
@@ -188,7 +228,7 @@ class KardClient:
             for name in filenames
         ]
         path = f"/v2/issuers/{path_segment(self.organization_id)}/transactions/uploads"
-        answer = self.call("POST", path, json={"data": files}).body
+        answer = self.call("create_upload_urls", "POST", path, json={"data": files}).body
         items = _get(answer, "data")
         if (
             not isinstance(items, list)
@@ -201,7 +241,8 @@ class KardClient:
     def create_legacy_upload(self, user_id: str) -> str:
         """Create Upload (deprecated): start a per-user upload session; return its upload ID."""
         body = {"data": {"type": "historicalTransactionStart", "attributes": {}}}
-        answer = self.call("POST", self._user_path(user_id, "uploads"), json=body).body
+        path = self._user_path(user_id, "uploads")
+        answer = self.call("create_upload", "POST", path, json=body).body
         upload_id = _get(answer, "data", "id")
         if not isinstance(upload_id, str) or not upload_id:
             raise UpstreamFailed("Kard's upload answer could not be read.")
@@ -215,7 +256,7 @@ class KardClient:
         if not 1 <= len(items) <= MAX_PART_ITEMS:
             raise ValueError(f"send 1 to {MAX_PART_ITEMS} items per part, not {len(items)}")
         path = self._user_path(user_id, "uploads", upload_id, "parts")
-        answer = self.call("PUT", path, json={"data": items}).body
+        answer = self.call("add_upload_part", "PUT", path, json={"data": items}).body
         if not isinstance(answer, dict):
             raise UpstreamFailed("Kard's upload part answer could not be read.")
         return answer
@@ -225,7 +266,8 @@ class KardClient:
         body = {
             "data": {"type": "historicalTransactionComplete", "attributes": {}, "id": upload_id}
         }
-        self.call("PUT", self._user_path(user_id, "uploads", upload_id), json=body)
+        path = self._user_path(user_id, "uploads", upload_id)
+        self.call("complete_upload", "PUT", path, json=body)
 
     def user_prefix(self, user_id: str) -> str:
         """The path under which Kard serves everything about one user."""
@@ -238,28 +280,31 @@ class KardClient:
 
     def call(
         self,
+        operation: str,
         method: str,
         path: str,
         *,
         params: Params | None = None,
         json: Any = None,
     ) -> KardResponse:
-        """Send one API request with the issuer's token; a 401/403 costs one refresh and retry."""
+        """Send one API request with the issuer's token; a 401/403 costs one refresh and retry.
+        `operation` names it in metrics and traces (`get_offers`): a path names a user."""
         token = self.tokens.get()
-        response = self._send_with_retries(method, path, token, params, json)
+        response = self._send_with_retries(operation, method, path, token, params, json)
         if response.status_code in REFRESHED_STATUSES:
             self.tokens.invalidate(token)
-            response = self._send_with_retries(method, path, self.tokens.get(), params, json)
+            token = self.tokens.get()
+            response = self._send_with_retries(operation, method, path, token, params, json)
         return self._result(response)
 
     def _send_with_retries(
-        self, method: str, path: str, token: str, params: Params | None, json: Any
+        self, operation: str, method: str, path: str, token: str, params: Params | None, json: Any
     ) -> httpx.Response:
         """Send, retrying only what is safe: GETs, and any request that never left."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             last = attempt == MAX_ATTEMPTS
             try:
-                response = self._send(method, path, token, params, json)
+                response = self._send(operation, method, path, token, params, json)
             except KardUnreachable:
                 if last:
                     raise
@@ -274,22 +319,22 @@ class KardClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(
-        self, method: str, path: str, token: str, params: Params | None, json: Any
+        self, operation: str, method: str, path: str, token: str, params: Params | None, json: Any
     ) -> httpx.Response:
         # One absolute URL string: httpx then parses it once, instead of merging params and a
         # base URL (three parses of a long query on every call).
         url = self.api_url + path + (f"?{_query_string(params)}" if params else "")
         started = time.perf_counter()
         headers = {**self._api_headers, b"Authorization": f"Bearer {token}".encode()}
-        request = httpx.Request(
-            method, url, json=json, headers=headers, extensions=self._api_extensions
-        )
-        response = self.protection.send(lambda: self._exchange(request))
+        extensions = {"timeout": self._api_timeout, OPERATION_EXTENSION: operation}
+        request = httpx.Request(method, url, json=json, headers=headers, extensions=extensions)
+        response = self._observed(operation, started, lambda: self._exchange(request))
         elapsed_ms = (time.perf_counter() - started) * 1000
         status = response.status_code
         level = log_level(status)
         if log.isEnabledFor(level):
-            log.log(level, "kard %s %s -> %s in %.0f ms", method, _route(path), status, elapsed_ms)
+            route = route_template(path)
+            log.log(level, "kard %s %s -> %s in %.0f ms", method, route, status, elapsed_ms)
         return response
 
     def _exchange(self, request: httpx.Request) -> httpx.Response:
@@ -312,10 +357,13 @@ class KardClient:
 
         def post() -> httpx.Response:
             with translate_transport_errors(self._timeout):
-                return self._http.post(url, content=body, headers=headers)
+                extensions = {OPERATION_EXTENSION: TOKEN_OPERATION}
+                return self._http.post(url, content=body, headers=headers, extensions=extensions)
 
-        response = self.protection.send(post)
+        response = self._observed(TOKEN_OPERATION, time.perf_counter(), post)
         status = response.status_code
+        if self._observer is not None:
+            self._observer.token_fetch(status)
         log.log(logging.INFO if status == 200 else logging.WARNING, "kard token -> %s", status)
         if status != 200:
             raise TOKEN_ERRORS.error(response)
@@ -324,6 +372,24 @@ class KardClient:
         except ValueError as exc:
             raise UpstreamFailed("Kard's token answer could not be read.") from exc
         return _token_answer(answer, "token")
+
+    def _observed(
+        self, operation: str, started: float, exchange: Callable[[], httpx.Response]
+    ) -> httpx.Response:
+        """Send through `protection`, telling the observer of what was sent: what the breaker
+        or the bound on calls in flight refused never left, and is not a request to Kard."""
+        if self._observer is None:
+            return self.protection.send(exchange)
+        try:
+            response = self.protection.send(exchange)
+        except (UpstreamTimeout, UpstreamFailed) as error:  # sent, and no answer came
+            failure = "timeout" if isinstance(error, UpstreamTimeout) else "unreachable"
+            if operation == TOKEN_OPERATION:
+                self._observer.token_fetch(failure)
+            self._observer.kard_request(operation, failure, time.perf_counter() - started)
+            raise
+        self._observer.kard_request(operation, response.status_code, time.perf_counter() - started)
+        return response
 
     @staticmethod
     def _result(response: httpx.Response) -> KardResponse:
@@ -347,6 +413,14 @@ def _api_transport(api_url: str) -> httpx.BaseTransport:
     if not proxy or urllib.request.proxy_bypass(url.host):
         return CurlTransport()
     return httpx.HTTPTransport(proxy=proxy if "://" in proxy else f"http://{proxy}", limits=LIMITS)
+
+
+def _action_operation(segments: Sequence[str]) -> str:
+    """The operation a call-to-action under the user names: `activate_offer`, `boost_offer`,
+    or any other `user_action` (its path holds IDs, so it is no name)."""
+    if len(segments) == 3 and segments[0] == "offers" and segments[2] in NAMED_ACTIONS:
+        return f"{segments[2]}_offer"
+    return "user_action"
 
 
 def _is_upload_url(item: Any) -> bool:
@@ -398,8 +472,9 @@ def user_prefix(organization_id: str, user_id: str) -> str:
     return f"/v2/issuers/{path_segment(organization_id)}/users/{path_segment(user_id)}/"
 
 
-def _route(path: str) -> str:
-    """The path with the organization and user IDs replaced by placeholders, for logs."""
+def route_template(path: str) -> str:
+    """The path with the organization and user IDs replaced by placeholders, for logs and
+    traces."""
     parts = path.split("/")
     for index, part in enumerate(parts[:-1]):
         if part in _ROUTE_PLACEHOLDERS:

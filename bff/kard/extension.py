@@ -10,8 +10,9 @@ from flask import Flask, current_app
 from bff import current
 from bff.fleet import extension as fleet
 from bff.fleet.cache import FleetCache
-from bff.kard.client import KardClient
+from bff.kard.client import HttpTracing, KardClient, KardObserver
 from bff.kard.protection import CircuitBreaker, Protection
+from bff.observability.extension import http_tracing, metrics
 from bff.settings import Settings
 from bff.webview import WebViewTokens
 
@@ -25,7 +26,10 @@ def init_app(app: Flask, settings: Settings) -> None:
     if api_url is None:
         api_url, transport = EMBEDDED_KARD_URL, httpx.WSGITransport(app=app)
     shared = fleet.fleet_cache(app)
-    app.extensions["kard"] = client = kard_client(settings, api_url, transport, shared)
+    observer = metrics(app) if settings.metrics else None
+    app.extensions["kard"] = client = kard_client(
+        settings, api_url, transport, shared, observer, http_tracing(app)
+    )
     app.extensions["webview_tokens"] = WebViewTokens(
         client.webview_token, clock=current.clock(app), fleet=shared, scope=client.identity
     )
@@ -36,10 +40,12 @@ def kard_client(
     api_url: str,
     transport: httpx.BaseTransport | None = None,
     shared: FleetCache | None = None,
+    observer: KardObserver | None = None,
+    tracing: HttpTracing | None = None,
 ) -> KardClient:
     """A Kard client at `api_url` with the credentials, issuer, timeout and protection (the bound
     on calls in flight, the circuit breaker) of `settings`; with `shared`, its access token is
-    the fleet's."""
+    the fleet's; `observer` counts its requests, `tracing` traces them."""
     return KardClient(
         api_url=api_url,
         token_url=settings.kard_auth_url or f"{api_url}/v2/auth/token",
@@ -56,6 +62,8 @@ def kard_client(
             ),
         ),
         fleet=shared,
+        observer=observer,
+        tracing=tracing,
     )
 
 

@@ -13,6 +13,7 @@ from flask import Flask, Response, current_app, g, request
 from bff import current
 from bff.errors import RateLimited
 from bff.fleet import extension as fleet
+from bff.observability.extension import metrics
 from bff.ratelimit import RateLimiter, Verdict
 from bff.ratelimit.addresses import client_address
 from bff.settings import Settings
@@ -51,6 +52,7 @@ def _check(scope: str, identity: str) -> None:
         return
     g.rate_limit = verdict = limiter.hit(identity)
     if not verdict.allowed:
+        metrics().rate_limited(scope)
         raise RateLimited(
             f"Too many requests; try again in {verdict.reset} s.", retry_after=str(verdict.reset)
         )

@@ -4,7 +4,7 @@ import json
 import uuid
 from typing import Any
 
-from bff.attributions.outbox.store import LEASE_SECONDS, Bounds, Chunk, bounds_status
+from bff.attributions.outbox.store import LEASE_SECONDS, Backlog, Bounds, Chunk, bounds_status
 from bff.fleet.connection import redis_client
 from bff.redis_leases import RedisLeases
 
@@ -111,6 +111,13 @@ class RedisOutbox:
     def next_due(self) -> float | None:
         first = self._redis.zrange(DUE, 0, 0, withscores=True)
         return first[0][1] if first else None
+
+    def backlog(self, *, now: float) -> Backlog:
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(EVENTS)
+            pipe.zrange(CREATED, 0, 0, withscores=True)
+            events, oldest = pipe.execute()
+        return Backlog(int(events or 0), now - oldest[0][1] if oldest else 0.0)
 
     def status(self, *, now: float) -> dict[str, Any]:
         ids = self._redis.zrange(CREATED, 0, -1, withscores=True)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bff.attributions.outbox.store import LEASE_SECONDS, Bounds, Chunk, bounds_status
+from bff.attributions.outbox.store import LEASE_SECONDS, Backlog, Bounds, Chunk, bounds_status
 from bff.sqlite_files import connect
 
 CREATE_CHUNKS = """
@@ -36,6 +36,7 @@ ADD_EVENT_COUNT = (
 SCHEMA = (
     "CREATE INDEX IF NOT EXISTS chunks_due ON chunks (due_at)",
     "CREATE INDEX IF NOT EXISTS chunks_user ON chunks (user_id, event_count)",
+    "CREATE INDEX IF NOT EXISTS chunks_created ON chunks (created_at)",  # the oldest, scraped
     """CREATE TABLE IF NOT EXISTS rejected (
         id TEXT PRIMARY KEY,
         user_id TEXT NOT NULL,
@@ -143,6 +144,12 @@ class SqliteOutbox:
     def next_due(self) -> float | None:
         ((due,),) = self._execute("SELECT MIN(due_at) FROM chunks")
         return due
+
+    def backlog(self, *, now: float) -> Backlog:
+        ((events, oldest),) = self._execute(
+            "SELECT (SELECT events FROM totals), (SELECT MIN(created_at) FROM chunks)"
+        )
+        return Backlog(events, now - oldest if oldest is not None else 0.0)
 
     def status(self, *, now: float) -> dict[str, Any]:
         ((depth, oldest, attempts, events),) = self._execute(

@@ -17,6 +17,14 @@ class Bounds:
 
 
 @dataclass(frozen=True)
+class Backlog:
+    """What waits for Kard, as the metrics read it: cheap to read on every scrape."""
+
+    events: int
+    oldest_age_seconds: float  # 0 when nothing waits
+
+
+@dataclass(frozen=True)
 class Chunk:
     """Up to 100 attribution events for one user, waiting to be sent to Kard."""
 
@@ -58,6 +66,9 @@ class Outbox(Protocol):
 
     def next_due(self) -> float | None:
         """When the earliest queued chunk is due, or None when none is queued."""
+
+    def backlog(self, *, now: float) -> Backlog:
+        """How many events wait for Kard, and how long the oldest has waited."""
 
     def status(self, *, now: float) -> dict[str, Any]:
         """Depth, events, oldest age, attempts, last error, rejected count, and the bounds."""

@@ -1,0 +1,94 @@
+"""Traces with OpenTelemetry: a request's spans, its caller's trace continued to Kard, and no
+token or user ID in any span; configured by the OTEL_* variables alone."""
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from bff import create_app
+from bff.attributions.extension import delivery
+from bff.observability.tracing import from_environment
+from bff.settings import ConfigError
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+PARENT_ID = "00f067aa0ba902b7"
+CALLER = f"00-{TRACE_ID}-{PARENT_ID}-01"
+USER = "u-traced-5c1e"
+
+
+@pytest.fixture
+def spans():
+    return InMemorySpanExporter()
+
+
+@pytest.fixture
+def traced(kard_url, state_dir, spans):
+    """A sandbox BFF, Kard the simulator on its port, tracing into `spans`."""
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    config = {"KARD_API_URL": kard_url, "BFF_STATE_DIR": str(state_dir)}
+    app = create_app(config, tracer_provider=provider)
+    yield app.test_client()
+    if "delivery" in app.extensions:
+        delivery(app).stop_worker()
+
+
+def test_a_request_continues_its_callers_trace_to_kard(traced, spans, simulator):
+    token = traced.post("/dev/session", json={"userId": USER}).json["token"]
+    spans.clear()
+    simulator.calls.clear()
+    response = traced.get(
+        "/api/v1/offers?page[size]=5",
+        headers={"Authorization": f"Bearer {token}", "traceparent": CALLER},
+    )
+    assert response.status_code == 200
+
+    finished = spans.get_finished_spans()
+    [server] = [span for span in finished if span.kind == trace.SpanKind.SERVER]
+    assert server.name == "GET /api/v1/offers"
+    assert trace.format_trace_id(server.context.trace_id) == TRACE_ID
+    assert trace.format_span_id(server.parent.span_id) == PARENT_ID
+    [kard] = [span for span in finished if span.name == "kard get_offers"]
+    assert kard.kind == trace.SpanKind.CLIENT and kard.parent.span_id == server.context.span_id
+    assert kard.attributes["kard.operation"] == "get_offers"
+
+    [call] = simulator.calls_to(rf"/users/{USER}/offers$")
+    headers = {name.lower(): value for name, value in call.headers.items()}
+    sent = headers["traceparent"]  # Kard is told the trace, and the span that called it
+    assert sent.split("-")[1:3] == [TRACE_ID, trace.format_span_id(kard.context.span_id)]
+
+    for span in finished:
+        text = repr(dict(span.attributes)) + span.name
+        assert USER not in text and token not in text and "Bearer" not in text
+
+
+def test_a_query_token_is_redacted_in_the_span(traced, spans):
+    traced.get("/embed?token=secret-webview-token&theme=abc").close()
+    [server] = [s for s in spans.get_finished_spans() if s.kind == trace.SpanKind.SERVER]
+    assert "secret-webview-token" not in repr(dict(server.attributes))
+
+
+def test_tracing_is_off_unless_an_exporter_is_configured():
+    assert from_environment({}) is None
+    assert from_environment({"OTEL_TRACES_EXPORTER": "none"}) is None
+    assert (
+        from_environment({"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "console"}) is None
+    )
+    provider = from_environment({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"})
+    assert provider is not None
+    assert provider.resource.attributes["service.name"] == "kard-bff"
+    provider.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"OTEL_TRACES_EXPORTER": "jaeger"}, "OTEL_TRACES_EXPORTER"),
+        ({"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "PROTOCOL"),
+    ],
+)
+def test_a_bad_otel_variable_is_a_configuration_error(environ, named):
+    with pytest.raises(ConfigError, match=named):
+        from_environment(environ)
