@@ -12,9 +12,11 @@ run: $(VENV)/.installed
 	$(BIN)/kard-bff serve --host 127.0.0.1 --port $(PORT)
 
 # Debian packages the tests use for real: node (the WebView guide's own encoder), redis-server,
-# chromium for the browser tests (Playwright drives Debian's build: nothing is downloaded), and
-# nginx for the fleet tests (tests/fleet/: three instances behind it; it lives in /usr/sbin).
-TEST_PACKAGES := node:nodejs redis-server:redis-server chromium:chromium /usr/sbin/nginx:nginx
+# chromium for the browser tests (Playwright drives Debian's build: nothing is downloaded),
+# nginx for the fleet tests (tests/fleet/: three instances behind it; it lives in /usr/sbin), and
+# prometheus for promtool, which checks docs/ops/prometheus-alerts.yml.
+TEST_PACKAGES := node:nodejs redis-server:redis-server chromium:chromium /usr/sbin/nginx:nginx \
+	promtool:prometheus
 
 test: $(VENV)/.installed-dev
 	@missing=""; for pair in $(TEST_PACKAGES); do \
