@@ -3,17 +3,20 @@
 import copy
 import json
 import sqlite3
+import threading
 import time
 
 import pytest
+import redis
 from click.testing import CliRunner
 from flask import Flask, request
 
 from bff.cli import main
 from bff.settings import ConfigError
 from bff.webhooks.extension import dispatcher
-from bff.webhooks.inbox.redis import RedisInbox
-from bff.webhooks.inbox.sqlite import SqliteInbox
+from bff.webhooks.inbox.redis import DEAD, DUE, RedisInbox
+from bff.webhooks.inbox.sqlite import LEASE, SqliteInbox
+from bff.webhooks.inbox.store import DeadLetter
 from bff.webhooks.signature import sign
 from tests import webhook_hooks
 from tests.json_documents import wrong_types_everywhere
@@ -581,3 +584,135 @@ def test_an_inbox_file_from_before_lease_owners_is_migrated(tmp_path):
     assert inbox.lease("a", now=100, seconds=60).id == "n-1"
     inbox.release("n-1", "a", now=100)
     assert inbox.lease("b", now=100, seconds=60).attempts == 1
+
+
+def _dead_letter(inbox, notification_id: str, *, now: float, error: str = "503 down") -> None:
+    """Store a notification, lease it, and give it up as a dead letter at `now`."""
+    assert inbox.add(notification_id, "clawback", b"{}", now=now - 10, pending=True)
+    assert inbox.lease("a", now=now, seconds=60).id == notification_id
+    inbox.dead(notification_id, now=now, error=error)
+
+
+def test_a_dead_letter_is_kept_never_leased_and_listed_oldest_death_first(make_inbox):
+    first, second = make_inbox(), make_inbox()
+    _dead_letter(first, "n-2", now=1_000, error="503 later")
+    _dead_letter(first, "n-1", now=1_001, error="RuntimeError: down\nsecond line")
+    assert first.add("n-3", "clawback", b"{}", now=1_002, pending=True)
+    assert [letter.id for letter in second.dead_letters(limit=1)] == ["n-2"]
+    assert second.dead_letters(limit=10)[1] == DeadLetter(
+        id="n-1",
+        type="clawback",
+        received_at=991,
+        died_at=1_001,
+        attempts=1,
+        last_error="RuntimeError: down\nsecond line",
+    )
+    assert second.lease("b", now=5_000, seconds=60).id == "n-3"
+    assert second.lease("b", now=5_000, seconds=60) is None  # the dead are not leased
+    status = second.status(now=1_002)
+    assert (status["pending"], status["oldestAgeSeconds"], status["deadLetters"]) == (1, 0, 2)
+
+
+def test_replay_makes_dead_letters_due_now_with_their_attempts_from_zero(make_inbox):
+    inbox = make_inbox()
+    _dead_letter(inbox, "n-1", now=1_000)
+    _dead_letter(inbox, "n-2", now=1_000)
+    assert inbox.add("n-pending", "clawback", b"{}", now=1_000, pending=True)
+    assert inbox.replay(["n-1", "n-pending", "n-never"], now=2_000) == 1
+    assert [letter.id for letter in inbox.dead_letters(limit=10)] == ["n-2"]
+    assert inbox.lease("b", now=2_000, seconds=60).id == "n-pending"  # untouched: due earlier
+    replayed = inbox.lease("b", now=2_000, seconds=60)
+    assert (replayed.id, replayed.attempts) == ("n-1", 1)
+    for notification_id in ("n-pending", "n-1"):
+        inbox.handled(notification_id, now=2_000)
+    assert inbox.replay(None, now=3_000) == 1
+    assert inbox.lease("c", now=3_000, seconds=60).id == "n-2"
+    assert inbox.status(now=3_000)["deadLetters"] == 0
+
+
+def test_purge_removes_only_dead_letters_and_their_ids_stay_seen(make_inbox):
+    inbox = make_inbox()
+    _dead_letter(inbox, "n-dead", now=1_000)
+    _dead_letter(inbox, "n-other", now=1_001)
+    assert inbox.add("n-pending", "clawback", b"{}", now=1_000, pending=True)
+    assert inbox.purge(["n-dead", "n-pending", "n-never"]) == 1
+    assert inbox.purge(None) == 1
+    assert inbox.purge(None) == 0
+    assert inbox.dead_letters(limit=10) == []
+    assert inbox.replay(["n-dead"], now=2_000) == 0
+    assert not inbox.add("n-dead", "clawback", b"{}", now=2_000, pending=True)  # a duplicate
+    assert inbox.lease("b", now=2_000, seconds=60).id == "n-pending"
+    status = inbox.status(now=2_000)
+    assert (status["pending"], status["deadLetters"]) == (1, 0)
+
+
+def test_only_a_pending_notification_dies_and_a_late_success_still_counts(make_inbox):
+    inbox = make_inbox()
+    assert inbox.add("n-1", "clawback", b"{}", now=1_000, pending=True)
+    inbox.lease("a", now=1_000, seconds=60)
+    inbox.handled("n-1", now=1_001)
+    inbox.dead("n-1", now=1_002, error="late")  # handed on already: stays handed on
+    _dead_letter(inbox, "n-2", now=1_000)
+    inbox.dead("n-2", now=2_000, error="again")  # dead already: dies once
+    inbox.handled("n-2", now=2_001)  # a hand-off that outlived its lease went through after all
+    assert inbox.dead_letters(limit=10) == []
+    assert inbox.status(now=2_001)["pending"] == 0
+
+
+def test_in_redis_a_notification_is_always_either_due_or_dead(clean_redis):
+    """Dying and replaying are each one step: a reader never sees both sets hold it, or none."""
+    inbox = RedisInbox(clean_redis)
+    assert inbox.add("n-1", "clawback", b"{}", now=0, pending=True)
+    client = redis.Redis.from_url(clean_redis)
+    seen, done = set(), threading.Event()
+
+    def watch():
+        while not done.is_set():
+            with client.pipeline(transaction=True) as pipe:
+                pipe.zscore(DUE, "n-1")
+                pipe.zscore(DEAD, "n-1")
+                due, dead = pipe.execute()
+            seen.add((due is not None, dead is not None))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for round_ in range(300):
+            inbox.dead("n-1", now=round_, error="down")
+            assert inbox.replay(["n-1"], now=round_) == 1
+    finally:
+        done.set()
+        watcher.join()
+    assert seen == {(True, False), (False, True)}
+
+
+def test_an_inbox_file_from_before_dead_letters_is_migrated_and_leases_by_its_index(tmp_path):
+    path = tmp_path / "webhooks.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE notifications (id TEXT PRIMARY KEY, type TEXT NOT NULL,"
+            " body BLOB NOT NULL, received_at REAL NOT NULL, handled_at REAL,"
+            " attempts INTEGER NOT NULL DEFAULT 0, due_at REAL NOT NULL, lease_owner TEXT,"
+            " lease_until REAL NOT NULL DEFAULT 0, last_error TEXT);"
+            "CREATE INDEX notifications_pending ON notifications (due_at)"
+            " WHERE handled_at IS NULL;"
+            "INSERT INTO notifications (id, type, body, received_at, due_at, attempts)"
+            " VALUES ('n-1', 'clawback', x'7b7d', 100, 100, 3);"
+            "INSERT INTO notifications (id, type, body, received_at, handled_at, due_at)"
+            " VALUES ('n-2', 'clawback', x'7b7d', 100, 101, 100);"
+        )
+    db.close()
+    inbox = SqliteInbox(path)
+    assert inbox.lease("a", now=200, seconds=60).attempts == 4
+    inbox.dead("n-1", now=200, error="down")
+    assert [letter.id for letter in inbox.dead_letters(limit=10)] == ["n-1"]
+    assert inbox.status(now=200)["deadLetters"] == 1
+    with sqlite3.connect(path) as db:
+        indexes = {
+            row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")
+        }
+        plan = db.execute(f"EXPLAIN QUERY PLAN {LEASE}", {"owner": "", "until": 0, "now": 0})
+        plan = " ".join(row[3] for row in plan)
+    db.close()
+    assert "notifications_pending" not in indexes
+    assert "USING INDEX notifications_due" in plan
