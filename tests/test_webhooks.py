@@ -13,6 +13,7 @@ from flask import Flask, request
 
 from bff.cli import main
 from bff.settings import ConfigError
+from bff.webhooks.dispatch import Dispatcher
 from bff.webhooks.extension import dispatcher
 from bff.webhooks.inbox.redis import DEAD, DUE, RedisInbox
 from bff.webhooks.inbox.sqlite import LEASE, SqliteInbox
@@ -716,3 +717,45 @@ def test_an_inbox_file_from_before_dead_letters_is_migrated_and_leases_by_its_in
     db.close()
     assert "notifications_pending" not in indexes
     assert "USING INDEX notifications_due" in plan
+
+
+@pytest.mark.parametrize(
+    ("bounds", "waited"),
+    [
+        ({"max_attempts": 2, "max_age": 86_400}, 10),  # tried twice
+        ({"max_attempts": 20, "max_age": 60}, 60),  # received a minute ago
+    ],
+    ids=["attempts", "age"],
+)
+def test_a_notification_past_its_bound_dies_at_its_failure_and_is_tried_no_more(
+    make_inbox, clock, caplog, bounds, waited
+):
+    webhook_hooks.reset(failures=1_000)
+    sending = Dispatcher(
+        make_inbox(),
+        hook=webhook_hooks.flaky,
+        forward_url=None,
+        signing_key=KEY,
+        clock=clock,
+        **bounds,
+    )
+    body = compact(payload(notification_id="doomed-1"))
+    assert sending.inbox.add("doomed-1", "earnedRewardApproved", body, now=clock(), pending=True)
+    assert sending.deliver_due() == 1  # failed once: due again within 2 s
+    assert sending.inbox.status(now=clock())["deadLetters"] == 0
+    clock.advance(waited)
+    assert sending.deliver_due() == 1
+    (letter,) = sending.inbox.dead_letters(limit=10)
+    assert (letter.id, letter.attempts, letter.died_at) == ("doomed-1", 2, clock())
+    assert letter.last_error == "RuntimeError: the issuer's system is down"
+    clock.advance(86_400)
+    assert sending.deliver_due() == 0
+    dying = [r.getMessage() for r in caplog.records if "dead letter" in r.getMessage()]
+    assert dying == [
+        "notification doomed-1 is a dead letter after 2 attempts:"
+        " RuntimeError: the issuer's system is down"
+    ]
+    assert [r.levelname for r in caplog.records if r.name == "bff.webhooks.dispatch"] == [
+        "WARNING",
+        "WARNING",
+    ]
