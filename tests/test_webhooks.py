@@ -15,6 +15,7 @@ from bff.cli import main
 from bff.settings import ConfigError
 from bff.webhooks.dispatch import Dispatcher
 from bff.webhooks.extension import dispatcher
+from bff.webhooks.inbox import open_inbox
 from bff.webhooks.inbox.redis import DEAD, DUE, RedisInbox
 from bff.webhooks.inbox.sqlite import LEASE, SqliteInbox
 from bff.webhooks.inbox.store import DeadLetter
@@ -412,9 +413,13 @@ def _take_until_handing_on_fails(app, notification_id: str) -> None:
     dispatcher(app).stop_worker()
 
 
+def _webhooks(config: dict[str, str], *args: str, input: str | None = None):
+    """Run `kard-bff webhooks ARGS` on `config`."""
+    return CliRunner().invoke(main, ["webhooks", *args], obj=config, input=input)
+
+
 def _webhooks_status(state_dir):
-    config = {"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(state_dir)}
-    return CliRunner().invoke(main, ["webhooks", "status"], obj=config)
+    return _webhooks({"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(state_dir)}, "status")
 
 
 def test_webhooks_status_shows_what_waits_and_why(make_app, state_dir):
@@ -425,7 +430,7 @@ def test_webhooks_status_shows_what_waits_and_why(make_app, state_dir):
     result = _webhooks_status(state_dir)
     assert result.exit_code == 0, result.output
     status = json.loads(result.output)
-    assert (status["backend"], status["pending"]) == ("sqlite", 1)
+    assert (status["backend"], status["pending"], status["deadLetters"]) == ("sqlite", 1, 0)
     assert status["oldestAgeSeconds"] >= 0
     assert status["lastError"].startswith("RuntimeError")
 
@@ -759,3 +764,134 @@ def test_a_notification_past_its_bound_dies_at_its_failure_and_is_tried_no_more(
         "WARNING",
         "WARNING",
     ]
+
+
+def test_a_dead_letter_is_listed_then_replayed_and_handed_on_once(make_app, state_dir, caplog):
+    answer, tries, taken = {"status": 500}, [], []
+    receiver = Flask(__name__)
+
+    @receiver.post("/kard-events")
+    def take():
+        tries.append(request.headers["X-Kard-Notification-Id"])
+        if answer["status"] != 200:
+            return "down", answer["status"]
+        taken.append(request.headers["X-Kard-Notification-Id"])
+        return "", 200
+
+    config = {"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(state_dir)}
+    with serve(receiver) as receiver_url:
+        app = make_app(
+            BFF_WEBHOOK_HOOK="",
+            BFF_WEBHOOK_FORWARD_URL=f"{receiver_url}/kard-events",
+            BFF_WEBHOOK_MAX_ATTEMPTS="2",
+        )
+        body = compact(payload(notification_id="dead-1"))
+        assert post(app.test_client(), body, sign(KEY, body)).status_code == 200
+        wait_for(lambda: dispatcher(app).inbox.status(now=time.time())["deadLetters"] == 1)
+        assert tries == ["dead-1", "dead-1"]
+
+        listed = _webhooks(config, "dead")
+        assert listed.exit_code == 0, listed.output
+        header, row = listed.output.splitlines()
+        assert header.split() == ["ID", "TYPE", "RECEIVED", "DIED", "ATTEMPTS", "LAST", "ERROR"]
+        assert row.split()[:2] == ["dead-1", "earnedRewardApproved"]
+        assert row.split()[4] == "2"
+        assert "HTTPStatusError: Server error '500 INTERNAL SERVER ERROR'" in row
+        (letter,) = json.loads(_webhooks(config, "dead", "--json").output)
+        assert letter["attempts"] == 2 and "500" in letter["lastError"]
+        assert letter["receivedAt"] <= letter["diedAt"]
+
+        answer["status"] = 200
+        replayed = _webhooks(config, "replay", "dead-1")
+        assert replayed.exit_code == 0, replayed.output
+        assert replayed.output.startswith("Requeued 1 dead letter;")
+        wait_for(lambda: taken == ["dead-1"])
+        _assert_nothing_is_left_to_hand_on(make_app, app)
+    assert taken == ["dead-1"]
+    assert _webhooks(config, "dead").output == "No dead letters.\n"
+    dying = [r for r in caplog.records if "dead letter" in r.getMessage()]
+    assert [r.levelname for r in dying] == ["WARNING"]
+    assert "notification dead-1 is a dead letter after 2 attempts: HTTPStatusError" in (
+        dying[0].getMessage()
+    )
+    assert "Old Navy" not in dying[0].getMessage()  # never the body
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def inbox_config(request, state_dir):
+    """Settings of the commands, on each store in turn, and the inbox they name."""
+    config = {"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(state_dir)}
+    if request.param == "redis":
+        config["REDIS_URL"] = request.getfixturevalue("clean_redis")
+    return config, open_inbox(state_dir, config.get("REDIS_URL"))
+
+
+def test_purge_asks_first_and_removes_only_dead_letters(inbox_config):
+    config, inbox = inbox_config
+    _dead_letter(inbox, "n-dead", now=time.time())
+    assert inbox.add("n-pending", "clawback", b"{}", now=time.time(), pending=True)
+
+    declined = _webhooks(config, "purge", "--all", input="n\n")
+    assert declined.exit_code == 1
+    assert "Purge all 1 dead letter? They cannot be replayed afterwards." in declined.output
+    assert inbox.status(now=time.time())["deadLetters"] == 1
+
+    purged = _webhooks(config, "purge", "--all", input="y\n")
+    assert purged.exit_code == 0, purged.output
+    assert purged.output.endswith("Purged 1 dead letter.\n")
+    status = inbox.status(now=time.time())
+    assert (status["pending"], status["deadLetters"]) == (1, 0)
+    assert not inbox.add("n-dead", "clawback", b"{}", now=time.time(), pending=True)
+
+    refused = _webhooks(config, "purge", "n-pending", "--yes")
+    assert refused.exit_code == 2
+    assert refused.stdout == "Purged 0 dead letters.\n"
+    assert refused.stderr.startswith("kard-bff: no dead letter n-pending")
+    assert inbox.status(now=time.time())["pending"] == 1
+    assert _webhooks(config, "purge", "--all").output == "No dead letters.\n"
+
+
+def test_replay_all_requeues_every_dead_letter_and_an_unknown_id_exits_2(inbox_config):
+    config, inbox = inbox_config
+    for notification_id in ("n-1", "n-2"):
+        _dead_letter(inbox, notification_id, now=time.time())
+
+    replayed = _webhooks(config, "replay", "--all")
+    assert replayed.exit_code == 0, replayed.output
+    assert replayed.output.startswith("Requeued 2 dead letters;")
+    status = inbox.status(now=time.time())
+    assert (status["pending"], status["deadLetters"]) == (2, 0)
+    unknown = _webhooks(config, "replay", "n-1", "n-never")
+    assert unknown.exit_code == 2
+    assert unknown.stderr.startswith("kard-bff: no dead letter n-1, n-never")
+    for wrong in ([], ["--all", "n-1"]):
+        usage = _webhooks(config, "replay", *wrong)
+        assert usage.exit_code == 2
+        assert "Name dead letters by ID, or pass --all." in usage.stderr
+
+
+def test_webhooks_dead_lists_the_oldest_deaths_first_up_to_its_limit(inbox_config):
+    config, inbox = inbox_config
+    now = time.time()
+    for offset, notification_id in enumerate(["n-b", "n-a", "n-c"]):
+        _dead_letter(inbox, notification_id, now=now + offset)
+    listed = _webhooks(config, "dead", "--limit", "2")
+    lines = listed.output.splitlines()
+    assert [line.split()[0] for line in lines[1:3]] == ["n-b", "n-a"]
+    assert lines[3:] == ["(the 2 oldest of 3; --limit shows more)"]
+    documents = json.loads(_webhooks(config, "dead", "--json").output)
+    assert [document["id"] for document in documents] == ["n-b", "n-a", "n-c"]
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ("dead", "List the dead letters"),
+        ("replay", "Requeue dead letters"),
+        ("purge", "Remove dead letters"),
+    ],
+)
+def test_each_dead_letter_command_says_what_it_does(command, says):
+    result = _webhooks({}, command, "--help")
+    assert result.exit_code == 0
+    assert says in result.output
