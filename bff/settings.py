@@ -70,6 +70,8 @@ class Settings:
     kard_webhook_keys: tuple[str, ...]  # the first signs forwards; all verify Kard's webhooks
     webhook_forward_url: str | None
     webhook_hook: str | None  # "package.module:function"
+    webhook_max_attempts: int  # tries before a notification is a dead letter
+    webhook_max_age: float  # seconds from its receipt after which a failure makes it one
     auth_mode: str
     jwks_url: str | None
     jwt_issuer: str | None
@@ -156,6 +158,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         kard_webhook_keys=env.items("KARD_WEBHOOK_KEY"),
         webhook_forward_url=env.url("BFF_WEBHOOK_FORWARD_URL"),
         webhook_hook=env.reference("BFF_WEBHOOK_HOOK"),
+        webhook_max_attempts=env.positive_integer("BFF_WEBHOOK_MAX_ATTEMPTS", default=20),
+        webhook_max_age=env.positive_number("BFF_WEBHOOK_MAX_AGE", default=86_400.0),
         auth_mode=auth_mode,
         jwks_url=jwks_url,
         jwt_issuer=env.text("BFF_JWT_ISSUER"),

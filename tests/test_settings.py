@@ -99,6 +99,13 @@ def test_kard_protection_defaults_and_values():
     ) == (8, 3, 0.5)
 
 
+def test_webhook_dead_letter_bounds_defaults_and_values():
+    defaults = load_settings({})
+    assert (defaults.webhook_max_attempts, defaults.webhook_max_age) == (20, 86_400.0)
+    settings = load_settings({"BFF_WEBHOOK_MAX_ATTEMPTS": "3", "BFF_WEBHOOK_MAX_AGE": "0.5"})
+    assert (settings.webhook_max_attempts, settings.webhook_max_age) == (3, 0.5)
+
+
 @pytest.mark.parametrize(
     ("changes", "variable"),
     [
@@ -120,6 +127,10 @@ def test_kard_protection_defaults_and_values():
         ({"KARD_BREAKER_FAILURES": "2.5"}, "KARD_BREAKER_FAILURES"),
         ({"KARD_BREAKER_SECONDS": "0"}, "KARD_BREAKER_SECONDS"),
         ({"KARD_BREAKER_SECONDS": "inf"}, "KARD_BREAKER_SECONDS"),
+        ({"BFF_WEBHOOK_MAX_ATTEMPTS": "0"}, "BFF_WEBHOOK_MAX_ATTEMPTS"),
+        ({"BFF_WEBHOOK_MAX_ATTEMPTS": "2.5"}, "BFF_WEBHOOK_MAX_ATTEMPTS"),
+        ({"BFF_WEBHOOK_MAX_AGE": "-1"}, "BFF_WEBHOOK_MAX_AGE"),
+        ({"BFF_WEBHOOK_MAX_AGE": "a day"}, "BFF_WEBHOOK_MAX_AGE"),
         ({"BFF_AUTH_MODE": ""}, "BFF_AUTH_MODE"),
         ({"BFF_AUTH_MODE": "dev"}, "BFF_AUTH_MODE"),
         ({"BFF_AUTH_MODE": "jwt"}, "BFF_AUTH_MODE"),

@@ -3,17 +3,22 @@
 import copy
 import json
 import sqlite3
+import threading
 import time
 
 import pytest
+import redis
 from click.testing import CliRunner
 from flask import Flask, request
 
 from bff.cli import main
 from bff.settings import ConfigError
+from bff.webhooks.dispatch import Dispatcher
 from bff.webhooks.extension import dispatcher
-from bff.webhooks.inbox.redis import RedisInbox
-from bff.webhooks.inbox.sqlite import SqliteInbox
+from bff.webhooks.inbox import open_inbox
+from bff.webhooks.inbox.redis import DEAD, DUE, RedisInbox
+from bff.webhooks.inbox.sqlite import LEASE, SqliteInbox
+from bff.webhooks.inbox.store import DeadLetter
 from bff.webhooks.signature import sign
 from tests import webhook_hooks
 from tests.json_documents import wrong_types_everywhere
@@ -408,9 +413,13 @@ def _take_until_handing_on_fails(app, notification_id: str) -> None:
     dispatcher(app).stop_worker()
 
 
+def _webhooks(config: dict[str, str], *args: str, input: str | None = None):
+    """Run `kard-bff webhooks ARGS` on `config`."""
+    return CliRunner().invoke(main, ["webhooks", *args], obj=config, input=input)
+
+
 def _webhooks_status(state_dir):
-    config = {"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(state_dir)}
-    return CliRunner().invoke(main, ["webhooks", "status"], obj=config)
+    return _webhooks({"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(state_dir)}, "status")
 
 
 def test_webhooks_status_shows_what_waits_and_why(make_app, state_dir):
@@ -421,7 +430,7 @@ def test_webhooks_status_shows_what_waits_and_why(make_app, state_dir):
     result = _webhooks_status(state_dir)
     assert result.exit_code == 0, result.output
     status = json.loads(result.output)
-    assert (status["backend"], status["pending"]) == ("sqlite", 1)
+    assert (status["backend"], status["pending"], status["deadLetters"]) == ("sqlite", 1, 0)
     assert status["oldestAgeSeconds"] >= 0
     assert status["lastError"].startswith("RuntimeError")
 
@@ -581,3 +590,308 @@ def test_an_inbox_file_from_before_lease_owners_is_migrated(tmp_path):
     assert inbox.lease("a", now=100, seconds=60).id == "n-1"
     inbox.release("n-1", "a", now=100)
     assert inbox.lease("b", now=100, seconds=60).attempts == 1
+
+
+def _dead_letter(inbox, notification_id: str, *, now: float, error: str = "503 down") -> None:
+    """Store a notification, lease it, and give it up as a dead letter at `now`."""
+    assert inbox.add(notification_id, "clawback", b"{}", now=now - 10, pending=True)
+    assert inbox.lease("a", now=now, seconds=60).id == notification_id
+    inbox.dead(notification_id, now=now, error=error)
+
+
+def test_a_dead_letter_is_kept_never_leased_and_listed_oldest_death_first(make_inbox):
+    first, second = make_inbox(), make_inbox()
+    _dead_letter(first, "n-2", now=1_000, error="503 later")
+    _dead_letter(first, "n-1", now=1_001, error="RuntimeError: down\nsecond line")
+    assert first.add("n-3", "clawback", b"{}", now=1_002, pending=True)
+    assert [letter.id for letter in second.dead_letters(limit=1)] == ["n-2"]
+    assert second.dead_letters(limit=10)[1] == DeadLetter(
+        id="n-1",
+        type="clawback",
+        received_at=991,
+        died_at=1_001,
+        attempts=1,
+        last_error="RuntimeError: down\nsecond line",
+    )
+    assert second.lease("b", now=5_000, seconds=60).id == "n-3"
+    assert second.lease("b", now=5_000, seconds=60) is None  # the dead are not leased
+    status = second.status(now=1_002)
+    assert (status["pending"], status["oldestAgeSeconds"], status["deadLetters"]) == (1, 0, 2)
+
+
+def test_replay_makes_dead_letters_due_now_with_their_attempts_from_zero(make_inbox):
+    inbox = make_inbox()
+    _dead_letter(inbox, "n-1", now=1_000)
+    _dead_letter(inbox, "n-2", now=1_000)
+    assert inbox.add("n-pending", "clawback", b"{}", now=1_000, pending=True)
+    assert inbox.replay(["n-1", "n-pending", "n-never"], now=2_000) == 1
+    assert [letter.id for letter in inbox.dead_letters(limit=10)] == ["n-2"]
+    assert inbox.lease("b", now=2_000, seconds=60).id == "n-pending"  # untouched: due earlier
+    replayed = inbox.lease("b", now=2_000, seconds=60)
+    assert (replayed.id, replayed.attempts) == ("n-1", 1)
+    for notification_id in ("n-pending", "n-1"):
+        inbox.handled(notification_id, now=2_000)
+    assert inbox.replay(None, now=3_000) == 1
+    assert inbox.lease("c", now=3_000, seconds=60).id == "n-2"
+    assert inbox.status(now=3_000)["deadLetters"] == 0
+
+
+def test_purge_removes_only_dead_letters_and_their_ids_stay_seen(make_inbox):
+    inbox = make_inbox()
+    _dead_letter(inbox, "n-dead", now=1_000)
+    _dead_letter(inbox, "n-other", now=1_001)
+    assert inbox.add("n-pending", "clawback", b"{}", now=1_000, pending=True)
+    assert inbox.purge(["n-dead", "n-pending", "n-never"]) == 1
+    assert inbox.purge(None) == 1
+    assert inbox.purge(None) == 0
+    assert inbox.dead_letters(limit=10) == []
+    assert inbox.replay(["n-dead"], now=2_000) == 0
+    assert not inbox.add("n-dead", "clawback", b"{}", now=2_000, pending=True)  # a duplicate
+    assert inbox.lease("b", now=2_000, seconds=60).id == "n-pending"
+    status = inbox.status(now=2_000)
+    assert (status["pending"], status["deadLetters"]) == (1, 0)
+
+
+def test_only_a_pending_notification_dies_and_a_late_success_still_counts(make_inbox):
+    inbox = make_inbox()
+    assert inbox.add("n-1", "clawback", b"{}", now=1_000, pending=True)
+    inbox.lease("a", now=1_000, seconds=60)
+    inbox.handled("n-1", now=1_001)
+    inbox.dead("n-1", now=1_002, error="late")  # handed on already: stays handed on
+    _dead_letter(inbox, "n-2", now=1_000)
+    inbox.dead("n-2", now=2_000, error="again")  # dead already: dies once
+    inbox.handled("n-2", now=2_001)  # a hand-off that outlived its lease went through after all
+    assert inbox.dead_letters(limit=10) == []
+    assert inbox.status(now=2_001)["pending"] == 0
+
+
+def test_in_redis_a_notification_is_always_either_due_or_dead(clean_redis):
+    """Dying and replaying are each one step: a reader never sees both sets hold it, or none."""
+    inbox = RedisInbox(clean_redis)
+    assert inbox.add("n-1", "clawback", b"{}", now=0, pending=True)
+    client = redis.Redis.from_url(clean_redis)
+    seen, done = set(), threading.Event()
+
+    def watch():
+        while not done.is_set():
+            with client.pipeline(transaction=True) as pipe:
+                pipe.zscore(DUE, "n-1")
+                pipe.zscore(DEAD, "n-1")
+                due, dead = pipe.execute()
+            seen.add((due is not None, dead is not None))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for round_ in range(300):
+            inbox.dead("n-1", now=round_, error="down")
+            assert inbox.replay(["n-1"], now=round_) == 1
+    finally:
+        done.set()
+        watcher.join()
+    assert seen == {(True, False), (False, True)}
+
+
+def test_an_inbox_file_from_before_dead_letters_is_migrated_and_leases_by_its_index(tmp_path):
+    path = tmp_path / "webhooks.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE notifications (id TEXT PRIMARY KEY, type TEXT NOT NULL,"
+            " body BLOB NOT NULL, received_at REAL NOT NULL, handled_at REAL,"
+            " attempts INTEGER NOT NULL DEFAULT 0, due_at REAL NOT NULL, lease_owner TEXT,"
+            " lease_until REAL NOT NULL DEFAULT 0, last_error TEXT);"
+            "CREATE INDEX notifications_pending ON notifications (due_at)"
+            " WHERE handled_at IS NULL;"
+            "INSERT INTO notifications (id, type, body, received_at, due_at, attempts)"
+            " VALUES ('n-1', 'clawback', x'7b7d', 100, 100, 3);"
+            "INSERT INTO notifications (id, type, body, received_at, handled_at, due_at)"
+            " VALUES ('n-2', 'clawback', x'7b7d', 100, 101, 100);"
+        )
+    db.close()
+    inbox = SqliteInbox(path)
+    assert inbox.lease("a", now=200, seconds=60).attempts == 4
+    inbox.dead("n-1", now=200, error="down")
+    assert [letter.id for letter in inbox.dead_letters(limit=10)] == ["n-1"]
+    assert inbox.status(now=200)["deadLetters"] == 1
+    with sqlite3.connect(path) as db:
+        indexes = {
+            row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")
+        }
+        plan = db.execute(f"EXPLAIN QUERY PLAN {LEASE}", {"owner": "", "until": 0, "now": 0})
+        plan = " ".join(row[3] for row in plan)
+    db.close()
+    assert "notifications_pending" not in indexes
+    assert "USING INDEX notifications_due" in plan
+
+
+@pytest.mark.parametrize(
+    ("bounds", "waited"),
+    [
+        ({"max_attempts": 2, "max_age": 86_400}, 10),  # tried twice
+        ({"max_attempts": 20, "max_age": 60}, 60),  # received a minute ago
+    ],
+    ids=["attempts", "age"],
+)
+def test_a_notification_past_its_bound_dies_at_its_failure_and_is_tried_no_more(
+    make_inbox, clock, caplog, bounds, waited
+):
+    webhook_hooks.reset(failures=1_000)
+    sending = Dispatcher(
+        make_inbox(),
+        hook=webhook_hooks.flaky,
+        forward_url=None,
+        signing_key=KEY,
+        clock=clock,
+        **bounds,
+    )
+    body = compact(payload(notification_id="doomed-1"))
+    assert sending.inbox.add("doomed-1", "earnedRewardApproved", body, now=clock(), pending=True)
+    assert sending.deliver_due() == 1  # failed once: due again within 2 s
+    assert sending.inbox.status(now=clock())["deadLetters"] == 0
+    clock.advance(waited)
+    assert sending.deliver_due() == 1
+    (letter,) = sending.inbox.dead_letters(limit=10)
+    assert (letter.id, letter.attempts, letter.died_at) == ("doomed-1", 2, clock())
+    assert letter.last_error == "RuntimeError: the issuer's system is down"
+    clock.advance(86_400)
+    assert sending.deliver_due() == 0
+    dying = [r.getMessage() for r in caplog.records if "dead letter" in r.getMessage()]
+    assert dying == [
+        "notification doomed-1 is a dead letter after 2 attempts:"
+        " RuntimeError: the issuer's system is down"
+    ]
+    assert [r.levelname for r in caplog.records if r.name == "bff.webhooks.dispatch"] == [
+        "WARNING",
+        "WARNING",
+    ]
+
+
+def test_a_dead_letter_is_listed_then_replayed_and_handed_on_once(make_app, state_dir, caplog):
+    answer, tries, taken = {"status": 500}, [], []
+    receiver = Flask(__name__)
+
+    @receiver.post("/kard-events")
+    def take():
+        tries.append(request.headers["X-Kard-Notification-Id"])
+        if answer["status"] != 200:
+            return "down", answer["status"]
+        taken.append(request.headers["X-Kard-Notification-Id"])
+        return "", 200
+
+    config = {"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(state_dir)}
+    with serve(receiver) as receiver_url:
+        app = make_app(
+            BFF_WEBHOOK_HOOK="",
+            BFF_WEBHOOK_FORWARD_URL=f"{receiver_url}/kard-events",
+            BFF_WEBHOOK_MAX_ATTEMPTS="2",
+        )
+        body = compact(payload(notification_id="dead-1"))
+        assert post(app.test_client(), body, sign(KEY, body)).status_code == 200
+        wait_for(lambda: dispatcher(app).inbox.status(now=time.time())["deadLetters"] == 1)
+        assert tries == ["dead-1", "dead-1"]
+
+        listed = _webhooks(config, "dead")
+        assert listed.exit_code == 0, listed.output
+        header, row = listed.output.splitlines()
+        assert header.split() == ["ID", "TYPE", "RECEIVED", "DIED", "ATTEMPTS", "LAST", "ERROR"]
+        assert row.split()[:2] == ["dead-1", "earnedRewardApproved"]
+        assert row.split()[4] == "2"
+        assert "HTTPStatusError: Server error '500 INTERNAL SERVER ERROR'" in row
+        (letter,) = json.loads(_webhooks(config, "dead", "--json").output)
+        assert letter["attempts"] == 2 and "500" in letter["lastError"]
+        assert letter["receivedAt"] <= letter["diedAt"]
+
+        answer["status"] = 200
+        replayed = _webhooks(config, "replay", "dead-1")
+        assert replayed.exit_code == 0, replayed.output
+        assert replayed.output.startswith("Requeued 1 dead letter;")
+        wait_for(lambda: taken == ["dead-1"])
+        _assert_nothing_is_left_to_hand_on(make_app, app)
+    assert taken == ["dead-1"]
+    assert _webhooks(config, "dead").output == "No dead letters.\n"
+    dying = [r for r in caplog.records if "dead letter" in r.getMessage()]
+    assert [r.levelname for r in dying] == ["WARNING"]
+    assert "notification dead-1 is a dead letter after 2 attempts: HTTPStatusError" in (
+        dying[0].getMessage()
+    )
+    assert "Old Navy" not in dying[0].getMessage()  # never the body
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def inbox_config(request, state_dir):
+    """Settings of the commands, on each store in turn, and the inbox they name."""
+    config = {"KARD_ENV": "sandbox", "BFF_STATE_DIR": str(state_dir)}
+    if request.param == "redis":
+        config["REDIS_URL"] = request.getfixturevalue("clean_redis")
+    return config, open_inbox(state_dir, config.get("REDIS_URL"))
+
+
+def test_purge_asks_first_and_removes_only_dead_letters(inbox_config):
+    config, inbox = inbox_config
+    _dead_letter(inbox, "n-dead", now=time.time())
+    assert inbox.add("n-pending", "clawback", b"{}", now=time.time(), pending=True)
+
+    declined = _webhooks(config, "purge", "--all", input="n\n")
+    assert declined.exit_code == 1
+    assert "Purge all 1 dead letter? They cannot be replayed afterwards." in declined.output
+    assert inbox.status(now=time.time())["deadLetters"] == 1
+
+    purged = _webhooks(config, "purge", "--all", input="y\n")
+    assert purged.exit_code == 0, purged.output
+    assert purged.output.endswith("Purged 1 dead letter.\n")
+    status = inbox.status(now=time.time())
+    assert (status["pending"], status["deadLetters"]) == (1, 0)
+    assert not inbox.add("n-dead", "clawback", b"{}", now=time.time(), pending=True)
+
+    refused = _webhooks(config, "purge", "n-pending", "--yes")
+    assert refused.exit_code == 2
+    assert refused.stdout == "Purged 0 dead letters.\n"
+    assert refused.stderr.startswith("kard-bff: no dead letter n-pending")
+    assert inbox.status(now=time.time())["pending"] == 1
+    assert _webhooks(config, "purge", "--all").output == "No dead letters.\n"
+
+
+def test_replay_all_requeues_every_dead_letter_and_an_unknown_id_exits_2(inbox_config):
+    config, inbox = inbox_config
+    for notification_id in ("n-1", "n-2"):
+        _dead_letter(inbox, notification_id, now=time.time())
+
+    replayed = _webhooks(config, "replay", "--all")
+    assert replayed.exit_code == 0, replayed.output
+    assert replayed.output.startswith("Requeued 2 dead letters;")
+    status = inbox.status(now=time.time())
+    assert (status["pending"], status["deadLetters"]) == (2, 0)
+    unknown = _webhooks(config, "replay", "n-1", "n-never")
+    assert unknown.exit_code == 2
+    assert unknown.stderr.startswith("kard-bff: no dead letter n-1, n-never")
+    for wrong in ([], ["--all", "n-1"]):
+        usage = _webhooks(config, "replay", *wrong)
+        assert usage.exit_code == 2
+        assert "Name dead letters by ID, or pass --all." in usage.stderr
+
+
+def test_webhooks_dead_lists_the_oldest_deaths_first_up_to_its_limit(inbox_config):
+    config, inbox = inbox_config
+    now = time.time()
+    for offset, notification_id in enumerate(["n-b", "n-a", "n-c"]):
+        _dead_letter(inbox, notification_id, now=now + offset)
+    listed = _webhooks(config, "dead", "--limit", "2")
+    lines = listed.output.splitlines()
+    assert [line.split()[0] for line in lines[1:3]] == ["n-b", "n-a"]
+    assert lines[3:] == ["(the 2 oldest of 3; --limit shows more)"]
+    documents = json.loads(_webhooks(config, "dead", "--json").output)
+    assert [document["id"] for document in documents] == ["n-b", "n-a", "n-c"]
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ("dead", "List the dead letters"),
+        ("replay", "Requeue dead letters"),
+        ("purge", "Remove dead letters"),
+    ],
+)
+def test_each_dead_letter_command_says_what_it_does(command, says):
+    result = _webhooks({}, command, "--help")
+    assert result.exit_code == 0
+    assert says in result.output

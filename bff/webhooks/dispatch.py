@@ -3,8 +3,10 @@
 The webhook endpoint stores a notification and answers at once; this dispatcher's thread then
 calls the hook (`BFF_WEBHOOK_HOOK`, `module:function`, given the parsed `Notification`) and POSTs
 the body Kard sent, freshly signed with the current key, to `BFF_WEBHOOK_FORWARD_URL`. A failure
-of either is retried with backoff until it succeeds, so each notification is handed on at least
-once (the forward carries `X-Kard-Notification-Id` for the receiver to deduplicate).
+of either is retried with backoff, so each notification is handed on at least once (the forward
+carries `X-Kard-Notification-Id` for the receiver to deduplicate), until it has been tried
+`BFF_WEBHOOK_MAX_ATTEMPTS` times or was received `BFF_WEBHOOK_MAX_AGE` seconds ago: then it is a
+dead letter, kept in the inbox until an operator replays or purges it (`kard-bff webhooks`).
 """
 
 import importlib
@@ -21,7 +23,7 @@ from bff.background import Worker
 from bff.kard.notifications import Notification, parse_notification
 from bff.redact import redact_text
 from bff.retries import retry_at
-from bff.webhooks.inbox.store import Inbox
+from bff.webhooks.inbox.store import Inbox, Pending
 from bff.webhooks.signature import sign
 
 log = logging.getLogger(__name__)
@@ -41,12 +43,16 @@ class Dispatcher:
         hook: Hook | None,
         forward_url: str | None,
         signing_key: str,
+        max_attempts: int,
+        max_age: float,
         clock: Callable[[], float] = time.time,
     ):
         self.inbox = inbox
         self._hook = hook
         self._forward_url = forward_url
         self._signing_key = signing_key
+        self._max_attempts = max_attempts
+        self._max_age = max_age
         self._clock = clock
         self._name = uuid.uuid4().hex
         self._held: set[str] = set()  # notifications this process leased and has not settled
@@ -95,16 +101,30 @@ class Dispatcher:
             self._held.add(pending.id)
             try:
                 self._hand_on(parse_notification(orjson.loads(pending.body), pending.body))
-            except Exception as error:  # the issuer's hook or endpoint failed: try again later
+            except Exception as error:  # the issuer's hook or endpoint failed
                 # httpx names the forward URL whole, with its userinfo and ?apikey=.
-                reason = redact_text(f"{type(error).__name__}: {error}")
-                log.warning("notification %s not handed on yet: %s", pending.id, reason)
-                at = retry_at(pending.attempts, now=self._clock())
-                self.inbox.retry_later(pending.id, at=at, error=reason)
+                self._failed(pending, redact_text(f"{type(error).__name__}: {error}"))
             else:
                 self.inbox.handled(pending.id, now=self._clock())
             self._held.discard(pending.id)  # kept when settling it failed: handed back at stop
         return tried
+
+    def _failed(self, pending: Pending, reason: str) -> None:
+        """Decide what becomes of a notification that could not be handed on: tried again later,
+        or, once it has had its attempts or its time, a dead letter."""
+        now = self._clock()
+        if pending.attempts < self._max_attempts and now - pending.received_at < self._max_age:
+            log.warning("notification %s not handed on yet: %s", pending.id, reason)
+            at = retry_at(pending.attempts, now=now)
+            self.inbox.retry_later(pending.id, at=at, error=reason)
+            return
+        self.inbox.dead(pending.id, now=now, error=reason)
+        log.warning(
+            "notification %s is a dead letter after %d attempts: %s",
+            pending.id,
+            pending.attempts,
+            reason,
+        )
 
     @property
     def _owner(self) -> str:

@@ -28,6 +28,8 @@ def dispatcher(app: Flask | None = None) -> Dispatcher:
                 hook=app.extensions["webhook_hook"],
                 forward_url=settings.webhook_forward_url,
                 signing_key=settings.kard_webhook_keys[0] if settings.kard_webhook_keys else "",
+                max_attempts=settings.webhook_max_attempts,
+                max_age=settings.webhook_max_age,
                 clock=current.clock(app),
             )
         return app.extensions["dispatcher"]

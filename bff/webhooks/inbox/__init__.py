@@ -1,4 +1,5 @@
-"""The durable webhook inbox: every notification once by `data.id`, kept until it is handed on.
+"""The durable webhook inbox: every notification once by `data.id`, kept until it is handed on,
+or, once the dispatcher gives up on it, kept as a dead letter until it is replayed or purged.
 
 SQLite (WAL) in `BFF_STATE_DIR` by default, Redis with `REDIS_URL`; several processes may share
 one. A worker leases a pending notification before handing it on, so no two hand on the same one

@@ -4,11 +4,13 @@ from typing import Any
 
 from bff.fleet.connection import redis_client
 from bff.redis_leases import RedisLeases
-from bff.webhooks.inbox.store import RETENTION_SECONDS, Pending
+from bff.webhooks.inbox.store import RETENTION_SECONDS, DeadLetter, Pending
 
 PREFIX = "kard-bff:webhooks:"
 DUE = PREFIX + "due"  # sorted set: pending notification ID -> when it is due
+DEAD = PREFIX + "dead"  # sorted set: dead letter ID -> when it died
 LAST_ERROR = PREFIX + "last-error"
+DEAD_LETTER_FIELDS = ("type", "received_at", "attempts", "last_error")
 
 # Remember the ID and queue the notification in one step, so a crash cannot leave an ID
 # remembered whose notification was never stored.
@@ -21,6 +23,26 @@ if ARGV[5] == '1' then
 end
 return 1
 """
+# Each move between the due set and the dead set is one step, so a crash cannot leave a
+# notification both due and dead, or neither; one that is not where the move starts stays put.
+DIE = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[3], 'last_error', ARGV[3])
+redis.call('DEL', KEYS[4])
+return 1
+"""
+REPLAY = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[3], 'attempts', 0)
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+"""
+PURGE = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[2])
+return 1
+"""
 
 
 def _seen_key(notification_id: str) -> str:
@@ -28,6 +50,7 @@ def _seen_key(notification_id: str) -> str:
 
 
 def _pending_key(notification_id: str) -> str:
+    """The notification's hash, pending or dead."""
     return f"{PREFIX}pending:{notification_id}"
 
 
@@ -36,11 +59,14 @@ def _lease_key(notification_id: str) -> str:
 
 
 class RedisInbox:
-    """Seen IDs as expiring keys, pending notifications as hashes, due times in a sorted set."""
+    """Seen IDs as expiring keys, notifications as hashes, due times and deaths in sorted sets."""
 
     def __init__(self, url: str):
         self._redis = redis_client(url)
         self._add = self._redis.register_script(ADD)
+        self._die = self._redis.register_script(DIE)
+        self._replay = self._redis.register_script(REPLAY)
+        self._purge = self._redis.register_script(PURGE)
         self._leases = RedisLeases(
             self._redis, due=DUE, last_error=LAST_ERROR, item_key=_pending_key, lease_key=_lease_key
         )
@@ -58,16 +84,50 @@ class RedisInbox:
         if leased is None:
             return None
         notification_id, fields, attempts = leased
-        return Pending(notification_id, fields[b"type"].decode(), fields[b"body"], attempts)
+        kind, body, received_at = fields[b"type"].decode(), fields[b"body"], fields[b"received_at"]
+        return Pending(notification_id, kind, body, float(received_at), attempts)
 
     def handled(self, notification_id: str, *, now: float) -> None:
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(_pending_key(notification_id), _lease_key(notification_id))
             pipe.zrem(DUE, notification_id)
+            pipe.zrem(DEAD, notification_id)  # a late success, past its lease, still counts
             pipe.execute()
 
     def retry_later(self, notification_id: str, *, at: float, error: str) -> None:
         self._leases.retry_later(notification_id, at=at, error=error)
+
+    def dead(self, notification_id: str, *, now: float, error: str) -> None:
+        keys = [DUE, DEAD, _pending_key(notification_id), _lease_key(notification_id)]
+        self._die(keys=keys, args=[notification_id, now, error])
+
+    def dead_letters(self, *, limit: int) -> list[DeadLetter]:
+        deaths = self._redis.zrange(DEAD, 0, limit - 1, withscores=True)
+        with self._redis.pipeline(transaction=False) as pipe:
+            for raw_id, _ in deaths:
+                pipe.hmget(_pending_key(raw_id.decode()), *DEAD_LETTER_FIELDS)
+            found = pipe.execute()
+        return [
+            DeadLetter(
+                raw_id.decode(), kind.decode(), float(received), died_at, int(tries), error.decode()
+            )
+            for (raw_id, died_at), (kind, received, tries, error) in zip(deaths, found, strict=True)
+            if kind is not None  # its hash is gone: nothing of it is left to show
+        ]
+
+    def replay(self, ids: list[str] | None, *, now: float) -> int:
+        return sum(
+            self._replay(
+                keys=[DEAD, DUE, _pending_key(notification_id)], args=[notification_id, now]
+            )
+            for notification_id in self._chosen(ids)
+        )
+
+    def purge(self, ids: list[str] | None) -> int:
+        return sum(
+            self._purge(keys=[DEAD, _pending_key(notification_id)], args=[notification_id])
+            for notification_id in self._chosen(ids)
+        )
 
     def release(self, notification_id: str, owner: str, *, now: float) -> None:
         self._leases.release(notification_id, owner, now=now)
@@ -85,7 +145,14 @@ class RedisInbox:
             "pending": pending,
             "oldestAgeSeconds": round(now - oldest, 1) if oldest is not None else None,
             "lastError": last_error.decode() if last_error else None,
+            "deadLetters": self._redis.zcard(DEAD),
         }
+
+    def _chosen(self, ids: list[str] | None) -> list[str]:
+        """`ids`, or every dead letter's."""
+        if ids is not None:
+            return ids
+        return [raw_id.decode() for raw_id in self._redis.zrange(DEAD, 0, -1)]
 
     def _not_due(self, notification_id: str) -> None:
         self._redis.zrem(DUE, notification_id)

@@ -1,4 +1,4 @@
-"""What an inbox is: a pending notification, and what every store of them does."""
+"""What an inbox is: a pending notification, a dead letter, and what every store of them does."""
 
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -14,7 +14,20 @@ class Pending:
     id: str
     type: str
     body: bytes
+    received_at: float
     attempts: int
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A notification given up on: no longer tried, kept until it is replayed or purged."""
+
+    id: str
+    type: str
+    received_at: float
+    died_at: float
+    attempts: int
+    last_error: str
 
 
 class Inbox(Protocol):
@@ -34,9 +47,23 @@ class Inbox(Protocol):
     def retry_later(self, notification_id: str, *, at: float, error: str) -> None:
         """Release a notification that could not be handed on; it is due again at `at`."""
 
+    def dead(self, notification_id: str, *, now: float, error: str) -> None:
+        """Release a pending notification as a dead letter: kept, never leased or retried."""
+
+    def dead_letters(self, *, limit: int) -> list[DeadLetter]:
+        """The first `limit` dead letters, oldest death first."""
+
+    def replay(self, ids: list[str] | None, *, now: float) -> int:
+        """Make dead letters (`ids`, or all) pending again, due `now`, their attempts back to 0;
+        return how many there were."""
+
+    def purge(self, ids: list[str] | None) -> int:
+        """Remove dead letters (`ids`, or all; never a pending one) and return how many; their
+        IDs stay seen, so Kard's retry of one is still a duplicate."""
+
     def release(self, notification_id: str, owner: str, *, now: float) -> None:
         """Hand back a notification `owner` leased and did not hand on (its process stops): due
         by `now`, the attempt not counted. Nothing happens unless `owner` holds the lease."""
 
     def status(self, *, now: float) -> dict[str, Any]:
-        """Pending count, oldest pending age, last error."""
+        """Pending count, oldest pending age, last error, dead letter count."""
