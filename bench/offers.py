@@ -13,7 +13,11 @@ warm-up then 3 s measured, combined into one row per server):
 - **naive proxy** (`bench/naive_proxy.py`): Flask, `requests.get` per call, stdlib json, under
   gunicorn with 2 sync workers. kard-bff should do at least 3 times its requests per second.
 - **kard-bff**: `kard-bff serve --workers 2 --threads 8` (whatever server that runs, access log
-  on as in production), with an HS256 app session token.
+  on and JSON logs as in production), with an HS256 app session token; no `BFF_METRICS_TOKEN`,
+  so no metrics are kept.
+- **kard-bff with metrics**: the same with `BFF_METRICS_TOKEN`: every request and Kard call
+  counted in prometheus-client's multiprocess files. It should keep 0.95 of kard-bff's requests
+  per second.
 - **kard-bff with Redis**: the same with `REDIS_URL` (a local `redis-server`, AOF as docs/fleet.md
   says): the fleet's token cache and rate limits in Redis. It should keep 0.90 of kard-bff's
   requests per second. Both run with a per-user rate limit too high to refuse the load, so the
@@ -85,6 +89,7 @@ TOKEN_JSON = '{"access_token": "bench-token", "token_type": "Bearer", "expires_i
 # The targets of the issue: kard-bff / reference, kard-bff / naive, kard-bff's added ms at c=1.
 REFERENCE_RATIO, NAIVE_RATIO, ADDED_MS = 0.85, 3.0, 0.5
 REDIS_RATIO = 0.90  # issue 15: kard-bff with REDIS_URL / without, at c=32
+METRICS_RATIO = 0.95  # issue 16: kard-bff with metrics / without, at c=32
 # Counted, never reached: the bench's one user sends far more than an app user would.
 BENCH_RATE_LIMIT = "100000000/hour"
 ROUNDS = 3  # measured runs per row, taken in turn with the other servers
@@ -119,6 +124,7 @@ NAMES = {
     "naive": "naive proxy",
     "bff": "kard-bff",
     "bff-redis": "kard-bff with Redis",
+    "bff-metrics": "kard-bff with metrics",
 }
 
 
@@ -244,6 +250,12 @@ def servers(directory: Path) -> Iterator[dict[str, tuple[int, str, dict[str, str
         bff_redis, bff_redis_url = start_kard_bff(
             directory, upstream, name="kard-bff-redis", extra={**limited, "REDIS_URL": redis_url}
         )
+        bff_metrics, bff_metrics_url = start_kard_bff(
+            directory,
+            upstream,
+            name="kard-bff-metrics",
+            extra={**limited, "BFF_METRICS_TOKEN": "bench-metrics-token"},
+        )
         session = {"Authorization": f"Bearer {session_token()}"}
         yield {
             "upstream": (nginx.pid, upstream, {"Authorization": "Bearer bench-token"}),
@@ -251,6 +263,7 @@ def servers(directory: Path) -> Iterator[dict[str, tuple[int, str, dict[str, str
             "naive": (naive.pid, naive_url, {}),
             "bff": (bff.pid, bff_url, session),
             "bff-redis": (bff_redis.pid, bff_redis_url, session),
+            "bff-metrics": (bff_metrics.pid, bff_metrics_url, session),
         }
     finally:
         stop_all()
@@ -325,8 +338,9 @@ def format_ratios(results: dict[str, list[Result]]) -> list[str]:
         f"| endpoint | kard-bff / reference at c=32 (>= {REFERENCE_RATIO}) | "
         f"kard-bff / naive at c=32 (>= {NAIVE_RATIO:.0f}) | "
         f"kard-bff added at c=1 (<= {ADDED_MS} ms) | "
-        f"kard-bff with Redis / without at c=32 (>= {REDIS_RATIO}) |",
-        "| --- | --- | --- | --- | --- |",
+        f"kard-bff with Redis / without at c=32 (>= {REDIS_RATIO}) | "
+        f"kard-bff with metrics / without at c=32 (>= {METRICS_RATIO}) |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for name, rows in results.items():
         bff = _row(rows, NAMES["bff"], 32).rps
@@ -334,11 +348,13 @@ def format_ratios(results: dict[str, list[Result]]) -> list[str]:
         naive = bff / _row(rows, NAMES["naive"], 32).rps
         added = _row(rows, NAMES["bff"], 1).p50_ms - _row(rows, NAMES["upstream"], 1).p50_ms
         with_redis = _row(rows, NAMES["bff-redis"], 32).rps / bff
+        with_metrics = _row(rows, NAMES["bff-metrics"], 32).rps / bff
         lines.append(
             f"| {name} | {reference:.2f} {_verdict(reference >= REFERENCE_RATIO)} | "
             f"{naive:.2f} {_verdict(naive >= NAIVE_RATIO)} | "
             f"+{added:.2f} ms {_verdict(added <= ADDED_MS)} | "
-            f"{with_redis:.2f} {_verdict(with_redis >= REDIS_RATIO)} |"
+            f"{with_redis:.2f} {_verdict(with_redis >= REDIS_RATIO)} | "
+            f"{with_metrics:.2f} {_verdict(with_metrics >= METRICS_RATIO)} |"
         )
     return lines
 
@@ -378,7 +394,8 @@ def setup_notes() -> list[str]:
         "reference: granian --interface wsgi --workers 2 --blocking-threads 8 (no access log); "
         "naive: gunicorn, 2 sync workers (no access log); kard-bff: kard-bff serve --workers 2 "
         "--threads 8 (its access log on, to a file); kard-bff with Redis: the same with "
-        f"REDIS_URL (redis-server, AOF everysec); both BFF_RATE_LIMIT={BENCH_RATE_LIMIT}",
+        f"REDIS_URL (redis-server, AOF everysec); kard-bff with metrics: the same as kard-bff "
+        f"with BFF_METRICS_TOKEN; all three BFF_RATE_LIMIT={BENCH_RATE_LIMIT}",
         f"wrk: -t1 -c1 / -t2 -c32; per row {ROUNDS} rounds, taken in turn with the other "
         f"servers, of {WARMUP_S} s warm-up then {ROUND_S} s measured; "
         "CPU ms/req = utime+stime of the server's process tree / completed requests; "

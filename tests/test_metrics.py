@@ -8,29 +8,14 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from bff.attributions.extension import delivery
+from tests.scrapes import samples, value
 from tests.servers import ServerProcess
 
 METRICS_TOKEN = "metrics-token-for-the-tests"
 JWT_SECRET = "j" * 32
 ATTRIBUTIONS = r"/attributions$"
-
-
-def samples(text: str) -> dict[tuple[str, frozenset], float]:
-    """Every sample of a scrape, by name and labels."""
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(text: str, name: str, **labels: str) -> float:
-    """The sum of the samples named `name` whose labels include `labels` (0 when none)."""
-    wanted = set(labels.items())
-    return sum(v for (n, have), v in samples(text).items() if n == name and wanted <= have)
 
 
 def session_token(user_id: str) -> str:

@@ -1,7 +1,11 @@
 """Traces with OpenTelemetry: a request's spans, its caller's trace continued to Kard, and no
 token or user ID in any span; configured by the OTEL_* variables alone."""
 
+import time
+
+import orjson
 import pytest
+from flask import Flask, request
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -11,6 +15,10 @@ from bff import create_app
 from bff.attributions.extension import delivery
 from bff.observability.tracing import from_environment
 from bff.settings import ConfigError
+from bff.webhooks.extension import dispatcher
+from bff.webhooks.signature import sign
+from tests.servers import serve
+from tests.test_webhooks import payload
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
@@ -24,15 +32,28 @@ def spans():
 
 
 @pytest.fixture
-def traced(kard_url, state_dir, spans):
-    """A sandbox BFF, Kard the simulator on its port, tracing into `spans`."""
+def traced_app(kard_url, state_dir, spans):
+    """`traced_app(**config)`: a sandbox BFF, Kard the simulator on its port, tracing into
+    `spans`; its background threads stop when the test ends."""
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(spans))
-    config = {"KARD_API_URL": kard_url, "BFF_STATE_DIR": str(state_dir)}
-    app = create_app(config, tracer_provider=provider)
-    yield app.test_client()
-    if "delivery" in app.extensions:
-        delivery(app).stop_worker()
+    apps = []
+
+    def make(**config: str):
+        base = {"KARD_API_URL": kard_url, "BFF_STATE_DIR": str(state_dir)}
+        apps.append(create_app({**base, **config}, tracer_provider=provider))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        for part, stop in (("delivery", delivery), ("dispatcher", dispatcher)):
+            if part in app.extensions:
+                stop(app).stop_worker()
+
+
+@pytest.fixture
+def traced(traced_app):
+    return traced_app().test_client()
 
 
 def test_a_request_continues_its_callers_trace_to_kard(traced, spans, simulator):
@@ -62,6 +83,36 @@ def test_a_request_continues_its_callers_trace_to_kard(traced, spans, simulator)
     for span in finished:
         text = repr(dict(span.attributes)) + span.name
         assert USER not in text and token not in text and "Bearer" not in text
+
+
+def test_a_webhook_is_handed_on_in_the_trace_kard_sent_it_in(traced_app, spans):
+    seen = []
+    receiver = Flask(__name__)
+
+    @receiver.post("/kard-events")
+    def take():
+        seen.append(request.headers.get("traceparent"))
+        return "", 200
+
+    with serve(receiver) as receiver_url:
+        app = traced_app(
+            KARD_WEBHOOK_KEY="whsec-traced-0123456789",
+            BFF_WEBHOOK_FORWARD_URL=f"{receiver_url}/kard-events",
+        )
+        body = orjson.dumps(payload(notification_id="n-traced"))
+        headers = {"notify-signature": sign("whsec-traced-0123456789", body), "traceparent": CALLER}
+        assert (
+            app.test_client().post("/webhooks/kard", data=body, headers=headers).status_code == 200
+        )
+        deadline = time.monotonic() + 10
+        while not seen:
+            assert time.monotonic() < deadline, "the notification was not handed on"
+            time.sleep(0.02)
+
+    [sent] = seen
+    assert sent.split("-")[1] == TRACE_ID  # the receiver continues Kard's trace
+    [hand_on] = [s for s in spans.get_finished_spans() if s.name == "webhook hand-on"]
+    assert trace.format_trace_id(hand_on.context.trace_id) == TRACE_ID
 
 
 def test_a_query_token_is_redacted_in_the_span(traced, spans):

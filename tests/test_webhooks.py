@@ -22,6 +22,7 @@ from bff.webhooks.inbox.store import DeadLetter
 from bff.webhooks.signature import sign
 from tests import webhook_hooks
 from tests.json_documents import wrong_types_everywhere
+from tests.scrapes import value
 from tests.servers import serve
 
 KEY = "whsec-current-0123456789"
@@ -785,10 +786,19 @@ def test_a_dead_letter_is_listed_then_replayed_and_handed_on_once(make_app, stat
             BFF_WEBHOOK_FORWARD_URL=f"{receiver_url}/kard-events",
             BFF_WEBHOOK_MAX_ATTEMPTS="2",
         )
+        client = app.test_client()
+        before = client.get("/metrics").text
         body = compact(payload(notification_id="dead-1"))
-        assert post(app.test_client(), body, sign(KEY, body)).status_code == 200
+        assert post(client, body, sign(KEY, body)).status_code == 200
         wait_for(lambda: dispatcher(app).inbox.status(now=time.time())["deadLetters"] == 1)
         assert tries == ["dead-1", "dead-1"]
+        died = client.get("/metrics").text
+        assert value(died, "kard_bff_webhook_dead_letters") == 1
+        assert value(died, "kard_bff_webhook_handoffs_pending") == 0
+        for outcome, grew in (("accepted", 1), ("retried", 1), ("dead", 1), ("handed_on", 0)):
+            labels = {"type": "earnedRewardApproved", "outcome": outcome}
+            counted = value(died, "kard_bff_webhooks_total", **labels)
+            assert counted - value(before, "kard_bff_webhooks_total", **labels) == grew
 
         listed = _webhooks(config, "dead")
         assert listed.exit_code == 0, listed.output
@@ -807,6 +817,12 @@ def test_a_dead_letter_is_listed_then_replayed_and_handed_on_once(make_app, stat
         assert replayed.output.startswith("Requeued 1 dead letter;")
         wait_for(lambda: taken == ["dead-1"])
         _assert_nothing_is_left_to_hand_on(make_app, app)
+        handed_on = client.get("/metrics").text
+        assert value(handed_on, "kard_bff_webhook_dead_letters") == 0
+        labels = {"type": "earnedRewardApproved", "outcome": "handed_on"}
+        assert value(handed_on, "kard_bff_webhooks_total", **labels) == (
+            value(before, "kard_bff_webhooks_total", **labels) + 1
+        )
     assert taken == ["dead-1"]
     assert _webhooks(config, "dead").output == "No dead letters.\n"
     dying = [r for r in caplog.records if "dead letter" in r.getMessage()]

@@ -11,6 +11,7 @@ from bff.errors import NotFound, Unauthorized
 from bff.observability.metrics import exposition
 from bff.observability.stores import StoreGauges
 from bff.ratelimit.extension import limit_address
+from bff.webhooks.extension import dispatcher
 
 bp = Blueprint("metrics", __name__)
 
@@ -28,6 +29,6 @@ def get_metrics() -> Response:
         given = request.headers.get("Authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             raise Unauthorized("GET /metrics needs the bearer token BFF_METRICS_TOKEN.")
-    stores = StoreGauges(lambda: delivery().outbox, clock())
+    stores = StoreGauges(lambda: delivery().outbox, lambda: dispatcher().inbox, clock())
     body = exposition(stores)
     return Response(body, content_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})

@@ -2,11 +2,12 @@
 and counted by type and outcome (`kard_bff_webhooks_total`)."""
 
 from flask import Blueprint, request
+from opentelemetry import propagate
 
 from bff.api.bodies import json_value, request_body
 from bff.current import settings
 from bff.errors import BadRequest, BadSignature, TooLarge, Unauthorized, Unavailable, Unprocessable
-from bff.kard.notifications import TYPES, Notification, parse_notification
+from bff.kard.notifications import Notification, parse_notification
 from bff.observability.extension import metrics
 from bff.ratelimit.extension import limit_address
 from bff.webhooks.extension import dispatcher
@@ -26,13 +27,8 @@ def receive_kard_notification():
     except Exception as error:
         metrics().webhook("unknown", _refusal(error))
         raise
-    metrics().webhook(notification_type(notification), "accepted" if new else "duplicate")
+    metrics().webhook(notification.type, "accepted" if new else "duplicate")
     return {"data": {"id": notification.id, "type": notification.type, "duplicate": not new}}
-
-
-def notification_type(notification: Notification) -> str:
-    """The notification's type as a metric's label: Kard's documented ones, else `other`."""
-    return notification.type if notification.type in TYPES else "other"
 
 
 def _receive() -> tuple[Notification, bool]:
@@ -47,7 +43,9 @@ def _receive() -> tuple[Notification, bool]:
         detail = "The notify-signature header does not match the body."
         raise BadSignature(errors=[_header_error(detail)])
     notification = parse_notification(json_value(body), body)
-    return notification, dispatcher().accept(notification)
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)  # the trace this request is part of, when traced
+    return notification, dispatcher().accept(notification, carrier.get("traceparent"))
 
 
 def _refusal(error: Exception) -> str:

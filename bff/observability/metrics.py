@@ -17,6 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bff.kard.notifications import TYPES
+
+NOTIFICATION_TYPES = frozenset(TYPES)
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED_ROUTE = "unmatched"
 # Seconds: a request served from a cache takes a millisecond, one that waits for Kard up to
@@ -52,9 +55,11 @@ class Metrics:
             self._families.token_fetches.labels(str(status)).inc()
 
     def webhook(self, kind: str, outcome: str) -> None:
-        """Count a notification Kard sent, by type and what became of it."""
+        """Count a notification Kard sent, by type (Kard's documented ones, `other` for a new
+        one, `unknown` when unread) and what became of it."""
         if self._families is not None:
-            self._families.webhooks.labels(kind, outcome).inc()
+            label = kind if kind in NOTIFICATION_TYPES or kind == "unknown" else "other"
+            self._families.webhooks.labels(label, outcome).inc()
 
     def rate_limited(self, scope: str) -> None:
         """Count a request refused with 429 (`scope`: `user` or `address`)."""

@@ -68,6 +68,7 @@ class HttpTracing:
 
     def __init__(self, provider: TracerProvider):
         self._provider = provider
+        self.tracer = provider.get_tracer("kard-bff")  # the spans the app starts itself
 
     def transport(self, transport: httpx.BaseTransport) -> httpx.BaseTransport:
         """`transport`, each request it sends traced."""

@@ -9,15 +9,18 @@ carries `X-Kard-Notification-Id` for the receiver to deduplicate), until it has 
 dead letter, kept in the inbox until an operator replays or purges it (`kard-bff webhooks`).
 """
 
+import contextlib
 import importlib
 import logging
 import os
 import time
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 import orjson
+from opentelemetry import propagate, trace
 
 from bff.background import Worker
 from bff.kard.notifications import Notification, parse_notification
@@ -26,11 +29,20 @@ from bff.retries import retry_at
 from bff.webhooks.inbox.store import Inbox, Pending
 from bff.webhooks.signature import sign
 
+if TYPE_CHECKING:
+    from bff.observability.tracing import HttpTracing
+
 log = logging.getLogger(__name__)
 
 Hook = Callable[[Notification], None]
 FORWARD_TIMEOUT_SECONDS = 10.0
 LEASE_SECONDS = 60.0  # longer than a hook call and a forward should ever take
+
+
+class HandoffObserver(Protocol):
+    """What counts what became of each notification (the app's metrics)."""
+
+    def webhook(self, kind: str, outcome: str) -> None: ...
 
 
 class Dispatcher:
@@ -46,6 +58,8 @@ class Dispatcher:
         max_attempts: int,
         max_age: float,
         clock: Callable[[], float] = time.time,
+        observer: HandoffObserver | None = None,
+        tracing: "HttpTracing | None" = None,
     ):
         self.inbox = inbox
         self._hook = hook
@@ -56,7 +70,11 @@ class Dispatcher:
         self._clock = clock
         self._name = uuid.uuid4().hex
         self._held: set[str] = set()  # notifications this process leased and has not settled
+        self._observer = observer
+        self._tracing = tracing
         self._http = httpx.Client(timeout=FORWARD_TIMEOUT_SECONDS) if forward_url else None
+        if self._http is not None and tracing is not None:
+            tracing.client(self._http)
         self._worker = Worker("webhooks", self.deliver_due)
 
     @property
@@ -64,14 +82,16 @@ class Dispatcher:
         """Whether anything is configured to receive notifications."""
         return self._hook is not None or self._forward_url is not None
 
-    def accept(self, notification: Notification) -> bool:
-        """Store a notification durably; False when its ID was accepted before."""
+    def accept(self, notification: Notification, traceparent: str | None = None) -> bool:
+        """Store a notification durably, to be handed on in the trace `traceparent` names (the
+        request's that brought it); False when its ID was accepted before."""
         new = self.inbox.add(
             notification.id,
             notification.type,
             notification.body,
             now=self._clock(),
             pending=self.hands_on,
+            traceparent=traceparent,
         )
         if new and self.hands_on:
             self._worker.ensure_started()
@@ -100,12 +120,14 @@ class Dispatcher:
             tried += 1
             self._held.add(pending.id)
             try:
-                self._hand_on(parse_notification(orjson.loads(pending.body), pending.body))
+                with self._span(pending):
+                    self._hand_on(parse_notification(orjson.loads(pending.body), pending.body))
             except Exception as error:  # the issuer's hook or endpoint failed
                 # httpx names the forward URL whole, with its userinfo and ?apikey=.
                 self._failed(pending, redact_text(f"{type(error).__name__}: {error}"))
             else:
                 self.inbox.handled(pending.id, now=self._clock())
+                self._count(pending, "handed_on")
             self._held.discard(pending.id)  # kept when settling it failed: handed back at stop
         return tried
 
@@ -117,13 +139,31 @@ class Dispatcher:
             log.warning("notification %s not handed on yet: %s", pending.id, reason)
             at = retry_at(pending.attempts, now=now)
             self.inbox.retry_later(pending.id, at=at, error=reason)
+            self._count(pending, "retried")
             return
         self.inbox.dead(pending.id, now=now, error=reason)
+        self._count(pending, "dead")
         log.warning(
             "notification %s is a dead letter after %d attempts: %s",
             pending.id,
             pending.attempts,
             reason,
+        )
+
+    def _count(self, pending: Pending, outcome: str) -> None:
+        if self._observer is not None:
+            self._observer.webhook(pending.type, outcome)
+
+    def _span(self, pending: Pending) -> contextlib.AbstractContextManager[object]:
+        """A span for handing `pending` on, in the trace of the request that brought it."""
+        if self._tracing is None:
+            return contextlib.nullcontext()
+        carrier = {"traceparent": pending.traceparent} if pending.traceparent else {}
+        return self._tracing.tracer.start_as_current_span(
+            "webhook hand-on",
+            context=propagate.extract(carrier),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={"kard.notification.type": pending.type, "attempt": pending.attempts},
         )
 
     @property

@@ -6,6 +6,7 @@ import threading
 from flask import Flask, current_app
 
 from bff import current
+from bff.observability.extension import http_tracing, metrics
 from bff.settings import ConfigError, Settings
 from bff.webhooks.dispatch import Dispatcher, Hook, load_hook
 from bff.webhooks.inbox import open_inbox
@@ -31,6 +32,8 @@ def dispatcher(app: Flask | None = None) -> Dispatcher:
                 max_attempts=settings.webhook_max_attempts,
                 max_age=settings.webhook_max_age,
                 clock=current.clock(app),
+                observer=metrics(app),
+                tracing=http_tracing(app),
             )
         return app.extensions["dispatcher"]
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from bff.fleet.connection import redis_client
 from bff.redis_leases import RedisLeases
-from bff.webhooks.inbox.store import RETENTION_SECONDS, DeadLetter, Pending
+from bff.webhooks.inbox.store import RETENTION_SECONDS, DeadLetter, Handoffs, Pending
 
 PREFIX = "kard-bff:webhooks:"
 DUE = PREFIX + "due"  # sorted set: pending notification ID -> when it is due
@@ -18,7 +18,7 @@ ADD = """
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 if ARGV[5] == '1' then
     redis.call('HSET', KEYS[2], 'type', ARGV[2], 'body', ARGV[3], 'received_at', ARGV[4],
-               'attempts', 0)
+               'attempts', 0, 'traceparent', ARGV[7])
     redis.call('ZADD', KEYS[3], ARGV[4], ARGV[6])
 end
 return 1
@@ -72,10 +72,18 @@ class RedisInbox:
         )
 
     def add(
-        self, notification_id: str, kind: str, body: bytes, *, now: float, pending: bool
+        self,
+        notification_id: str,
+        kind: str,
+        body: bytes,
+        *,
+        now: float,
+        pending: bool,
+        traceparent: str | None = None,
     ) -> bool:
         keys = [_seen_key(notification_id), _pending_key(notification_id), DUE]
         args = [RETENTION_SECONDS, kind, body, now, "1" if pending else "0", notification_id]
+        args.append(traceparent or "")
         return bool(self._add(keys=keys, args=args))
 
     def lease(self, owner: str, *, now: float, seconds: float) -> Pending | None:
@@ -85,7 +93,8 @@ class RedisInbox:
             return None
         notification_id, fields, attempts = leased
         kind, body, received_at = fields[b"type"].decode(), fields[b"body"], fields[b"received_at"]
-        return Pending(notification_id, kind, body, float(received_at), attempts)
+        traceparent = fields.get(b"traceparent", b"").decode() or None
+        return Pending(notification_id, kind, body, float(received_at), attempts, traceparent)
 
     def handled(self, notification_id: str, *, now: float) -> None:
         with self._redis.pipeline(transaction=True) as pipe:
@@ -131,6 +140,13 @@ class RedisInbox:
 
     def release(self, notification_id: str, owner: str, *, now: float) -> None:
         self._leases.release(notification_id, owner, now=now)
+
+    def handoffs(self) -> Handoffs:
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zcard(DUE)
+            pipe.zcard(DEAD)
+            pending, dead = pipe.execute()
+        return Handoffs(pending, dead)
 
     def status(self, *, now: float) -> dict[str, Any]:
         pending = self._redis.zcard(DUE)

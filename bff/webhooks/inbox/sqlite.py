@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from bff.sqlite_files import connect
-from bff.webhooks.inbox.store import PRUNE_EVERY_SECONDS, RETENTION_SECONDS, DeadLetter, Pending
+from bff.webhooks.inbox.store import (
+    PRUNE_EVERY_SECONDS,
+    RETENTION_SECONDS,
+    DeadLetter,
+    Handoffs,
+    Pending,
+)
 
 PENDING = "handled_at IS NULL AND dead_at IS NULL"
 DEAD = "handled_at IS NULL AND dead_at IS NOT NULL"
@@ -30,14 +36,16 @@ CREATE TABLE IF NOT EXISTS notifications (
     lease_owner TEXT,
     lease_until REAL NOT NULL DEFAULT 0,
     last_error TEXT,
-    dead_at REAL
+    dead_at REAL,
+    traceparent TEXT
 )
 """
-# Files written before leases were handed back name no lease owner yet, and files written before
-# dead letters have no time of death.
+# Files written before leases were handed back name no lease owner yet, files written before
+# dead letters have no time of death, and files written before tracing no trace.
 ADD_COLUMNS = {
     "lease_owner": "ALTER TABLE notifications ADD COLUMN lease_owner TEXT",
     "dead_at": "ALTER TABLE notifications ADD COLUMN dead_at REAL",
+    "traceparent": "ALTER TABLE notifications ADD COLUMN traceparent TEXT",
 }
 # The lease's index holds the pending notifications only, so no lease walks past dead letters;
 # they have one of their own. Earlier files had the lease's index with the dead ones in it.
@@ -55,7 +63,7 @@ WHERE id = (
     WHERE {PENDING} AND due_at <= :now AND lease_until < :now
     ORDER BY due_at LIMIT 1
 )
-RETURNING id, type, body, received_at, attempts
+RETURNING id, type, body, received_at, attempts, traceparent
 """
 RELEASE = f"""
 UPDATE notifications SET lease_owner = NULL, lease_until = 0, attempts = attempts - 1,
@@ -96,7 +104,14 @@ class SqliteInbox:
         self._pruned_at = float("-inf")
 
     def add(
-        self, notification_id: str, kind: str, body: bytes, *, now: float, pending: bool
+        self,
+        notification_id: str,
+        kind: str,
+        body: bytes,
+        *,
+        now: float,
+        pending: bool,
+        traceparent: str | None = None,
     ) -> bool:
         with self._lock:
             if now - self._pruned_at >= PRUNE_EVERY_SECONDS:
@@ -107,8 +122,8 @@ class SqliteInbox:
                 self._pruned_at = now
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO notifications (id, type, body, received_at, handled_at,"
-                " due_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (notification_id, kind, body, now, None if pending else now, now),
+                " due_at, traceparent) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (notification_id, kind, body, now, None if pending else now, now, traceparent),
             )
             return cursor.rowcount == 1
 
@@ -143,6 +158,13 @@ class SqliteInbox:
 
     def release(self, notification_id: str, owner: str, *, now: float) -> None:
         self._execute(RELEASE, {"id": notification_id, "owner": owner, "now": now})
+
+    def handoffs(self) -> Handoffs:
+        ((pending, dead),) = self._execute(
+            f"SELECT (SELECT COUNT(*) FROM notifications WHERE {PENDING}),"
+            f" (SELECT COUNT(*) FROM notifications WHERE {DEAD})"
+        )
+        return Handoffs(pending, dead)
 
     def status(self, *, now: float) -> dict[str, Any]:
         ((pending, oldest),) = self._execute(

@@ -16,6 +16,16 @@ class Pending:
     body: bytes
     received_at: float
     attempts: int
+    traceparent: str | None = None  # the trace Kard's request was part of, when traced
+
+
+@dataclass(frozen=True)
+class Handoffs:
+    """How many notifications wait to be handed on, and how many were given up: cheap to read
+    on every scrape of the metrics."""
+
+    pending: int
+    dead_letters: int
 
 
 @dataclass(frozen=True)
@@ -34,9 +44,17 @@ class Inbox(Protocol):
     """What the webhook endpoint, the dispatcher and the CLI need from an inbox."""
 
     def add(
-        self, notification_id: str, kind: str, body: bytes, *, now: float, pending: bool
+        self,
+        notification_id: str,
+        kind: str,
+        body: bytes,
+        *,
+        now: float,
+        pending: bool,
+        traceparent: str | None = None,
     ) -> bool:
-        """Store a notification (to hand on if `pending`); False if its ID was seen before."""
+        """Store a notification (to hand on if `pending`, in the trace `traceparent` names);
+        False if its ID was seen before."""
 
     def lease(self, owner: str, *, now: float, seconds: float) -> Pending | None:
         """Lease the most overdue pending notification no one holds, or None."""
@@ -64,6 +82,9 @@ class Inbox(Protocol):
     def release(self, notification_id: str, owner: str, *, now: float) -> None:
         """Hand back a notification `owner` leased and did not hand on (its process stops): due
         by `now`, the attempt not counted. Nothing happens unless `owner` holds the lease."""
+
+    def handoffs(self) -> Handoffs:
+        """How many notifications are pending, and how many are dead letters."""
 
     def status(self, *, now: float) -> dict[str, Any]:
         """Pending count, oldest pending age, last error, dead letter count."""
