@@ -16,3 +16,8 @@ def value(text: str, name: str, **labels: str) -> float:
     """The sum of the samples named `name` whose labels include `labels` (0 when none)."""
     wanted = set(labels.items())
     return sum(v for (n, have), v in samples(text).items() if n == name and wanted <= have)
+
+
+def grew(before: str, after: str, name: str, **labels: str) -> float:
+    """How much `value(name, **labels)` grew from the scrape `before` to the scrape `after`."""
+    return value(after, name, **labels) - value(before, name, **labels)

@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from bff.attributions.extension import delivery
-from tests.scrapes import samples, value
+from tests.scrapes import grew, samples, value
 from tests.servers import ServerProcess
 
 METRICS_TOKEN = "metrics-token-for-the-tests"
@@ -62,13 +62,11 @@ def test_routes_are_url_rules_so_no_request_makes_a_new_series(client, as_user):
     client.open("/api/v1/offers", method="BREW", headers=headers)
     after = client.get("/metrics").text
 
-    def grew(**labels: str) -> float:
-        name = "kard_bff_http_requests_total"
-        return value(after, name, **labels) - value(before, name, **labels)
-
-    assert grew(route="/api/v1/offers/<offer_id>/<action>", method="POST") == 3
-    assert grew(route="unmatched", status="404") == 3
-    assert grew(method="other") == 1
+    requests = "kard_bff_http_requests_total"
+    route = "/api/v1/offers/<offer_id>/<action>"
+    assert grew(before, after, requests, route=route, method="POST") == 3
+    assert grew(before, after, requests, route="unmatched", status="404") == 3
+    assert grew(before, after, requests, method="other") == 1
     routes = {dict(labels).get("route") for _, labels in samples(after)}
     assert not {"/no/such/path", "/api/v1/offers/o-1/activate"} & routes
 
@@ -82,13 +80,10 @@ def test_kard_calls_are_counted_by_operation_and_status(client, as_user, simulat
     client.post("/api/v1/offers/o-1/activate", headers=headers)
     after = client.get("/metrics").text
 
-    def grew(**labels: str) -> float:
-        name = "kard_bff_kard_requests_total"
-        return value(after, name, **labels) - value(before, name, **labels)
-
-    assert grew(operation="get_locations", status="503") == 1
-    assert grew(operation="get_locations", status="200") == 1
-    assert grew(operation="activate_offer", status="404") == 1  # no such offer
+    calls = "kard_bff_kard_requests_total"
+    assert grew(before, after, calls, operation="get_locations", status="503") == 1
+    assert grew(before, after, calls, operation="get_locations", status="200") == 1
+    assert grew(before, after, calls, operation="activate_offer", status="404") == 1  # no offer
     assert value(after, "kard_bff_kard_token_fetches_total", status="200") >= 1
     assert value(after, "kard_bff_kard_request_duration_seconds_count", operation="get_offers") >= 1
 
