@@ -68,6 +68,9 @@ def test_every_line_is_json_and_carries_no_secret(server, simulator):
     ]
     for method, path, body in requests:
         assert http.request(method, path, json=body).status_code < 500, path
+    signed = _signed_cta(http, simulator, offer_id)  # a CTA of Kard's own, served by its sig
+    secrets.add(signed.partition("sig=")[2])
+    assert http.post(signed).status_code == 404  # the simulator knows no renew: Kard's 404
     assert http.get("/api/v1/offers", headers={"Authorization": "Bearer forged"}).status_code == 401
     notification = orjson.dumps(payload(notification_id="n-json-logs"))
     signature = sign(WEBHOOK_KEY, notification)
@@ -108,6 +111,18 @@ def test_every_line_is_json_and_carries_no_secret(server, simulator):
     assert access["user"] and access["user"] != USER  # the user, by a keyed hash
     embed = next(r for r in records if r.get("path", "").startswith("/embed"))
     assert embed["path"] == "/embed?token=***"
+
+
+def _signed_cta(http: httpx.Client, simulator, offer_id: str) -> str:
+    """The signed URL kard-bff hands out for a CTA Kard emits beyond activate and boost."""
+    kard_path = f"/v2/issuers/org-sandbox/users/{USER}/offers/{offer_id}/renew"
+    cta = {"buttonText": "Renew", "action": {"url": kard_path, "method": "POST"}}
+    offer = {"type": "standardOffer", "id": offer_id, "attributes": {"components": {"cta": cta}}}
+    simulator.faults.inject(200, body={"data": [offer]}, times=1, path=r"/offers$")
+    answer = http.get("/api/v1/offers").json()
+    url = answer["data"][0]["attributes"]["components"]["cta"]["action"]["url"]
+    assert "sig=" in url
+    return url
 
 
 def _event(offer_id: str) -> dict:

@@ -18,7 +18,7 @@ from bff.webhooks.extension import dispatcher
 from bff.webhooks.inbox import open_inbox
 from bff.webhooks.inbox.redis import DEAD, DUE, RedisInbox
 from bff.webhooks.inbox.sqlite import LEASE, SqliteInbox
-from bff.webhooks.inbox.store import DeadLetter
+from bff.webhooks.inbox.store import DeadLetter, Handoffs
 from bff.webhooks.signature import sign
 from tests import webhook_hooks
 from tests.json_documents import wrong_types_everywhere
@@ -618,6 +618,21 @@ def test_a_dead_letter_is_kept_never_leased_and_listed_oldest_death_first(make_i
     assert second.lease("b", now=5_000, seconds=60) is None  # the dead are not leased
     status = second.status(now=1_002)
     assert (status["pending"], status["oldestAgeSeconds"], status["deadLetters"]) == (1, 0, 2)
+
+
+def test_handoffs_count_the_pending_the_oldest_and_the_dead_for_every_process(make_inbox):
+    accepting, scraping = make_inbox(), make_inbox()
+    assert scraping.handoffs(now=1_000) == Handoffs(pending=0, oldest_age_seconds=0, dead_letters=0)
+    _dead_letter(accepting, "n-dead", now=1_000)
+    assert accepting.add("n-old", "clawback", b"{}", now=970, pending=True)
+    assert accepting.add("n-new", "clawback", b"{}", now=990, pending=True, traceparent="00-a-b-01")
+    assert accepting.add("n-kept", "clawback", b"{}", now=995, pending=False)  # nothing hands on
+    leased = scraping.lease("w", now=1_000, seconds=60)  # a lease leaves it pending
+    assert leased.id == "n-old" and leased.traceparent is None
+    assert scraping.handoffs(now=1_000) == Handoffs(2, 30, 1)
+    scraping.handled("n-old", now=1_001)
+    assert scraping.lease("w", now=1_001, seconds=60).traceparent == "00-a-b-01"
+    assert scraping.handoffs(now=1_010) == Handoffs(1, 20, 1)
 
 
 def test_replay_makes_dead_letters_due_now_with_their_attempts_from_zero(make_inbox):

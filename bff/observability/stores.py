@@ -44,11 +44,16 @@ class StoreGauges:
                 "How long the oldest of them has waited (0 when none waits).",
                 backlog.oldest_age_seconds,
             )
-        if handoffs := self._read("inbox", lambda: self._inbox().handoffs()):
+        if handoffs := self._read("inbox", lambda: self._inbox().handoffs(now=self._clock())):
             yield gauge(
                 "kard_bff_webhook_handoffs_pending",
                 "Kard notifications accepted and not yet handed on.",
                 handoffs.pending,
+            )
+            yield gauge(
+                "kard_bff_webhook_handoffs_oldest_age_seconds",
+                "How long the oldest of them has waited since Kard sent it (0 when none waits).",
+                handoffs.oldest_age_seconds,
             )
             yield gauge(
                 "kard_bff_webhook_dead_letters",

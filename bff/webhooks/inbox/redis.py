@@ -38,6 +38,16 @@ redis.call('HSET', KEYS[3], 'attempts', 0)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 1
 """
+# The first receipt of the oldest pending notification, in one round trip however many wait
+# (the hashes' keys are built from ARGV[1]: a single Redis, as the inbox needs).
+OLDEST = """
+local oldest = false
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    local received = tonumber(redis.call('HGET', ARGV[1] .. id, 'received_at'))
+    if received and (not oldest or received < oldest) then oldest = received end
+end
+return oldest and tostring(oldest) or false
+"""
 PURGE = """
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('DEL', KEYS[2])
@@ -67,6 +77,7 @@ class RedisInbox:
         self._die = self._redis.register_script(DIE)
         self._replay = self._redis.register_script(REPLAY)
         self._purge = self._redis.register_script(PURGE)
+        self._oldest = self._redis.register_script(OLDEST)
         self._leases = RedisLeases(
             self._redis, due=DUE, last_error=LAST_ERROR, item_key=_pending_key, lease_key=_lease_key
         )
@@ -141,27 +152,20 @@ class RedisInbox:
     def release(self, notification_id: str, owner: str, *, now: float) -> None:
         self._leases.release(notification_id, owner, now=now)
 
-    def handoffs(self) -> Handoffs:
-        with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zcard(DUE)
-            pipe.zcard(DEAD)
-            pending, dead = pipe.execute()
-        return Handoffs(pending, dead)
+    def handoffs(self, *, now: float) -> Handoffs:
+        pending, dead = self._redis.zcard(DUE), self._redis.zcard(DEAD)
+        oldest = self._oldest(keys=[DUE], args=[_pending_key("")])
+        return Handoffs(pending, now - float(oldest) if oldest else 0.0, dead)
 
     def status(self, *, now: float) -> dict[str, Any]:
-        pending = self._redis.zcard(DUE)
-        oldest = None
-        for raw_id in self._redis.zrange(DUE, 0, -1):
-            received = self._redis.hget(_pending_key(raw_id.decode()), "received_at")
-            if received is not None:
-                oldest = min(oldest or float("inf"), float(received))
-        last_error = self._redis.get(LAST_ERROR) if pending else None
+        handoffs = self.handoffs(now=now)
+        last_error = self._redis.get(LAST_ERROR) if handoffs.pending else None
         return {
             "backend": "redis",
-            "pending": pending,
-            "oldestAgeSeconds": round(now - oldest, 1) if oldest is not None else None,
+            "pending": handoffs.pending,
+            "oldestAgeSeconds": round(handoffs.oldest_age_seconds, 1) if handoffs.pending else None,
             "lastError": last_error.decode() if last_error else None,
-            "deadLetters": self._redis.zcard(DEAD),
+            "deadLetters": handoffs.dead_letters,
         }
 
     def _chosen(self, ids: list[str] | None) -> list[str]:

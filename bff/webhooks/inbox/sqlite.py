@@ -159,12 +159,12 @@ class SqliteInbox:
     def release(self, notification_id: str, owner: str, *, now: float) -> None:
         self._execute(RELEASE, {"id": notification_id, "owner": owner, "now": now})
 
-    def handoffs(self) -> Handoffs:
-        ((pending, dead),) = self._execute(
-            f"SELECT (SELECT COUNT(*) FROM notifications WHERE {PENDING}),"
-            f" (SELECT COUNT(*) FROM notifications WHERE {DEAD})"
+    def handoffs(self, *, now: float) -> Handoffs:
+        ((pending, oldest, dead),) = self._execute(
+            f"SELECT COUNT(*), MIN(received_at), (SELECT COUNT(*) FROM notifications WHERE {DEAD})"
+            f" FROM notifications WHERE {PENDING}"
         )
-        return Handoffs(pending, dead)
+        return Handoffs(pending, now - oldest if oldest is not None else 0.0, dead)
 
     def status(self, *, now: float) -> dict[str, Any]:
         ((pending, oldest),) = self._execute(

@@ -25,6 +25,7 @@ class Handoffs:
     on every scrape of the metrics."""
 
     pending: int
+    oldest_age_seconds: float  # of the oldest pending notification; 0 when none is
     dead_letters: int
 
 
@@ -83,8 +84,9 @@ class Inbox(Protocol):
         """Hand back a notification `owner` leased and did not hand on (its process stops): due
         by `now`, the attempt not counted. Nothing happens unless `owner` holds the lease."""
 
-    def handoffs(self) -> Handoffs:
-        """How many notifications are pending, and how many are dead letters."""
+    def handoffs(self, *, now: float) -> Handoffs:
+        """How many notifications are pending, the oldest's age, and how many are dead
+        letters."""
 
     def status(self, *, now: float) -> dict[str, Any]:
         """Pending count, oldest pending age, last error, dead letter count."""
