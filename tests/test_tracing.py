@@ -1,6 +1,9 @@
 """Traces with OpenTelemetry: a request's spans, its caller's trace continued to Kard, and no
 token or user ID in any span; configured by the OTEL_* variables alone."""
 
+import io
+import json
+import logging
 import time
 
 import orjson
@@ -13,6 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from bff import create_app
 from bff.attributions.extension import delivery
+from bff.observability import logs
 from bff.observability.tracing import from_environment
 from bff.settings import ConfigError
 from bff.webhooks.extension import dispatcher
@@ -83,6 +87,23 @@ def test_a_request_continues_its_callers_trace_to_kard(traced, spans, simulator)
     for span in finished:
         text = repr(dict(span.attributes)) + span.name
         assert USER not in text and token not in text and "Bearer" not in text
+
+
+def test_lines_logged_in_a_traced_request_carry_its_trace_id(traced, simulator):
+    token = traced.post("/dev/session", json={"userId": USER}).json["token"]
+    written = io.StringIO()
+    handler = logs.handler("json", written)
+    kard_log = logging.getLogger("bff.kard.client")
+    kard_log.addHandler(handler)
+    simulator.faults.inject(500, path=r"/offers$", times=1)  # the client logs a warning
+    try:
+        headers = {"Authorization": f"Bearer {token}", "traceparent": CALLER}
+        answer = traced.get("/api/v1/offers", headers={**headers, "X-Request-ID": "req-traced"})
+    finally:
+        kard_log.removeHandler(handler)
+    assert answer.status_code == 502
+    [line] = [json.loads(text) for text in written.getvalue().splitlines()]
+    assert (line["trace_id"], line["request_id"]) == (TRACE_ID, "req-traced")
 
 
 def test_a_webhook_is_handed_on_in_the_trace_kard_sent_it_in(traced_app, spans):
