@@ -31,7 +31,6 @@ class Metrics:
     """Records what the service does when `enabled`; does nothing (and costs nothing) when not."""
 
     def __init__(self, enabled: bool):
-        self.enabled = enabled
         self._families = _families() if enabled else None
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
