@@ -18,6 +18,7 @@ from tests.json_documents import wrong_types_everywhere
 
 USER = "sandbox-demo-new-customer"
 ATTRIBUTIONS = r"/attributions$"
+NEVER_DEAD = {"lease_seconds": 60, "max_attempts": 500, "max_age": 259_200}  # in these tests
 
 
 def _event(number: int, **changes) -> dict:
@@ -245,7 +246,7 @@ def test_a_retry_after_date_puts_the_chunk_off_until_then(app, simulator, tmp_pa
     simulator.faults.inject(503, retry_after=date, path=ATTRIBUTIONS)
     outbox = SqliteOutbox(tmp_path / "dated.sqlite3", Bounds(100, 100))
     outbox.put(USER, [_event(1)], now=now, error="503")
-    sending = Delivery(app.extensions["kard"], outbox, lease_seconds=60, clock=lambda: now)
+    sending = Delivery(app.extensions["kard"], outbox, clock=lambda: now, **NEVER_DEAD)
     assert sending.deliver_due() == 1
     assert simulator.calls_to(ATTRIBUTIONS)[-1].status == 503
     assert outbox.next_due() >= until  # not a jittered second or two: the hour Kard asked for
@@ -262,7 +263,7 @@ def test_a_stopping_worker_hands_back_the_chunk_it_could_not_settle(app, simulat
     simulator.faults.inject(503, path=ATTRIBUTIONS)
     outbox = OutboxThatCannotNoteRetries(tmp_path / "outbox.sqlite3", Bounds(100, 100))
     chunk_id = outbox.put(USER, [_event(1)], now=time.time(), error="503")
-    sending = Delivery(app.extensions["kard"], outbox, lease_seconds=60)
+    sending = Delivery(app.extensions["kard"], outbox, **NEVER_DEAD)
     sending.ensure_worker()
     deadline = time.monotonic() + 10
     while not simulator.calls_to(ATTRIBUTIONS):  # leased and sent; noting the 503 will fail
