@@ -56,9 +56,15 @@ class RedisLeases:
                 self._lease_key(item_id), owner, nx=True, px=int(seconds * 1000)
             ):
                 continue  # another worker holds it
-            fields = self._redis.hgetall(self._item_key(item_id))
+            with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hgetall(self._item_key(item_id))
+                pipe.zscore(self._due, item_id)
+                fields, due = pipe.execute()
             if not fields:
                 gone(item_id)
+                continue
+            if due is None:  # it died (a dead letter) between the look-up and the lease
+                self._redis.delete(self._lease_key(item_id))
                 continue
             return item_id, fields, self._redis.hincrby(self._item_key(item_id), "attempts", 1)
         return None

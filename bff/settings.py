@@ -90,6 +90,8 @@ class Settings:
     state_dir: Path
     outbox_max_user_events: int
     outbox_max_events: int
+    outbox_max_attempts: int  # tries before a queued chunk is a dead letter
+    outbox_max_age: float  # seconds from its storing after which a failure makes it one
     metrics_token: str | None  # what GET /metrics asks for as a bearer token
     log_format: str  # "json" or "text"
 
@@ -178,6 +180,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         state_dir=Path(env.text("BFF_STATE_DIR") or "instance"),
         outbox_max_user_events=env.positive_integer("BFF_OUTBOX_MAX_USER_EVENTS", default=10_000),
         outbox_max_events=env.positive_integer("BFF_OUTBOX_MAX_EVENTS", default=1_000_000),
+        outbox_max_attempts=env.positive_integer("BFF_OUTBOX_MAX_ATTEMPTS", default=500),
+        outbox_max_age=env.positive_number("BFF_OUTBOX_MAX_AGE", default=259_200.0),
         metrics_token=env.text("BFF_METRICS_TOKEN"),
         log_format=env.choice("BFF_LOG_FORMAT", LOG_FORMATS, default="text" if sandbox else "json"),
     )

@@ -1,11 +1,14 @@
 """Opening a SQLite state file that any number of processes may open at the same moment."""
 
 import fcntl
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 BUSY_TIMEOUT_SECONDS = 30
+# The rows whose `id` is one of `:ids`, bound as `json_ids(ids)`: None chooses every row.
+CHOSEN = "(:ids IS NULL OR id IN (SELECT value FROM json_each(:ids)))"
 
 
 def connect(path: Path, set_up: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
@@ -25,3 +28,8 @@ def connect(path: Path, set_up: Callable[[sqlite3.Connection], None]) -> sqlite3
         db.execute("PRAGMA synchronous=FULL")  # an accepting answer means it is on disk
         set_up(db)
     return db
+
+
+def json_ids(ids: list[str] | None) -> str | None:
+    """`ids` as `CHOSEN` takes them."""
+    return None if ids is None else json.dumps(ids)

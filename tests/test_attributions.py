@@ -6,18 +6,23 @@ import sqlite3
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from bff.attributions.delivery import Delivery
 from bff.attributions.extension import delivery
+from bff.attributions.outbox import open_outbox
 from bff.attributions.outbox.sqlite import SqliteOutbox
 from bff.attributions.outbox.store import Bounds
-from bff.errors import MAX_REPORTED_ERRORS
+from bff.cli import main
+from bff.errors import MAX_REPORTED_ERRORS, UpstreamError
 from tests.json_documents import wrong_types_everywhere
 
 USER = "sandbox-demo-new-customer"
 ATTRIBUTIONS = r"/attributions$"
+NEVER_DEAD = {"lease_seconds": 60, "max_attempts": 500, "max_age": 259_200}  # in these tests
 
 
 def _event(number: int, **changes) -> dict:
@@ -245,7 +250,7 @@ def test_a_retry_after_date_puts_the_chunk_off_until_then(app, simulator, tmp_pa
     simulator.faults.inject(503, retry_after=date, path=ATTRIBUTIONS)
     outbox = SqliteOutbox(tmp_path / "dated.sqlite3", Bounds(100, 100))
     outbox.put(USER, [_event(1)], now=now, error="503")
-    sending = Delivery(app.extensions["kard"], outbox, lease_seconds=60, clock=lambda: now)
+    sending = Delivery(app.extensions["kard"], outbox, clock=lambda: now, **NEVER_DEAD)
     assert sending.deliver_due() == 1
     assert simulator.calls_to(ATTRIBUTIONS)[-1].status == 503
     assert outbox.next_due() >= until  # not a jittered second or two: the hour Kard asked for
@@ -262,7 +267,7 @@ def test_a_stopping_worker_hands_back_the_chunk_it_could_not_settle(app, simulat
     simulator.faults.inject(503, path=ATTRIBUTIONS)
     outbox = OutboxThatCannotNoteRetries(tmp_path / "outbox.sqlite3", Bounds(100, 100))
     chunk_id = outbox.put(USER, [_event(1)], now=time.time(), error="503")
-    sending = Delivery(app.extensions["kard"], outbox, lease_seconds=60)
+    sending = Delivery(app.extensions["kard"], outbox, **NEVER_DEAD)
     sending.ensure_worker()
     deadline = time.monotonic() + 10
     while not simulator.calls_to(ATTRIBUTIONS):  # leased and sent; noting the 503 will fail
@@ -274,10 +279,6 @@ def test_a_stopping_worker_hands_back_the_chunk_it_could_not_settle(app, simulat
 
 
 def test_outbox_status_and_drain_commands(make_app, kard_url, state_dir, simulator):
-    from click.testing import CliRunner
-
-    from bff.cli import main
-
     config = {"KARD_API_URL": kard_url, "BFF_STATE_DIR": str(state_dir)}
     app = make_app(**config)
     simulator.faults.inject(503, path=ATTRIBUTIONS)
@@ -358,3 +359,210 @@ def test_a_full_outbox_answers_503_and_loses_nothing_it_accepted(bounded_app, as
     assert len(set(_received(simulator))) == 400
     others = {e["attributes"]["entityId"] for e in simulator.attribution_events(OTHER_USER)}
     assert len(others) == 200
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def outbox_config(request, state_dir, kard_url):
+    """Settings of an app and its commands, on each store in turn, whose Kard is the simulator;
+    its breaker stays shut however often Kard fails, so every failure here is an attempt."""
+    config = {
+        "KARD_API_URL": kard_url,
+        "BFF_STATE_DIR": str(state_dir),
+        "KARD_BREAKER_FAILURES": "1000",
+    }
+    if request.param == "redis":
+        config["REDIS_URL"] = request.getfixturevalue("clean_redis")
+    return config
+
+
+def _outbox(config: dict[str, str], *args: str, input: str | None = None):
+    """Run `kard-bff outbox ARGS` on `config`."""
+    return CliRunner().invoke(main, ["outbox", *args], obj=config, input=input)
+
+
+def _dying(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "dead letter" in r.getMessage()]
+
+
+def test_a_chunk_kard_keeps_failing_dies_then_is_replayed_and_delivered_once(
+    make_app, outbox_config, simulator, caplog
+):
+    config = {**outbox_config, "BFF_OUTBOX_MAX_ATTEMPTS": "2"}
+    sending = delivery(make_app(**config))
+    simulator.faults.inject(500, path=ATTRIBUTIONS)
+    assert sending.send(USER, [(0, _event(1)), (1, _event(2))]).queued == 2
+    assert sending.deliver_due(everything=True) == 2  # failed again, then given up on
+    assert sending.deliver_due(everything=True) == 0  # the dead are not tried
+
+    status = json.loads(_outbox(config, "status").output)
+    assert (status["depth"], status["events"], status["deadLetters"]) == (0, 0, 1)
+    assert sending.outbox.queued_events(USER) == (2, 2)  # still held against the bounds
+    listed = _outbox(config, "dead").output.splitlines()
+    assert listed[0].split() == ["ID", "EVENTS", "STORED", "DIED", "ATTEMPTS", "LAST", "ERROR"]
+    chunk_id, events, _, _, attempts, *error = listed[1].split()
+    assert (events, attempts, " ".join(error)) == ("2", "2", "502 Kard error: Kard answered 500.")
+    (document,) = json.loads(_outbox(config, "dead", "--json").output)
+    assert (document["id"], document["lastError"]) == (chunk_id, " ".join(error))
+    (dying,) = _dying(caplog)
+    assert dying.startswith(f"attribution chunk {chunk_id} of 2 events is a dead letter after 2")
+    assert USER not in dying and "offer-0001" not in dying
+
+    simulator.faults.clear()
+    replayed = _outbox(config, "replay", chunk_id)
+    assert replayed.exit_code == 0, replayed.output
+    assert replayed.output.startswith("Requeued 1 dead letter; a running kard-bff sends them")
+    assert sending.deliver_due() == 1
+    assert sorted(_received(simulator)) == ["offer-0001", "offer-0002"]  # exactly once
+    assert _outbox(config, "dead").output == "No dead letters.\n"
+    assert sending.outbox.queued_events(USER) == (0, 0)
+
+
+class Outcomes(list):
+    """An observer that notes each queued chunk's outcome."""
+
+    def attribution_chunk(self, outcome: str) -> None:
+        self.append(outcome)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "waited"),
+    [
+        ({"max_attempts": 2, "max_age": 259_200}, 10),  # tried twice
+        ({"max_attempts": 500, "max_age": 60}, 60),  # stored a minute ago
+    ],
+    ids=["attempts", "age"],
+)
+def test_a_chunk_past_its_bound_dies_at_its_failure_and_is_tried_no_more(
+    app, simulator, tmp_path, clock, caplog, bounds, waited
+):
+    simulator.faults.inject(503, path=ATTRIBUTIONS)
+    outbox = SqliteOutbox(tmp_path / "outbox.sqlite3", Bounds(100, 100))
+    chunk_id = outbox.put(USER, [_event(1)], now=clock(), error="503")
+    outcomes = Outcomes()
+    sending = Delivery(
+        app.extensions["kard"], outbox, lease_seconds=60, clock=clock, observer=outcomes, **bounds
+    )
+    assert sending.deliver_due() == 1  # failed once: due again within a few seconds
+    assert outbox.status(now=clock())["deadLetters"] == 0
+    clock.advance(waited)
+    assert sending.deliver_due() == 1
+    (letter,) = outbox.dead_letters(limit=10)
+    assert (letter.id, letter.events, letter.attempts, letter.died_at) == (chunk_id, 1, 2, clock())
+    assert letter.last_error.startswith("503 ")  # as Kard answered
+    clock.advance(86_400)
+    assert sending.deliver_due(everything=True) == 0
+    assert outcomes == ["retried", "dead"]
+    assert _dying(caplog) == [
+        f"attribution chunk {chunk_id} of 1 events is a dead letter after 2 attempts:"
+        f" {letter.last_error}"
+    ]
+
+
+def test_a_chunk_the_breaker_kept_from_kard_is_not_an_attempt_and_does_not_die(
+    app, simulator, tmp_path
+):
+    outbox = SqliteOutbox(tmp_path / "outbox.sqlite3", Bounds(100, 100))
+    outbox.put(USER, [_event(1)], now=time.time(), error="503")
+    sending = Delivery(
+        app.extensions["kard"], outbox, lease_seconds=60, max_attempts=1, max_age=259_200
+    )
+    breaker = app.extensions["kard"].protection.breaker
+    while breaker.admits():  # Kard fails until the breaker opens
+        simulator.faults.inject(503, times=1, path=ATTRIBUTIONS)
+        with pytest.raises(UpstreamError):
+            app.extensions["kard"].create_attributions(USER, [_event(2)])
+    assert sending.deliver_due(everything=True) == 0  # nothing leased while it is open
+    status = outbox.status(now=time.time())
+    assert (status["depth"], status["attempts"], status["deadLetters"]) == (1, 0, 0)
+
+
+def test_the_observer_hears_what_became_of_each_queued_chunk(app, simulator, tmp_path):
+    outbox = SqliteOutbox(tmp_path / "outbox.sqlite3", Bounds(100, 100))
+    for number in range(3):
+        outbox.put(USER, [_event(number)], now=time.time(), error="503")
+    refusal = {"errors": [{"status": "400", "title": "Bad event", "detail": "no such offer"}]}
+    simulator.faults.inject(400, body=refusal, times=1, path=ATTRIBUTIONS)
+    simulator.faults.inject(500, times=1, path=ATTRIBUTIONS)
+    outcomes = Outcomes()
+    sending = Delivery(app.extensions["kard"], outbox, observer=outcomes, **NEVER_DEAD)
+    assert sending.deliver_due(everything=True) == 4
+    assert Counter(outcomes) == {"rejected": 1, "retried": 1, "delivered": 2}
+
+
+def _dead_chunk(outbox, events: int = 1) -> str:
+    """Queue a chunk of `events` events, lease it and give it up as a dead letter."""
+    now = time.time()
+    chunk_id = outbox.put(USER, [_event(n) for n in range(events)], now=now, error="503")
+    assert outbox.lease("a", now=now, due_by=float("inf"), seconds=60).id == chunk_id
+    outbox.dead(chunk_id, now=now, error="500 Kard error: down")
+    return chunk_id
+
+
+def _open(config: dict[str, str]):
+    return open_outbox(Path(config["BFF_STATE_DIR"]), config.get("REDIS_URL"), Bounds(100, 100))
+
+
+def test_outbox_purge_asks_first_removes_only_dead_letters_and_frees_their_room(outbox_config):
+    outbox = _open(outbox_config)
+    dead = _dead_chunk(outbox, events=3)
+    queued = outbox.put(USER, [_event(9)], now=time.time(), error="503")
+    assert outbox.queued_events(USER) == (4, 4)
+
+    declined = _outbox(outbox_config, "purge", "--all", input="n\n")
+    assert declined.exit_code == 1
+    assert "Purge all 1 dead letter? They cannot be replayed afterwards." in declined.output
+    assert outbox.status(now=time.time())["deadLetters"] == 1
+
+    purged = _outbox(outbox_config, "purge", dead, input="y\n")
+    assert purged.exit_code == 0, purged.output
+    assert f"Purge {dead}?" in purged.output and purged.output.endswith("Purged 1 dead letter.\n")
+    assert outbox.queued_events(USER) == (1, 1)  # their room is free again
+
+    refused = _outbox(outbox_config, "purge", queued, "--yes")
+    assert refused.exit_code == 2
+    assert refused.stdout == "Purged 0 dead letters.\n"
+    assert refused.stderr.startswith(f"kard-bff: no dead letter {queued} (never queued,")
+    assert outbox.status(now=time.time())["depth"] == 1
+    assert _outbox(outbox_config, "purge", "--all").output == "No dead letters.\n"
+
+
+def test_outbox_replay_all_requeues_every_dead_letter_and_an_unknown_id_exits_2(outbox_config):
+    outbox = _open(outbox_config)
+    first = _dead_chunk(outbox)
+    _dead_chunk(outbox)
+    replayed = _outbox(outbox_config, "replay", "--all")
+    assert replayed.exit_code == 0, replayed.output
+    assert replayed.output.startswith("Requeued 2 dead letters;")
+    status = outbox.status(now=time.time())
+    assert (status["depth"], status["attempts"], status["deadLetters"]) == (2, 0, 0)
+    unknown = _outbox(outbox_config, "replay", first, "never")
+    assert unknown.exit_code == 2
+    assert unknown.stderr.startswith(f"kard-bff: no dead letter {first}, never")
+    usage = _outbox(outbox_config, "replay")
+    assert usage.exit_code == 2 and "Name dead letters by ID, or pass --all." in usage.stderr
+
+
+def test_outbox_dead_lists_the_oldest_deaths_first_up_to_its_limit(outbox_config):
+    outbox = _open(outbox_config)
+    chunk_ids = [_dead_chunk(outbox, events) for events in (1, 2, 3)]
+    lines = _outbox(outbox_config, "dead", "--limit", "2").output.splitlines()
+    assert [line.split()[:2] for line in lines[1:3]] == [[chunk_ids[0], "1"], [chunk_ids[1], "2"]]
+    assert lines[3:] == ["(the 2 oldest of 3; --limit shows more)"]
+    documents = json.loads(_outbox(outbox_config, "dead", "--json").output)
+    assert [(document["id"], document["events"]) for document in documents] == list(
+        zip(chunk_ids, (1, 2, 3), strict=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ("dead", "List the dead letters"),
+        ("replay", "Requeue dead letters"),
+        ("purge", "Remove dead letters"),
+    ],
+)
+def test_each_outbox_dead_letter_command_says_what_it_does(command, says):
+    result = _outbox({}, command, "--help")
+    assert result.exit_code == 0
+    assert says in result.output

@@ -4,8 +4,11 @@
 few at a time. A chunk Kard cannot take now (5xx, 429, timeout, connection error, credentials) is
 written to the outbox before the app hears 202; a chunk Kard refuses (400/404/409) is not retried.
 A worker thread in every process then leases due chunks and sends them, backing off exponentially
-with full jitter (and at least Kard's Retry-After) until Kard takes them. When the process stops,
-the thread finishes the chunk it is sending and hands back any other it still holds.
+with full jitter (and at least Kard's Retry-After) until Kard takes them, or until a chunk has
+been tried `BFF_OUTBOX_MAX_ATTEMPTS` times or was stored `BFF_OUTBOX_MAX_AGE` seconds ago: then it
+is a dead letter, kept in the outbox until an operator replays or purges it (`kard-bff outbox`).
+When the process stops, the thread finishes the chunk it is sending and hands back any other it
+still holds.
 
 While the Kard client's circuit breaker is open (`bff.kard.protection`), the worker leases
 nothing: it looks again at its next poll, and once the cooldown is over its next send may be the
@@ -27,7 +30,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bff.attributions.outbox.store import Chunk, Outbox
 from bff.background import Worker
@@ -41,6 +44,12 @@ log = logging.getLogger(__name__)
 SEND_CONCURRENCY = 4
 
 IndexedEvents = list[tuple[int, dict[str, Any]]]
+
+
+class DeliveryObserver(Protocol):
+    """What counts what became of each queued chunk tried: delivered, retried, rejected, dead."""
+
+    def attribution_chunk(self, outcome: str) -> None: ...
 
 
 @dataclass
@@ -61,10 +70,16 @@ class Delivery:
         outbox: Outbox,
         *,
         lease_seconds: float,
+        max_attempts: int,
+        max_age: float,
         clock: Callable[[], float] = time.time,
+        observer: DeliveryObserver | None = None,
     ):
         self.outbox = outbox
         self._lease_seconds = lease_seconds
+        self._max_attempts = max_attempts
+        self._max_age = max_age
+        self._observer = observer
         self._kard = kard
         self._clock = clock
         self._name = uuid.uuid4().hex
@@ -169,15 +184,39 @@ class Delivery:
         except UpstreamRejected as refused:
             self.outbox.reject(chunk.id, now=self._clock(), error=_describe(refused))
             log.warning("Kard refused a queued chunk of %d events", len(chunk.events))
+            self._count("rejected")
         except (KardCircuitOpen, KardBusy):  # nothing was sent: not an attempt
             self.outbox.release(chunk.id, self._owner, now=self._clock())
         except UpstreamError as error:
-            retry_after = error.headers.get("Retry-After")
-            at = retry_at(chunk.attempts, now=self._clock(), retry_after=retry_after)
-            self.outbox.retry_later(chunk.id, at=at, error=_describe(error))
+            self._failed(chunk, error)
         else:
             self.outbox.delivered(chunk.id)
             log.info("delivered a queued chunk of %d events", len(chunk.events))
+            self._count("delivered")
+
+    def _failed(self, chunk: Chunk, error: UpstreamError) -> None:
+        """Decide what becomes of a chunk Kard could not take: tried again later, or, once it has
+        had its attempts or its time, a dead letter."""
+        now, reason = self._clock(), _describe(error)
+        if chunk.attempts < self._max_attempts and now - chunk.created_at < self._max_age:
+            retry_after = error.headers.get("Retry-After")
+            at = retry_at(chunk.attempts, now=now, retry_after=retry_after)
+            self.outbox.retry_later(chunk.id, at=at, error=reason)
+            self._count("retried")
+            return
+        self.outbox.dead(chunk.id, now=now, error=reason)
+        self._count("dead")
+        log.warning(
+            "attribution chunk %s of %d events is a dead letter after %d attempts: %s",
+            chunk.id,
+            len(chunk.events),
+            chunk.attempts,
+            reason,
+        )
+
+    def _count(self, outcome: str) -> None:
+        if self._observer is not None:
+            self._observer.attribution_chunk(outcome)
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:

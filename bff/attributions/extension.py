@@ -33,6 +33,8 @@ def delivery(app: Flask | None = None) -> Delivery:
                 kard_extension.kard(app),
                 outbox,
                 lease_seconds=lease_seconds,
+                max_attempts=settings.outbox_max_attempts,
+                max_age=settings.outbox_max_age,
                 clock=current.clock(app),
             )
         return app.extensions["delivery"]

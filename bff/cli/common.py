@@ -1,18 +1,20 @@
-"""What the commands share: the app they build, and how they fail."""
+"""What the commands share: the app they build, how they fail, and the dead letter commands' ways
+of listing, replaying and purging what a durable store gave up on."""
 
 import dataclasses
 import json
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 from flask import Flask
 
 from bff import create_app, current
 from bff.attributions.outbox.store import Outbox
+from bff.background import POLL_SECONDS
 from bff.errors import KardUnreachable, UpstreamError, UpstreamRejected
 from bff.settings import ConfigError, load_settings
 from bff.webhooks.inbox.store import Inbox
@@ -20,6 +22,18 @@ from bff.webhooks.inbox.store import Inbox
 # What `main` is given as its `obj`: environment-style names, as `create_app` takes them (tests),
 # or None for the process environment.
 Config = Mapping[str, str] | None
+
+ids_argument = click.argument("ids", metavar="[ID]...", nargs=-1)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print them as JSON, each error whole."
+)
+limit_option = click.option(
+    "--limit",
+    default=100,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Show at most this many, the oldest deaths first.",
+)
 
 
 def build_app(config: Config = None, *, public_url: str | None = None) -> Flask:
@@ -80,6 +94,101 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
     """Print `message` (its lines) on stderr as kard-bff's, and exit with `code`."""
     click.echo(f"kard-bff: {message}", err=True)
     sys.exit(code)
+
+
+def echo_dead_letters(
+    store: Outbox | Inbox,
+    *,
+    limit: int,
+    as_json: bool,
+    columns: Sequence[str],
+    row: Callable[[Any], Sequence[str]],
+    document: Callable[[Any], dict[str, object]],
+) -> None:
+    """Print the store's first `limit` dead letters as JSON (each `document`), or as a table
+    (each `row`, under `columns`; the last cell is the error), saying when there are more."""
+    letters = store.dead_letters(limit=limit)
+    if as_json:
+        click.echo(json.dumps([document(letter) for letter in letters], indent=2))
+    elif not letters:
+        click.echo("No dead letters.")
+    else:
+        click.echo(_table([tuple(columns), *(tuple(row(letter)) for letter in letters)]))
+        total = store.status(now=time.time())["deadLetters"]
+        if total > len(letters):
+            click.echo(f"(the {len(letters)} oldest of {total}; --limit shows more)")
+
+
+def replay_dead_letters(
+    store: Outbox | Inbox, ids: tuple[str, ...], every: bool, *, then: str, unknown: str
+) -> None:
+    """Requeue the dead letters named (or every one, with `every`), saying what a running
+    kard-bff `then` does with them; exit 2 naming those that are none (`unknown`: why not)."""
+    chosen = _chosen(ids, every)
+    count, missing = _settle(chosen, lambda some: store.replay(some, now=time.time()))
+    click.echo(
+        f"Requeued {_dead_letters(count)}; a running kard-bff {then} within {POLL_SECONDS:g} s."
+    )
+    _fail_on_missing(missing, unknown)
+
+
+def purge_dead_letters(
+    store: Outbox | Inbox, ids: tuple[str, ...], every: bool, *, yes: bool, unknown: str
+) -> None:
+    """Remove the dead letters named (or every one, with `every`) after asking unless `yes`;
+    exit 2 naming those that are none (`unknown`: why not)."""
+    chosen = _chosen(ids, every)
+    if chosen is None:
+        total = store.status(now=time.time())["deadLetters"]
+        if not total:
+            click.echo("No dead letters.")
+            return
+    if not yes:
+        named = ", ".join(chosen) if chosen is not None else f"all {_dead_letters(total)}"
+        click.confirm(f"Purge {named}? They cannot be replayed afterwards.", abort=True)
+    count, missing = _settle(chosen, store.purge)
+    click.echo(f"Purged {_dead_letters(count)}.")
+    _fail_on_missing(missing, unknown)
+
+
+def _chosen(ids: tuple[str, ...], every: bool) -> list[str] | None:
+    """The IDs named (each once), or None for --all; one or the other."""
+    if every == bool(ids):
+        raise click.UsageError("Name dead letters by ID, or pass --all.")
+    return None if every else list(dict.fromkeys(ids))
+
+
+def _settle(
+    chosen: list[str] | None, act: Callable[[list[str] | None], int]
+) -> tuple[int, list[str]]:
+    """Act on every dead letter, or on each chosen one alone, to know which are none: how many
+    there were, and the chosen IDs that were no dead letter."""
+    if chosen is None:
+        return act(None), []
+    missing = [item_id for item_id in chosen if not act([item_id])]
+    return len(chosen) - len(missing), missing
+
+
+def _fail_on_missing(missing: list[str], unknown: str) -> None:
+    if missing:
+        fail(f"no dead letter {', '.join(missing)} ({unknown})", code=2)
+
+
+def _dead_letters(count: int) -> str:
+    return f"{count} dead letter" if count == 1 else f"{count} dead letters"
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    """Columns padded to their widest cell; only the first line of each error, the last column
+    (--json has it whole: httpx adds a second, a link to a page about the status)."""
+    rows = [(*row[:-1], (row[-1].splitlines() or [""])[0]) for row in rows]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(
+            [*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]]
+        )
+        for row in rows
+    )
 
 
 def _running_sandbox(public_url: str | None) -> str:

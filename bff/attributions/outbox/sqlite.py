@@ -1,4 +1,8 @@
-"""The outbox in SQLite (WAL), shared safely by the processes of one machine."""
+"""The outbox in SQLite (WAL), shared safely by the processes of one machine.
+
+A chunk is queued while it has no time of death, a dead letter once it has one and until it is
+replayed (queued again) or purged (deleted, its events off the counts).
+"""
 
 import json
 import sqlite3
@@ -9,8 +13,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bff.attributions.outbox.store import LEASE_SECONDS, Backlog, Bounds, Chunk, bounds_status
-from bff.sqlite_files import connect
+from bff.attributions.outbox.store import (
+    LEASE_SECONDS,
+    Backlog,
+    Bounds,
+    Chunk,
+    DeadLetter,
+    bounds_status,
+)
+from bff.sqlite_files import CHOSEN, connect, json_ids
+
+QUEUED = "dead_at IS NULL"
+DEAD = "dead_at IS NOT NULL"
 
 CREATE_CHUNKS = """
 CREATE TABLE IF NOT EXISTS chunks (
@@ -23,20 +37,30 @@ CREATE TABLE IF NOT EXISTS chunks (
     due_at REAL NOT NULL,
     lease_owner TEXT,
     lease_until REAL NOT NULL DEFAULT 0,
-    last_error TEXT
+    last_error TEXT,
+    dead_at REAL
 )
 """
-# Files written before the outbox was bounded have no event counts yet.
-ADD_EVENT_COUNT = (
-    "ALTER TABLE chunks ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0",
-    "UPDATE chunks SET event_count = json_array_length(events)",
-)
-# `totals` keeps the number of queued events, so the bound is checked without a scan; the
-# triggers update it in the statement that adds or removes a chunk (deleting twice counts once).
+# Files written before the outbox was bounded have no event counts yet, and files written before
+# dead letters no time of death.
+ADD_COLUMNS = {
+    "event_count": (
+        "ALTER TABLE chunks ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0",
+        "UPDATE chunks SET event_count = json_array_length(events)",
+    ),
+    "dead_at": ("ALTER TABLE chunks ADD COLUMN dead_at REAL",),
+}
+# `totals` keeps the number of events held, dead letters' included, so the bound is checked
+# without a scan; the triggers update it in the statement that adds or removes a chunk (deleting
+# twice counts once). The due and created indexes hold the queued chunks only, so neither a lease
+# nor a scrape walks past dead letters; earlier files had them with every chunk in.
 SCHEMA = (
-    "CREATE INDEX IF NOT EXISTS chunks_due ON chunks (due_at)",
+    "DROP INDEX IF EXISTS chunks_due",
+    "DROP INDEX IF EXISTS chunks_created",
+    f"CREATE INDEX IF NOT EXISTS chunks_queued_due ON chunks (due_at) WHERE {QUEUED}",
+    f"CREATE INDEX IF NOT EXISTS chunks_queued_created ON chunks (created_at) WHERE {QUEUED}",
+    f"CREATE INDEX IF NOT EXISTS chunks_dead ON chunks (dead_at) WHERE {DEAD}",
     "CREATE INDEX IF NOT EXISTS chunks_user ON chunks (user_id, event_count)",
-    "CREATE INDEX IF NOT EXISTS chunks_created ON chunks (created_at)",  # the oldest, scraped
     """CREATE TABLE IF NOT EXISTS rejected (
         id TEXT PRIMARY KEY,
         user_id TEXT NOT NULL,
@@ -53,17 +77,32 @@ SCHEMA = (
     " BEGIN UPDATE totals SET events = events - OLD.event_count; END",
 )
 
-LEASE = """
+LEASE = f"""
 UPDATE chunks SET lease_owner = :owner, lease_until = :until, attempts = attempts + 1
 WHERE id = (
-    SELECT id FROM chunks WHERE due_at <= :due_by AND lease_until < :now ORDER BY due_at LIMIT 1
+    SELECT id FROM chunks WHERE {QUEUED} AND due_at <= :due_by AND lease_until < :now
+    ORDER BY due_at LIMIT 1
 )
 RETURNING id, user_id, events, created_at, attempts
 """
-RELEASE = """
+RELEASE = f"""
 UPDATE chunks SET lease_owner = NULL, lease_until = 0, attempts = attempts - 1,
     due_at = MIN(due_at, :now)
-WHERE id = :id AND lease_owner = :owner
+WHERE id = :id AND lease_owner = :owner AND {QUEUED}
+"""
+DIE = f"""
+UPDATE chunks SET dead_at = :now, last_error = :error, lease_owner = NULL, lease_until = 0
+WHERE id = :id AND {QUEUED}
+"""
+DEAD_LETTERS = f"""
+SELECT id, event_count, created_at, dead_at, attempts, last_error FROM chunks
+WHERE {DEAD} ORDER BY dead_at LIMIT :limit
+"""
+REPLAY = f"UPDATE chunks SET dead_at = NULL, attempts = 0, due_at = :now WHERE {DEAD} AND {CHOSEN}"
+PURGE = f"DELETE FROM chunks WHERE {DEAD} AND {CHOSEN}"
+# What the queued chunks hold: the dead letters' events taken off the total.
+QUEUED_EVENTS = f"""
+(SELECT events FROM totals) - (SELECT COALESCE(SUM(event_count), 0) FROM chunks WHERE {DEAD})
 """
 KEEP_NEWEST_REJECTED = """
 DELETE FROM rejected
@@ -76,9 +115,11 @@ def _set_up(db: sqlite3.Connection) -> None:
     db.execute("BEGIN IMMEDIATE")
     with db:  # commits, or rolls back on an error
         db.execute(CREATE_CHUNKS)
-        if "event_count" not in {row[1] for row in db.execute("PRAGMA table_info(chunks)")}:
-            for statement in ADD_EVENT_COUNT:
-                db.execute(statement)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(chunks)")}
+        for column, statements in ADD_COLUMNS.items():
+            if column not in columns:
+                for statement in statements:
+                    db.execute(statement)
         for statement in SCHEMA:
             db.execute(statement)
 
@@ -120,6 +161,18 @@ class SqliteOutbox:
             (at, error, chunk_id),
         )
 
+    def dead(self, chunk_id: str, *, now: float, error: str) -> None:
+        self._execute(DIE, {"id": chunk_id, "now": now, "error": error})
+
+    def dead_letters(self, *, limit: int) -> list[DeadLetter]:
+        return [DeadLetter(*row) for row in self._execute(DEAD_LETTERS, {"limit": limit})]
+
+    def replay(self, ids: list[str] | None, *, now: float) -> int:
+        return self._changed(REPLAY, {"ids": json_ids(ids), "now": now})
+
+    def purge(self, ids: list[str] | None) -> int:
+        return self._changed(PURGE, {"ids": json_ids(ids)})
+
     def release(self, chunk_id: str, owner: str, *, now: float) -> None:
         self._execute(RELEASE, {"id": chunk_id, "owner": owner, "now": now})
 
@@ -142,22 +195,27 @@ class SqliteOutbox:
         return user_events, events
 
     def next_due(self) -> float | None:
-        ((due,),) = self._execute("SELECT MIN(due_at) FROM chunks")
+        ((due,),) = self._execute(f"SELECT MIN(due_at) FROM chunks WHERE {QUEUED}")
         return due
 
     def backlog(self, *, now: float) -> Backlog:
-        ((events, oldest),) = self._execute(
-            "SELECT (SELECT events FROM totals), (SELECT MIN(created_at) FROM chunks)"
+        ((events, oldest, dead),) = self._execute(
+            f"SELECT {QUEUED_EVENTS}, (SELECT MIN(created_at) FROM chunks WHERE {QUEUED}),"
+            f" (SELECT COUNT(*) FROM chunks WHERE {DEAD})"
         )
-        return Backlog(events, now - oldest if oldest is not None else 0.0)
+        return Backlog(events, now - oldest if oldest is not None else 0.0, dead)
 
     def status(self, *, now: float) -> dict[str, Any]:
         ((depth, oldest, attempts, events),) = self._execute(
-            "SELECT COUNT(*), MIN(created_at), COALESCE(SUM(attempts), 0),"
-            " (SELECT events FROM totals) FROM chunks"
+            f"SELECT COUNT(*), MIN(created_at), COALESCE(SUM(attempts), 0), {QUEUED_EVENTS}"
+            f" FROM chunks WHERE {QUEUED}"
         )
-        last_error = self._execute("SELECT last_error FROM chunks ORDER BY due_at DESC LIMIT 1")
-        ((rejected,),) = self._execute("SELECT COUNT(*) FROM rejected")
+        last_error = self._execute(
+            f"SELECT last_error FROM chunks WHERE {QUEUED} ORDER BY due_at DESC LIMIT 1"
+        )
+        ((rejected, dead),) = self._execute(
+            f"SELECT (SELECT COUNT(*) FROM rejected), (SELECT COUNT(*) FROM chunks WHERE {DEAD})"
+        )
         return {
             "backend": "sqlite",
             "depth": depth,
@@ -166,12 +224,18 @@ class SqliteOutbox:
             "attempts": attempts,
             "lastError": last_error[0][0] if last_error else None,
             "rejectedChunks": rejected,
+            "deadLetters": dead,
             **bounds_status(self.bounds),
         }
 
     def _execute(self, sql: str, parameters: Any = ()) -> list[tuple]:
         with self._lock:
             return self._db.execute(sql, parameters).fetchall()
+
+    def _changed(self, sql: str, parameters: Any) -> int:
+        """Run one change; return how many rows it changed."""
+        with self._lock:
+            return self._db.execute(sql, parameters).rowcount
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -1,4 +1,5 @@
-"""What an outbox is: its chunks, its bounds, and what every store of them does."""
+"""What an outbox is: its chunks, its bounds, its dead letters, and what every store of them
+does."""
 
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -20,8 +21,9 @@ class Bounds:
 class Backlog:
     """What waits for Kard, as the metrics read it: cheap to read on every scrape."""
 
-    events: int
-    oldest_age_seconds: float  # 0 when nothing waits
+    events: int  # in the chunks still to be tried
+    oldest_age_seconds: float  # of the oldest of those; 0 when none is
+    dead_letters: int  # chunks given up on
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,18 @@ class Chunk:
     events: list[dict[str, Any]]
     created_at: float
     attempts: int
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A chunk given up on: no longer tried, its events kept until it is replayed or purged."""
+
+    id: str
+    events: int
+    created_at: float
+    died_at: float
+    attempts: int
+    last_error: str
 
 
 class Outbox(Protocol):
@@ -57,21 +71,39 @@ class Outbox(Protocol):
     def reject(self, chunk_id: str, *, now: float, error: str) -> None:
         """Move a chunk Kard refused (4xx) to the rejected record; it is not retried."""
 
+    def dead(self, chunk_id: str, *, now: float, error: str) -> None:
+        """Release a queued chunk as a dead letter: kept with its events, never leased or
+        retried, still counted against the bounds."""
+
+    def dead_letters(self, *, limit: int) -> list[DeadLetter]:
+        """The first `limit` dead letters, oldest death first."""
+
+    def replay(self, ids: list[str] | None, *, now: float) -> int:
+        """Queue dead letters (`ids`, or all) again, due `now`, their attempts back to 0; return
+        how many there were."""
+
+    def purge(self, ids: list[str] | None) -> int:
+        """Remove dead letters (`ids`, or all; never a queued chunk) with their events, off the
+        bounds' counts; return how many."""
+
     def release(self, chunk_id: str, owner: str, *, now: float) -> None:
         """Hand back a chunk `owner` leased and did not send (its process stops): due by `now`,
         the attempt not counted. Nothing happens unless `owner` holds the lease."""
 
     def queued_events(self, user_id: str) -> tuple[int, int]:
-        """How many events wait for Kard: this user's, and everyone's."""
+        """How many events the outbox holds against its bounds, dead letters' included: this
+        user's, and everyone's."""
 
     def next_due(self) -> float | None:
-        """When the earliest queued chunk is due, or None when none is queued."""
+        """When the earliest queued chunk (not a dead letter) is due, or None when none is."""
 
     def backlog(self, *, now: float) -> Backlog:
-        """How many events wait for Kard, and how long the oldest has waited."""
+        """How many events wait to be tried, how long the oldest has waited, and how many chunks
+        are dead letters."""
 
     def status(self, *, now: float) -> dict[str, Any]:
-        """Depth, events, oldest age, attempts, last error, rejected count, and the bounds."""
+        """Of the chunks still to be tried: depth, events, oldest age, attempts, last error; then
+        the rejected and dead letter counts, and the bounds."""
 
 
 def bounds_status(bounds: Bounds) -> dict[str, int]:

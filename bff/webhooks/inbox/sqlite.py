@@ -5,13 +5,12 @@ until it is replayed (pending again) or purged (its body dropped, its ID kept as
 the handled ones).
 """
 
-import json
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
-from bff.sqlite_files import connect
+from bff.sqlite_files import CHOSEN, connect, json_ids
 from bff.webhooks.inbox.store import (
     PRUNE_EVERY_SECONDS,
     RETENTION_SECONDS,
@@ -22,7 +21,6 @@ from bff.webhooks.inbox.store import (
 
 PENDING = "handled_at IS NULL AND dead_at IS NULL"
 DEAD = "handled_at IS NULL AND dead_at IS NOT NULL"
-CHOSEN = "(:ids IS NULL OR id IN (SELECT value FROM json_each(:ids)))"  # None: every one
 
 CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS notifications (
@@ -151,10 +149,10 @@ class SqliteInbox:
         return [DeadLetter(*row) for row in self._execute(DEAD_LETTERS, {"limit": limit})]
 
     def replay(self, ids: list[str] | None, *, now: float) -> int:
-        return self._changed(REPLAY, {"ids": _json(ids), "now": now})
+        return self._changed(REPLAY, {"ids": json_ids(ids), "now": now})
 
     def purge(self, ids: list[str] | None) -> int:
-        return self._changed(PURGE, {"ids": _json(ids)})
+        return self._changed(PURGE, {"ids": json_ids(ids)})
 
     def release(self, notification_id: str, owner: str, *, now: float) -> None:
         self._execute(RELEASE, {"id": notification_id, "owner": owner, "now": now})
@@ -190,7 +188,3 @@ class SqliteInbox:
         """Run one change; return how many rows it changed."""
         with self._lock:
             return self._db.execute(sql, parameters).rowcount
-
-
-def _json(ids: list[str] | None) -> str | None:
-    return None if ids is None else json.dumps(ids)
