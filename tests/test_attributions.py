@@ -19,6 +19,7 @@ from bff.attributions.outbox.store import Bounds
 from bff.cli import main
 from bff.errors import MAX_REPORTED_ERRORS, UpstreamError
 from tests.json_documents import wrong_types_everywhere
+from tests.scrapes import grew, value
 
 USER = "sandbox-demo-new-customer"
 ATTRIBUTIONS = r"/attributions$"
@@ -388,7 +389,9 @@ def test_a_chunk_kard_keeps_failing_dies_then_is_replayed_and_delivered_once(
     make_app, outbox_config, simulator, caplog
 ):
     config = {**outbox_config, "BFF_OUTBOX_MAX_ATTEMPTS": "2"}
-    sending = delivery(make_app(**config))
+    app = make_app(**config)
+    sending, client = delivery(app), app.test_client()
+    before = client.get("/metrics").text
     simulator.faults.inject(500, path=ATTRIBUTIONS)
     assert sending.send(USER, [(0, _event(1)), (1, _event(2))]).queued == 2
     assert sending.deliver_due(everything=True) == 2  # failed again, then given up on
@@ -397,6 +400,10 @@ def test_a_chunk_kard_keeps_failing_dies_then_is_replayed_and_delivered_once(
     status = json.loads(_outbox(config, "status").output)
     assert (status["depth"], status["events"], status["deadLetters"]) == (0, 0, 1)
     assert sending.outbox.queued_events(USER) == (2, 2)  # still held against the bounds
+    died = client.get("/metrics").text
+    assert value(died, "kard_bff_outbox_dead_letters") == 1
+    assert value(died, "kard_bff_outbox_pending_events") == 0
+    assert grew(before, died, "kard_bff_attribution_chunks_total", outcome="dead") == 1
     listed = _outbox(config, "dead").output.splitlines()
     assert listed[0].split() == ["ID", "EVENTS", "STORED", "DIED", "ATTEMPTS", "LAST", "ERROR"]
     chunk_id, events, _, _, attempts, *error = listed[1].split()
@@ -415,6 +422,9 @@ def test_a_chunk_kard_keeps_failing_dies_then_is_replayed_and_delivered_once(
     assert sorted(_received(simulator)) == ["offer-0001", "offer-0002"]  # exactly once
     assert _outbox(config, "dead").output == "No dead letters.\n"
     assert sending.outbox.queued_events(USER) == (0, 0)
+    delivered = client.get("/metrics").text
+    assert value(delivered, "kard_bff_outbox_dead_letters") == 0
+    assert grew(died, delivered, "kard_bff_attribution_chunks_total", outcome="delivered") == 1
 
 
 class Outcomes(list):

@@ -9,6 +9,7 @@ from bff.attributions.delivery import Delivery, IndexedEvents, Outcome
 from bff.attributions.outbox import open_outbox
 from bff.attributions.outbox.store import Bounds
 from bff.kard import extension as kard_extension
+from bff.observability.extension import metrics
 
 MIN_LEASE_SECONDS = 5.0
 
@@ -36,6 +37,7 @@ def delivery(app: Flask | None = None) -> Delivery:
                 max_attempts=settings.outbox_max_attempts,
                 max_age=settings.outbox_max_age,
                 clock=current.clock(app),
+                observer=metrics(app),
             )
         return app.extensions["delivery"]
 

@@ -60,6 +60,12 @@ class Metrics:
             label = kind if kind in NOTIFICATION_TYPES or kind == "unknown" else "other"
             self._families.webhooks.labels(label, outcome).inc()
 
+    def attribution_chunk(self, outcome: str) -> None:
+        """Count what became of a queued attribution chunk when it was next tried: `delivered`,
+        `retried`, `rejected` (Kard refused it) or `dead` (given up on)."""
+        if self._families is not None:
+            self._families.attribution_chunks.labels(outcome).inc()
+
     def rate_limited(self, scope: str) -> None:
         """Count a request refused with 429 (`scope`: `user` or `address`)."""
         if self._families is not None:
@@ -99,6 +105,7 @@ class _Families:
     kard_duration: Any
     token_fetches: Any
     webhooks: Any
+    attribution_chunks: Any
     rate_limited: Any
 
 
@@ -138,6 +145,11 @@ def _families() -> _Families:
             "kard_bff_webhooks",
             "Notifications Kard sent, and what became of them.",
             ["type", "outcome"],
+        ),
+        attribution_chunks=counter(
+            "kard_bff_attribution_chunks",
+            "Queued attribution chunks tried again, and what became of them.",
+            ["outcome"],
         ),
         rate_limited=counter(
             "kard_bff_rate_limited", "Requests refused past a rate limit.", ["scope"]

@@ -36,13 +36,18 @@ class StoreGauges:
         if backlog := self._read("outbox", lambda: self._outbox().backlog(now=self._clock())):
             yield gauge(
                 "kard_bff_outbox_pending_events",
-                "Attribution events accepted and not yet taken by Kard.",
+                "Attribution events accepted, not yet taken by Kard, and still tried.",
                 backlog.events,
             )
             yield gauge(
                 "kard_bff_outbox_oldest_age_seconds",
                 "How long the oldest of them has waited (0 when none waits).",
                 backlog.oldest_age_seconds,
+            )
+            yield gauge(
+                "kard_bff_outbox_dead_letters",
+                "Attribution chunks given up on, kept until replayed or purged.",
+                backlog.dead_letters,
             )
         if handoffs := self._read("inbox", lambda: self._inbox().handoffs(now=self._clock())):
             yield gauge(
