@@ -70,3 +70,19 @@ def test_what_was_queued_before_redis_stopped_is_delivered_after(
     delivered = delivery(client.application).deliver_due(everything=True)
     assert delivered == 1
     assert [e["attributes"]["entityId"] for e in simulator.attribution_events(USER)] == ["offer-1"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["outbox", "status"], ["outbox", "dead"], ["webhooks", "status"], ["webhooks", "dead"]],
+)
+def test_the_commands_say_in_one_line_that_redis_is_down(state_dir, command):
+    from click.testing import CliRunner
+
+    from bff.cli import main
+
+    config = {"REDIS_URL": "redis://user:secret@127.0.0.1:1/0", "BFF_STATE_DIR": str(state_dir)}
+    result = CliRunner().invoke(main, command, obj=config)
+    assert result.exit_code == 2
+    assert result.output.startswith("kard-bff: Redis (REDIS_URL) cannot be used: ")
+    assert "Traceback" not in result.output and "secret" not in result.output
