@@ -22,12 +22,12 @@ from granian.server import Server
 
 from bff import current, start_workers
 from bff.access_log import AccessLog, write_in_background
+from bff.observability.metrics import MULTIPROCESS_DIRECTORY
 from bff.rsgi import RsgiBridge
 
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 DEFAULT_BODY_TIMEOUT_SECONDS = 10.0
 MAX_CONNECTIONS = 4096  # per worker; more wait in the kernel's listen queue
-METRICS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 GRANIAN_FORMAT = LOGGING_CONFIG["formatters"]["generic"]["fmt"]  # its own lines, as text
 
 
@@ -37,15 +37,15 @@ def worker_metrics() -> Iterator[None]:
     (prometheus-client's multiprocess mode: a scrape of any worker sums them all), removed when
     serving ends; unless PROMETHEUS_MULTIPROC_DIR names one already. Enter it before anything
     imports prometheus-client, which reads the variable when imported."""
-    if os.environ.get(METRICS_DIRECTORY):
+    if os.environ.get(MULTIPROCESS_DIRECTORY):
         yield
         return
     with tempfile.TemporaryDirectory(prefix="kard-bff-metrics-") as directory:
-        os.environ[METRICS_DIRECTORY] = directory
+        os.environ[MULTIPROCESS_DIRECTORY] = directory
         try:
             yield
         finally:
-            del os.environ[METRICS_DIRECTORY]
+            del os.environ[MULTIPROCESS_DIRECTORY]
 
 
 def serve(

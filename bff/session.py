@@ -256,9 +256,9 @@ def session_user() -> str:
     429 past the user's rate limit."""
     if "session_user" not in g:
         user_id = session_verifier().verify(_bearer_token())
-        # The access log names the user by a keyed hash: never the ID itself.
-        request.environ[USER_ENVIRON] = keys().name(user_id)[:USER_NAME_LENGTH]
-        limit_user(user_id)  # 429 past BFF_RATE_LIMIT, before anything goes upstream
+        name = keys().name(user_id)  # the user's opaque name, in logs and Redis keys
+        request.environ[USER_ENVIRON] = name[:USER_NAME_LENGTH]  # never the ID itself
+        limit_user(name)  # 429 past BFF_RATE_LIMIT, before anything goes upstream
         g.session_user = user_id
     return g.session_user
 

@@ -362,8 +362,6 @@ class KardClient:
 
         response = self._observed(TOKEN_OPERATION, time.perf_counter(), post)
         status = response.status_code
-        if self._observer is not None:
-            self._observer.token_fetch(status)
         log.log(logging.INFO if status == 200 else logging.WARNING, "kard token -> %s", status)
         if status != 200:
             raise TOKEN_ERRORS.error(response)
@@ -384,12 +382,17 @@ class KardClient:
             response = self.protection.send(exchange)
         except (UpstreamTimeout, UpstreamFailed) as error:  # sent, and no answer came
             failure = "timeout" if isinstance(error, UpstreamTimeout) else "unreachable"
-            if operation == TOKEN_OPERATION:
-                self._observer.token_fetch(failure)
-            self._observer.kard_request(operation, failure, time.perf_counter() - started)
+            self._tell(operation, failure, started)
             raise
-        self._observer.kard_request(operation, response.status_code, time.perf_counter() - started)
+        self._tell(operation, response.status_code, started)
         return response
+
+    def _tell(self, operation: str, status: int | str, started: float) -> None:
+        """Tell the observer of a request sent: a token request is a token fetch too."""
+        assert self._observer is not None
+        self._observer.kard_request(operation, status, time.perf_counter() - started)
+        if operation == TOKEN_OPERATION:
+            self._observer.token_fetch(status)
 
     @staticmethod
     def _result(response: httpx.Response) -> KardResponse:

@@ -19,6 +19,7 @@ from typing import Any
 
 from bff.kard.notifications import TYPES
 
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"  # where every worker's metrics files live
 NOTIFICATION_TYPES = frozenset(TYPES)
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED_ROUTE = "unmatched"
@@ -78,7 +79,7 @@ def exposition(*collectors: Any) -> bytes:
     from prometheus_client import generate_latest
     from prometheus_client.multiprocess import MultiProcessCollector
 
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+    if MULTIPROCESS_DIRECTORY in os.environ:
         counted = MultiProcessCollector(None)
     else:
         counted = _families().registry

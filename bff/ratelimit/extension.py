@@ -30,9 +30,10 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.after_request(_add_headers)
 
 
-def limit_user(user_id: str) -> None:
-    """Count a request of the session user; 429 past `BFF_RATE_LIMIT`."""
-    _check("user", fleet.keys().name(user_id))
+def limit_user(name: str) -> None:
+    """Count a request of the session user, named opaquely (`Keys.name`); 429 past
+    `BFF_RATE_LIMIT`."""
+    _check("user", name)
 
 
 def limit_address() -> None:
