@@ -24,6 +24,7 @@ from bff.webhooks.inbox.store import Inbox
 Config = Mapping[str, str] | None
 
 ids_argument = click.argument("ids", metavar="[ID]...", nargs=-1)
+yes_option = click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print them as JSON, each error whole."
 )
@@ -34,6 +35,11 @@ limit_option = click.option(
     type=click.IntRange(min=1),
     help="Show at most this many, the oldest deaths first.",
 )
+
+
+def every_option(verb: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--all` (as `every`): `verb` every dead letter."""
+    return click.option("--all", "every", is_flag=True, help=f"{verb} every dead letter.")
 
 
 def build_app(config: Config = None, *, public_url: str | None = None) -> Flask:

@@ -12,12 +12,14 @@ from bff.cli.common import (
     build_app,
     echo_dead_letters,
     echo_status,
+    every_option,
     failing_on_kard_errors,
     ids_argument,
     json_option,
     limit_option,
     purge_dead_letters,
     replay_dead_letters,
+    yes_option,
 )
 from bff.timestamps import utc_timestamp
 
@@ -66,7 +68,7 @@ def outbox_dead(config: Config, as_json: bool, limit: int) -> None:
 
 @outbox.command("replay")
 @ids_argument
-@click.option("--all", "every", is_flag=True, help="Replay every dead letter.")
+@every_option("Replay")
 @click.pass_obj
 def outbox_replay(config: Config, ids: tuple[str, ...], every: bool) -> None:
     """Requeue dead letters (each ID, or --all): due now, their attempts counted from 0 again.
@@ -79,8 +81,8 @@ def outbox_replay(config: Config, ids: tuple[str, ...], every: bool) -> None:
 
 @outbox.command("purge")
 @ids_argument
-@click.option("--all", "every", is_flag=True, help="Purge every dead letter.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@every_option("Purge")
+@yes_option
 @click.pass_obj
 def outbox_purge(config: Config, ids: tuple[str, ...], every: bool, yes: bool) -> None:
     """Remove dead letters (each ID, or --all) and their events for good, after asking unless

@@ -7,11 +7,13 @@ from bff.cli.common import (
     build_app,
     echo_dead_letters,
     echo_status,
+    every_option,
     ids_argument,
     json_option,
     limit_option,
     purge_dead_letters,
     replay_dead_letters,
+    yes_option,
 )
 from bff.timestamps import utc_timestamp
 from bff.webhooks.extension import dispatcher
@@ -48,7 +50,7 @@ def webhooks_dead(config: Config, as_json: bool, limit: int) -> None:
 
 @webhooks.command("replay")
 @ids_argument
-@click.option("--all", "every", is_flag=True, help="Replay every dead letter.")
+@every_option("Replay")
 @click.pass_obj
 def webhooks_replay(config: Config, ids: tuple[str, ...], every: bool) -> None:
     """Requeue dead letters (each ID, or --all): due now, their attempts counted from 0 again.
@@ -61,8 +63,8 @@ def webhooks_replay(config: Config, ids: tuple[str, ...], every: bool) -> None:
 
 @webhooks.command("purge")
 @ids_argument
-@click.option("--all", "every", is_flag=True, help="Purge every dead letter.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@every_option("Purge")
+@yes_option
 @click.pass_obj
 def webhooks_purge(config: Config, ids: tuple[str, ...], every: bool, yes: bool) -> None:
     """Remove dead letters (each ID, or --all) for good, after asking unless --yes.
