@@ -88,6 +88,7 @@ def register_blueprints(app: "Flask", settings: Settings) -> None:
         health,
         metrics,
         offers,
+        openapi,
         rewards,
         sessions,
         themes,
@@ -99,6 +100,7 @@ def register_blueprints(app: "Flask", settings: Settings) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(sessions.bp)
     app.register_blueprint(themes.bp)
     app.register_blueprint(webview.bp)
