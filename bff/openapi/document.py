@@ -10,6 +10,7 @@ on 429 and 503.
 from typing import Any
 
 from bff.offers.queries import EARNED_REWARDS, LOCATIONS, OFFER_ACTION, OFFERS, Param
+from bff.openapi import examples
 from bff.openapi.schemas import SCHEMAS, ref
 from bff.routing import ROUTABLE_METHODS
 from bff.settings import Settings
@@ -80,9 +81,10 @@ def build_document(settings: Settings) -> Spec:
     operations = [*_api(settings), *_service(settings), *_pages()]
     if settings.sandbox:
         operations += _sandbox()
+    recorded = examples.load()
     paths: Spec = {}
     for path, method, spec in operations:
-        paths.setdefault(path, {})[method] = spec
+        paths.setdefault(path, {})[method] = _with_examples(spec, recorded)
     return {
         "openapi": OPENAPI_VERSION,
         "info": _info(settings),
@@ -95,6 +97,16 @@ def build_document(settings: Settings) -> Spec:
             "securitySchemes": _security_schemes(settings),
         },
     }
+
+
+def _with_examples(spec: Spec, recorded: dict[str, dict[str, Any]]) -> Spec:
+    """`spec` with the sandbox's recorded answers as the examples of its successful ones."""
+    responses = dict(spec["responses"])
+    for status, example in recorded.get(spec["operationId"], {}).items():
+        response = responses[status]
+        media = {**response["content"][JSON], "example": example}
+        responses[status] = {**response, "content": {**response["content"], JSON: media}}
+    return {**spec, "responses": responses}
 
 
 def _info(settings: Settings) -> Spec:
@@ -216,7 +228,6 @@ def _answer(
     *,
     media_type: str = JSON,
     limited: bool = True,
-    example: Any = None,
     links: Spec | None = None,
 ) -> Spec:
     """A successful response, with X-Request-ID (and RateLimit-* when `limited`)."""
@@ -226,10 +237,7 @@ def _answer(
         "headers": {name: {"$ref": f"#/components/headers/{name}"} for name in names},
     }
     if schema is not None:
-        content: Spec = {"schema": schema}
-        if example is not None:
-            content["example"] = example
-        response["content"] = {media_type: content}
+        response["content"] = {media_type: {"schema": schema}}
     if links:
         response["links"] = links
     return response
