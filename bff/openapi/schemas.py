@@ -316,9 +316,10 @@ def _components() -> Schema:
                     "action": _object(
                         {
                             "url": _string(
-                                pattern=BFF_PATH,
-                                description="A BFF URL: activate and boost as they are, other"
-                                " call-to-actions signed (`sig`). Call it with `method`.",
+                                description="Kard's URLs under the session user become BFF"
+                                " URLs (/api/v1/...): activate and boost as they are, other"
+                                " call-to-actions signed (`sig`). Call it with `method`. Any"
+                                " other URL is left as Kard sent it.",
                             ),
                             "method": _string(),
                         },
