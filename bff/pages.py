@@ -27,6 +27,9 @@ bp = Blueprint("pages", __name__)
 STATIC_DIR = files("bff.static")
 ASSET_SUFFIXES = (".css", ".js")
 SANDBOX_ASSETS = ("sandbox-webview.css", "sandbox-webview.js", "webview/")
+# Swagger UI, the renderer of /docs, is a build product (`make swagger-ui`): a wheel built without
+# it lacks it, and /docs then says how to get it rather than render nothing.
+SWAGGER_UI_BUNDLE = "vendor/swagger-ui/swagger-ui-bundle.js"
 
 _BASE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
@@ -54,6 +57,14 @@ def show_embed():
     webview_url = absolute_webview_url(settings().kard_webview_url, settings().public_url)
     frame_src = f"'self' {_origin(webview_url)}"
     return _page("embed.html", frame_src=frame_src, frame_ancestors="'none'")
+
+
+@bp.get("/docs")
+def show_docs():
+    """Serve the API reference: Swagger UI rendering /openapi.json, or how to get Swagger UI."""
+    found = STATIC_DIR.joinpath(SWAGGER_UI_BUNDLE).is_file()
+    name = "docs.html" if found else "docs-unavailable.html"
+    return _page(name, frame_src="'none'", frame_ancestors="'none'")
 
 
 @bp.get("/sandbox/webview")
