@@ -7,7 +7,8 @@ No page sends a Referer: WebView URLs carry a token in their query.
 A page is served only by its route: `/static/` serves scripts and stylesheets, never HTML, and the
 stand-in's own files only in sandbox, like the stand-in. One script is not a file:
 `/static/theme-limits.js` holds the limits of `bff.themes.codec` that the studio's fields enforce
-too, so the page and the server share one number.
+too, so the page and the server share one number. `/docs` runs Swagger UI from `vendor/`, copied
+in at build time, under the same policy as the other pages.
 """
 
 import json
