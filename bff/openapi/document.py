@@ -501,26 +501,18 @@ def _view_body() -> Spec:
 
 def _webview() -> list[tuple[str, str, Spec]]:
     session_body = {
-        "oneOf": [
-            {
-                "type": "object",
-                "properties": {"theme": ref("Theme")},
-                "required": ["theme"],
-                "additionalProperties": False,
+        "type": "object",
+        "properties": {
+            "theme": ref("Theme"),
+            "themeName": {
+                "type": ["string", "null"],
+                "description": "A theme of GET /api/v1/themes; null: no theme, not even"
+                " BFF_DEFAULT_THEME.",
             },
-            {
-                "type": "object",
-                "properties": {
-                    "themeName": {
-                        "type": ["string", "null"],
-                        "description": "A theme of GET /api/v1/themes; null: no theme, not"
-                        " even BFF_DEFAULT_THEME.",
-                    }
-                },
-                "required": ["themeName"],
-                "additionalProperties": False,
-            },
-        ]
+        },
+        "maxProperties": 1,
+        "additionalProperties": False,
+        "description": "A theme, or a named theme's name, or neither (BFF_DEFAULT_THEME).",
     }
     return [
         (
