@@ -8,8 +8,9 @@ pairs unchanged, in order, so repeated parameters stay repeated.
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bff.errors import BadRequest
 from bff.kard.vocabulary import (
@@ -30,19 +31,29 @@ MAX_CURSOR_LENGTH = 512
 _ZIP_CODE = re.compile(r"^\d{5}(-\d{4})?$")
 
 
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """How a parameter's value is checked (`problem`), and the JSON Schema that says the same
+    to readers of the API description (bff.openapi): both made from the same arguments."""
+
+    problem: Check
+    schema: Mapping[str, Any]
+
+
 @dataclass(frozen=True)
 class Param:
-    """One query parameter: its check, and whether it may be given more than once."""
+    """One query parameter: its rule, whether it may be given more than once, and what it is."""
 
     name: str
-    check: Check
+    rule: Rule
     repeatable: bool = False
+    description: str = ""
 
 
-def integer(low: int, high: int | None = None) -> Check:
+def integer(low: int, high: int | None = None) -> Rule:
     """A whole number in `low..high`."""
 
-    def check(name: str, value: str) -> str | None:
+    def problem(name: str, value: str) -> str | None:
         if not re.fullmatch(r"-?\d{1,10}", value):
             return f"{name} must be a whole number, not {value!r}"
         if int(value) < low or (high is not None and int(value) > high):
@@ -50,13 +61,14 @@ def integer(low: int, high: int | None = None) -> Check:
             return f"{name} must be {bounds}, not {value}"
         return None
 
-    return check
+    bounds = {"minimum": low} if high is None else {"minimum": low, "maximum": high}
+    return Rule(problem, {"type": "integer", **bounds})
 
 
-def number(low: float, high: float) -> Check:
+def number(low: float, high: float) -> Rule:
     """A finite decimal number in `low..high`."""
 
-    def check(name: str, value: str) -> str | None:
+    def problem(name: str, value: str) -> str | None:
         try:
             parsed = float(value)
         except ValueError:
@@ -67,94 +79,158 @@ def number(low: float, high: float) -> Check:
             return f"{name} must be from {low:g} to {high:g}, not {value}"
         return None
 
-    return check
+    return Rule(problem, {"type": "number", "minimum": low, "maximum": high})
 
 
-def boolean(name: str, value: str) -> str | None:
-    """`true` or `false`."""
+def _boolean(name: str, value: str) -> str | None:
     return None if value in ("true", "false") else f"{name} must be true or false, not {value!r}"
 
 
-def one_of(allowed: Sequence[str]) -> Check:
+boolean = Rule(_boolean, {"type": "boolean"})
+
+
+def one_of(allowed: Sequence[str]) -> Rule:
     """Exactly one of `allowed`."""
 
-    def check(name: str, value: str) -> str | None:
+    def problem(name: str, value: str) -> str | None:
         if value not in allowed:
             choices = ", ".join(f"'{choice}'" for choice in allowed)
             return f"{name} must be one of {choices}; {value!r} is not"
         return None
 
-    return check
+    return Rule(problem, {"type": "string", "enum": list(allowed)})
 
 
-def each_of(allowed: Sequence[str]) -> Check:
-    """A comma-separated list, each item one of `allowed`."""
-    item_check = one_of(allowed)
+def each_of(allowed: Sequence[str]) -> Rule:
+    """A comma-separated list, each item one of `allowed`. Described as one item: the
+    parameters that take it are repeatable, and the description says a list is taken too."""
+    item = one_of(allowed)
 
-    def check(name: str, value: str) -> str | None:
-        for item in value.split(","):
-            if problem := item_check(name, item.strip()):
-                return problem
+    def problem(name: str, value: str) -> str | None:
+        for part in value.split(","):
+            if found := item.problem(name, part.strip()):
+                return found
         return None
 
-    return check
+    return Rule(problem, item.schema)
 
 
-def text(name: str, value: str) -> str | None:
-    """Plain text of sensible length."""
+def _text(name: str, value: str) -> str | None:
     if len(value) > MAX_TEXT_LENGTH or not value.isprintable():
         return f"{name} must be printable text of at most {MAX_TEXT_LENGTH} characters"
     return None
 
 
-def cursor(name: str, value: str) -> str | None:
-    """An opaque page cursor, as Kard's `links` give it."""
+text = Rule(_text, {"type": "string", "minLength": 1, "maxLength": MAX_TEXT_LENGTH})
+
+
+def _cursor(name: str, value: str) -> str | None:
     if len(value) > MAX_CURSOR_LENGTH or not value.isprintable() or " " in value:
         return f"{name} must be a cursor from a links.next or links.prev URL"
     return None
 
 
-def zip_code(name: str, value: str) -> str | None:
-    """A US ZIP code, 12345 or 12345-6789."""
+cursor = Rule(_cursor, {"type": "string", "pattern": r"^\S+$", "maxLength": MAX_CURSOR_LENGTH})
+
+
+def _zip_code(name: str, value: str) -> str | None:
     return None if _ZIP_CODE.match(value) else f"{name} must be a US ZIP code like 10001"
 
 
+zip_code = Rule(_zip_code, {"type": "string", "pattern": _ZIP_CODE.pattern})
+
+
+_LIST = "; several values may also be given comma-separated in one"
 _PAGE = (
-    Param("page[size]", integer(1, MAX_PAGE_SIZE)),
-    Param("page[after]", cursor),
-    Param("page[before]", cursor),
+    Param("page[size]", integer(1, MAX_PAGE_SIZE), description="Resources per page."),
+    Param(
+        "page[after]",
+        cursor,
+        description="The cursor of `links.next`; not with page[before].",
+    ),
+    Param("page[before]", cursor, description="The cursor of `links.prev`."),
 )
-_COMPONENTS = Param("supportedComponents", each_of(COMPONENTS), repeatable=True)
+_COMPONENTS = Param(
+    "supportedComponents",
+    each_of(COMPONENTS),
+    repeatable=True,
+    description="UI components to include in each offer's `components`; when none is named,"
+    f" the deployment's BFF_SUPPORTED_COMPONENTS are asked for{_LIST}.",
+)
 
 OFFERS = (
     *_PAGE,
-    Param("filter[search]", text),
-    Param("filter[purchaseChannel]", each_of(PURCHASE_CHANNELS), repeatable=True),
-    Param("filter[category]", one_of(CATEGORIES)),
-    Param("filter[isTargeted]", boolean),
-    Param("sort", each_of(OFFER_SORTS), repeatable=True),
-    Param("include", each_of(("categories",)), repeatable=True),
+    Param("filter[search]", text, description="Case-insensitive search of merchant names."),
+    Param(
+        "filter[purchaseChannel]",
+        each_of(PURCHASE_CHANNELS),
+        repeatable=True,
+        description=f"Purchase channels{_LIST}.",
+    ),
+    Param("filter[category]", one_of(CATEGORIES), description="The merchant's category."),
+    Param("filter[isTargeted]", boolean, description="Only offers targeted at the user, or not."),
+    Param("sort", each_of(OFFER_SORTS), repeatable=True, description=f"Sort fields{_LIST}."),
+    Param(
+        "include",
+        each_of(("categories",)),
+        repeatable=True,
+        description=f"Related resources to include{_LIST}.",
+    ),
     _COMPONENTS,
 )
 
 LOCATIONS = (
     *_PAGE,
-    Param("filter[name]", text),
-    Param("filter[city]", text),
-    Param("filter[zipCode]", zip_code),
-    Param("filter[state]", one_of(STATES)),
-    Param("filter[category]", one_of(CATEGORIES)),
-    Param("filter[latitude]", number(-90, 90)),
-    Param("filter[longitude]", number(-180, 180)),
-    Param("filter[radius]", integer(1)),
-    Param("sort", each_of(LOCATION_SORTS), repeatable=True),
-    Param("include", each_of(("offers", "categories")), repeatable=True),
+    Param("filter[name]", text, description="The location's name."),
+    Param("filter[city]", text, description="The location's city."),
+    Param("filter[zipCode]", zip_code, description="The location's US ZIP code."),
+    Param("filter[state]", one_of(STATES), description="The location's US state or territory."),
+    Param("filter[category]", one_of(CATEGORIES), description="The merchant's category."),
+    Param(
+        "filter[latitude]",
+        number(-90, 90),
+        description="Latitude of the point to search around; needs filter[longitude].",
+    ),
+    Param(
+        "filter[longitude]",
+        number(-180, 180),
+        description="Longitude of the point to search around; needs filter[latitude].",
+    ),
+    Param(
+        "filter[radius]",
+        integer(1),
+        description="Search radius around the point (Kard's unit); needs the point.",
+    ),
+    Param("sort", each_of(LOCATION_SORTS), repeatable=True, description=f"Sort fields{_LIST}."),
+    Param(
+        "include",
+        each_of(("offers", "categories")),
+        repeatable=True,
+        description="Related resources to include; `offers` is added whenever components are"
+        f" asked for (Kard sends none otherwise){_LIST}.",
+    ),
     _COMPONENTS,
 )
 
-OFFER_ACTION = (Param("include", each_of(("offer",)), repeatable=True), _COMPONENTS)
+OFFER_ACTION = (
+    Param(
+        "include",
+        each_of(("offer",)),
+        repeatable=True,
+        description="Always `offer`: the updated offer comes back in `included`.",
+    ),
+    _COMPONENTS,
+)
 
-EARNED_REWARDS = (*_PAGE, Param("include", each_of(("merchant", "offer")), repeatable=True))
+EARNED_REWARDS = (
+    *_PAGE,
+    Param(
+        "include",
+        each_of(("merchant", "offer")),
+        repeatable=True,
+        description=f"Related resources to include{_LIST}.",
+    ),
+)
 
 
 def check_query(pairs: Pairs, params: Sequence[Param]) -> Pairs:
@@ -172,7 +248,7 @@ def check_query(pairs: Pairs, params: Sequence[Param]) -> Pairs:
             raise BadRequest(f"{name} may be given only once", parameter=name)
         if not value.strip():
             raise BadRequest(f"{name} must not be empty", parameter=name)
-        if problem := param.check(name, value):
+        if problem := param.rule.problem(name, value):
             raise BadRequest(problem, parameter=name)
     _check_together(counts)
     return pairs
