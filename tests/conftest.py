@@ -44,7 +44,11 @@ def pytest_terminal_summary(terminalreporter):
     if tally:
         checked = tally["operation"] + tally["error shape"]
         others = ", ".join(f"{count} {what}" for what, count in sorted(tally.items()))
-        terminalreporter.write_line(f"OpenAPI conformance: {checked} answers checked ({others})")
+        documents = len(openapi_conformance.DOCUMENTS)
+        terminalreporter.write_line(
+            f"OpenAPI conformance: {checked} answers checked against {documents} documents"
+            f" ({others})"
+        )
 
 
 @pytest.fixture(scope="session")

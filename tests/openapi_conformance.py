@@ -104,7 +104,7 @@ class Description:
         )
 
 
-_BY_DOCUMENT: dict[bytes, Description] = {}
+DOCUMENTS: dict[bytes, Description] = {}  # by the document's JSON: one per distinct document
 _BY_APP: WeakKeyDictionary[Flask, Description] = WeakKeyDictionary()
 
 
@@ -113,9 +113,9 @@ def description(app: Flask) -> Description:
     if app not in _BY_APP:
         document = app.extensions.get("openapi") or build_document(settings(app))
         key = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
-        if key not in _BY_DOCUMENT:
-            _BY_DOCUMENT[key] = Description.of(document)
-        _BY_APP[app] = _BY_DOCUMENT[key]
+        if key not in DOCUMENTS:
+            DOCUMENTS[key] = Description.of(document)
+        _BY_APP[app] = DOCUMENTS[key]
     return _BY_APP[app]
 
 
