@@ -6,9 +6,9 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean swagger-ui
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed swagger-ui
 	$(BIN)/kard-bff serve --host 127.0.0.1 --port $(PORT)
 
 # Debian packages the tests use for real: node (the WebView guide's own encoder), redis-server,
@@ -18,7 +18,7 @@ run: $(VENV)/.installed
 TEST_PACKAGES := node:nodejs redis-server:redis-server chromium:chromium /usr/sbin/nginx:nginx \
 	promtool:prometheus
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev swagger-ui
 	@missing=""; for pair in $(TEST_PACKAGES); do \
 	  command -v $${pair%%:*} >/dev/null || test -x $${pair%%:*} || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
@@ -29,6 +29,16 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Swagger UI renders /docs. scripts/vendor-swagger-ui holds its pin and copies it into the pages
+# from the npm registry, a build product ignored by git like .venv; made again when the pin moves.
+SWAGGER_UI := static/vendor/swagger-ui
+
+swagger-ui: $(SWAGGER_UI)/swagger-ui-bundle.js
+
+$(SWAGGER_UI)/swagger-ui-bundle.js: scripts/vendor-swagger-ui
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm)
+	scripts/vendor-swagger-ui $(SWAGGER_UI)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,4 +67,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.webhooks
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SWAGGER_UI) instance .pytest_cache .ruff_cache .hypothesis
