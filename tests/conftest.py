@@ -1,6 +1,7 @@
 """Shared fixtures: the Kard simulator on a real port, Kard clients of it, BFF apps on each test's
 own state directory (pointed at the simulator, or with the one embedded in them), a clock a test
-moves, a CLI runner."""
+moves, a CLI runner; and every answer a test client of a BFF app gets checked against the app's
+OpenAPI document (tests/openapi_conformance.py)."""
 
 import os
 import tempfile
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 from click.testing import CliRunner
+from flask import Flask
 from flask.testing import FlaskClient
 
 from bff import create_app
@@ -17,6 +19,7 @@ from bff.attributions.extension import delivery
 from bff.kard import KardClient
 from bff.sandbox import Simulator, create_simulator_app
 from bff.webhooks.extension import dispatcher
+from tests import openapi_conformance
 from tests.servers import RedisServer, serve
 
 # Hypothesis keeps its example database and a cache of constants in `.hypothesis` where pytest
@@ -25,6 +28,27 @@ from tests.servers import RedisServer, serve
 os.environ.setdefault(
     "HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "kard-bff-hypothesis")
 )
+
+
+@pytest.fixture(autouse=True)
+def _answers_match_the_openapi_document(request, monkeypatch):
+    """Check every answer a test client of a BFF app gets against the app's OpenAPI document,
+    but those for the paths a test exempts with `@pytest.mark.openapi_exempt(path, ...)`."""
+    exempt = [path for mark in request.node.iter_markers("openapi_exempt") for path in mark.args]
+    monkeypatch.setattr(Flask, "test_client_class", openapi_conformance.client_class(exempt))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many test-client answers were checked against the OpenAPI document."""
+    tally = openapi_conformance.TALLY
+    if tally:
+        checked = tally["operation"] + tally["error shape"]
+        others = ", ".join(f"{count} {what}" for what, count in sorted(tally.items()))
+        documents = len(openapi_conformance.DOCUMENTS)
+        terminalreporter.write_line(
+            f"OpenAPI conformance: {checked} answers checked against {documents} documents"
+            f" ({others})"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -131,7 +131,8 @@ def test_without_redis_each_process_fetches_its_own_and_nothing_fails(
 def _renew_url(client, headers, simulator, kard_prefix):
     offer_id = "5e27318c9b346f00087fbb5c"
     renew = {"action": {"url": f"{kard_prefix}offers/{offer_id}/renew", "method": "POST"}}
-    answer = {"data": [{"id": offer_id, "attributes": {"components": {"cta": renew}}}]}
+    offer = {"type": "standardOffer", "id": offer_id, "attributes": {"components": {"cta": renew}}}
+    answer = {"data": [offer]}
     simulator.faults.inject(200, body=answer, times=1, path=r"/offers$")
     body = client.get("/api/v1/offers", headers=headers).get_json()
     return body["data"][0]["attributes"]["components"]["cta"]["action"]["url"]

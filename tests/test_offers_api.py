@@ -528,8 +528,11 @@ def test_other_cta_forms_kard_emits_are_served_by_their_signed_url(client, a, si
 )
 def test_an_altered_cta_url_is_refused_with_nothing_sent(client, a, simulator, altered):
     offer_id = "5e27318c9b346f00087fbb5c"
-    renew = {"action": {"url": f"{_kard_path(USER_A, 'offers')}/{offer_id}/renew"}}
-    answer = {"data": [{"id": offer_id, "attributes": {"components": {"cta": renew}}}]}
+    renew = {
+        "action": {"url": f"{_kard_path(USER_A, 'offers')}/{offer_id}/renew", "method": "POST"}
+    }
+    offer = {"type": "standardOffer", "id": offer_id, "attributes": {"components": {"cta": renew}}}
+    answer = {"data": [offer]}
     simulator.faults.inject(200, body=answer, times=1, path=r"/offers$")
     (url,) = _cta_urls(_get(client, a, "/api/v1/offers")["data"])
     response = client.post(altered(url), headers=a)
