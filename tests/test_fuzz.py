@@ -9,6 +9,7 @@ from tests.fuzz_harness import (
     ACTIVATION,
     CHECKS,
     budget_of,
+    failures_kept,
     load_schema,
     offer_workflow,
     sandbox_server,
@@ -42,14 +43,15 @@ def _node_id_for_schemathesis(request):
 
 
 @schema.parametrize()
-def test_every_operation_answers_as_described(case):
-    case.call_and_validate(checks=CHECKS)
+def test_every_operation_answers_as_described(case, pytestconfig):
+    with failures_kept(budget_of(pytestconfig)):
+        case.call_and_validate(checks=CHECKS)
 
 
 def test_the_links_chain_a_listing_to_an_activation(fuzzed_server, pytestconfig):
     budget = budget_of(pytestconfig)
     tally = tally_for(pytestconfig, "stateful")
-    workflow = offer_workflow(load_schema(fuzzed_server.url, budget, tally))
+    workflow = offer_workflow(load_schema(fuzzed_server.url, budget, tally), budget)
     workflow.run(settings=stateful_settings(budget))
     # Links that stopped working would leave the activations to random offer IDs: 404s.
     assert tally.linked_activations[201] > 0, (
