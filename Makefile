@@ -6,9 +6,9 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint fuzz bench clean
+.PHONY: run test lint fuzz bench clean swagger-ui
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed swagger-ui
 	$(BIN)/kard-bff serve --host 127.0.0.1 --port $(PORT)
 
 # Debian packages the tests use for real: node (the WebView guide's own encoder), redis-server,
@@ -18,7 +18,7 @@ run: $(VENV)/.installed
 TEST_PACKAGES := node:nodejs redis-server:redis-server chromium:chromium /usr/sbin/nginx:nginx \
 	promtool:prometheus
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev swagger-ui
 	@missing=""; for pair in $(TEST_PACKAGES); do \
 	  command -v $${pair%%:*} >/dev/null || test -x $${pair%%:*} || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
@@ -29,6 +29,16 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Swagger UI renders /docs. scripts/vendor-swagger-ui holds its pin and copies it into the pages
+# from the npm registry, a build product ignored by git like .venv; made again when the pin moves.
+SWAGGER_UI := static/vendor/swagger-ui
+
+swagger-ui: $(SWAGGER_UI)/swagger-ui-bundle.js
+
+$(SWAGGER_UI)/swagger-ui-bundle.js: scripts/vendor-swagger-ui
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm)
+	scripts/vendor-swagger-ui $(SWAGGER_UI)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +57,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 # operation, positive and negative, then a long run of the state machine of the document's links
 # (~10-15 min). Prints its figures at the end: operations covered, requests sent by operation and
 # status, activations of a listed offer, failures by check. Not part of `make test`.
-fuzz: $(VENV)/.installed-dev
+fuzz: $(VENV)/.installed-dev swagger-ui
 	$(BIN)/python -m pytest tests/test_fuzz.py -p tests.fuzz_harness --fuzz-budget=long
 
 # Measure GET /api/v1/offers, /locations and /rewards through kard-bff next to static nginx, a
@@ -65,4 +75,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.webhooks
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SWAGGER_UI) instance .pytest_cache .ruff_cache .hypothesis

@@ -7,7 +7,8 @@ No page sends a Referer: WebView URLs carry a token in their query.
 A page is served only by its route: `/static/` serves scripts and stylesheets, never HTML, and the
 stand-in's own files only in sandbox, like the stand-in. One script is not a file:
 `/static/theme-limits.js` holds the limits of `bff.themes.codec` that the studio's fields enforce
-too, so the page and the server share one number.
+too, so the page and the server share one number. `/docs` runs Swagger UI from `vendor/`, copied
+in at build time, under the same policy as the other pages.
 """
 
 import json
@@ -27,6 +28,9 @@ bp = Blueprint("pages", __name__)
 STATIC_DIR = files("bff.static")
 ASSET_SUFFIXES = (".css", ".js")
 SANDBOX_ASSETS = ("sandbox-webview.css", "sandbox-webview.js", "webview/")
+# Swagger UI, the renderer of /docs, is a build product (`make swagger-ui`): a wheel built without
+# it lacks it, and /docs then says how to get it rather than render nothing.
+SWAGGER_UI_BUNDLE = "vendor/swagger-ui/swagger-ui-bundle.js"
 
 _BASE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
@@ -54,6 +58,14 @@ def show_embed():
     webview_url = absolute_webview_url(settings().kard_webview_url, settings().public_url)
     frame_src = f"'self' {_origin(webview_url)}"
     return _page("embed.html", frame_src=frame_src, frame_ancestors="'none'")
+
+
+@bp.get("/docs")
+def show_docs():
+    """Serve the API reference: Swagger UI rendering /openapi.json, or how to get Swagger UI."""
+    found = STATIC_DIR.joinpath(SWAGGER_UI_BUNDLE).is_file()
+    name = "docs.html" if found else "docs-unavailable.html"
+    return _page(name, frame_src="'none'", frame_ancestors="'none'")
 
 
 @bp.get("/sandbox/webview")

@@ -17,7 +17,21 @@ PAGES = {
     "/": "index.html",
     "/theme-studio": "theme-studio.html",
     "/embed": "embed.html",
+    "/docs": "docs.html",
     "/sandbox/webview": "sandbox-webview.html",
+}
+# What /docs serves instead of docs.html from a wheel built without Swagger UI.
+DOCS_FALLBACK = "docs-unavailable.html"
+# Swagger UI, copied into static/ by `make swagger-ui`, with its licences.
+SWAGGER_UI = {
+    f"bff/static/vendor/swagger-ui/{name}"
+    for name in (
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+        "LICENSE",
+        "NOTICE",
+        "swagger-ui-bundle.js.LICENSE.txt",
+    )
 }
 # Run by the installed wheel's Python, outside the checkout: GET each path of argv[2:], and print
 # where bff and its pages were found and what each path answered.
@@ -66,9 +80,10 @@ def test_the_wheel_carries_every_module_page_file_and_bundled_theme(wheel):
     assert pages - packaged == set()
     assert modules - packaged == set()  # a package left out of pyproject's list is missed here
     assert themes - packaged == set()
+    assert SWAGGER_UI - packaged == set(), "no Swagger UI to ship: `make swagger-ui` copies it in"
     assert {name.split("/")[0] for name in packaged} == {"bff", "kard_bff-0.1.0.dist-info"}
     assert not [name for name in packaged if "probe" in name]  # the tests' own page
-    assert len([name for name in packaged if name.endswith(".html")]) == len(PAGES)
+    assert len([name for name in packaged if name.endswith(".html")]) == len(PAGES) + 1  # fallback
 
 
 def test_an_installed_wheel_serves_every_page_and_asset(wheel, tmp_path):
@@ -88,7 +103,8 @@ def test_an_installed_wheel_serves_every_page_and_asset(wheel, tmp_path):
         if name.startswith("bff/static/") and name.endswith((".html", ".css", ".js"))
     }
     assets = [name for name in files if not name.endswith(".html")]
-    refused = ["/static/__init__.py", *(f"/static/{page}" for page in PAGES.values())]
+    pages = [*PAGES.values(), DOCS_FALLBACK]
+    refused = ["/static/__init__.py", *(f"/static/{page}" for page in pages)]
     paths = [*PAGES, *(f"/static/{name}" for name in assets), "/static/theme-limits.js", *refused]
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     result = subprocess.run(

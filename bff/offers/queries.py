@@ -199,7 +199,7 @@ LOCATIONS = (
     Param(
         "filter[radius]",
         integer(1),
-        description="Search radius around the point (Kard's unit); needs the point.",
+        description="Search radius around the point; needs the point.",
     ),
     Param("sort", each_of(LOCATION_SORTS), repeatable=True, description=f"Sort fields{_LIST}."),
     Param(

@@ -24,6 +24,8 @@ Spec = dict[str, Any]
 SESSION = [{"sessionToken": []}]
 PUBLIC: list[Spec] = []
 UPSTREAM = (502, 503, 504)  # every operation that asks Kard
+# The location filters the sandbox's stand-in WebView passes on (bff.api.webview_standin).
+STANDIN_FILTERS = ("filter[latitude]", "filter[longitude]", "filter[radius]")
 
 _HEADERS: dict[str, Spec] = {
     "X-Request-ID": {
@@ -498,7 +500,13 @@ def _webview() -> list[tuple[str, str, Spec]]:
             },
             {
                 "type": "object",
-                "properties": {"themeName": {"type": "string"}},
+                "properties": {
+                    "themeName": {
+                        "type": ["string", "null"],
+                        "description": "A theme of GET /api/v1/themes; null: no theme, not"
+                        " even BFF_DEFAULT_THEME.",
+                    }
+                },
                 "required": ["themeName"],
                 "additionalProperties": False,
             },
@@ -774,7 +782,7 @@ def _pages() -> list[tuple[str, str, Spec]]:
 def _sandbox() -> list[tuple[str, str, Spec]]:
     standin = {"tag": "Sandbox", "security": [{"webViewToken": []}]}
     kard_answer = {"2XX": _answer("The simulator's answer.", {"type": "object"}, limited=False)}
-    standin_errors = (401, 404, *UPSTREAM)
+    standin_errors = (400, 401, 404, *UPSTREAM)  # the simulator's 400s and 404s pass through
     return [
         (
             "/dev/session",
@@ -828,10 +836,7 @@ def _sandbox() -> list[tuple[str, str, Spec]]:
             _operation(
                 "standInLocations",
                 "The WebView token's user's locations",
-                parameters=[
-                    {"name": name, "in": "query", "schema": {"type": "number"}}
-                    for name in ("filter[latitude]", "filter[longitude]", "filter[radius]")
-                ],
+                parameters=_query(tuple(p for p in LOCATIONS if p.name in STANDIN_FILTERS)),
                 answers=kard_answer,
                 errors=standin_errors,
                 **standin,
@@ -846,7 +851,7 @@ def _sandbox() -> list[tuple[str, str, Spec]]:
                     f"{action.capitalize()} an offer from the stand-in",
                     parameters=[_OFFER_ID],
                     answers=kard_answer,
-                    errors=(400, *standin_errors),
+                    errors=standin_errors,
                     **standin,
                 ),
             )

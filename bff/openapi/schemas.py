@@ -174,11 +174,12 @@ def _attribution_event() -> Schema:
                             ),
                             "eventCode": _string(enum=list(vocabulary.EVENT_CODES)),
                             "medium": _string(enum=list(mediums)),
-                            "eventDate": _string(
-                                format="date-time",
-                                description="ISO 8601 with a zone; the receipt time when"
-                                " absent. At most a day ahead of the BFF's clock.",
-                            ),
+                            "eventDate": {
+                                "type": ["string", "null"],
+                                "format": "date-time",
+                                "description": "ISO 8601 with a zone; the receipt time when"
+                                " absent or null. At most a day ahead of the BFF's clock.",
+                            },
                             "state": state,
                         },
                         required=("entityId", "eventCode", "medium"),

@@ -35,6 +35,7 @@ TEST_ENV = {
         ("/", "frame-ancestors 'none'"),
         ("/theme-studio", "frame-ancestors 'none'"),
         ("/embed", "frame-ancestors 'none'"),
+        ("/docs", "frame-ancestors 'none'"),
         ("/sandbox/webview", "frame-ancestors 'self'"),
     ],
 )
@@ -60,7 +61,13 @@ def test_no_page_is_served_as_a_static_file(live_bff, name):
 
 @pytest.mark.parametrize(
     "path",
-    ["/static/site.css", "/static/theme-studio.js", "/static/theme-limits.js", *SANDBOX_ONLY[1:]],
+    [
+        "/static/site.css",
+        "/static/theme-studio.js",
+        "/static/theme-limits.js",
+        "/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        *SANDBOX_ONLY[1:],
+    ],
 )
 def test_static_assets_carry_the_baseline_headers(live_bff, path):
     response = httpx.get(live_bff + path)
