@@ -144,6 +144,7 @@ class Tally:
 
     @property
     def failed(self) -> bool:
+        """Whether any check failed."""
         return bool(self.failures)
 
     def figures(self) -> list[str]:
@@ -222,8 +223,8 @@ def load_schema(url: str, budget: Budget, tally: Tally) -> schemathesis.BaseSche
             "seed": SEED,
             "base-url": url,
             "generation": {"mode": "all", "max-examples": budget.examples, "database": "none"},
-            # The links' chain needs answers that worked; negative data is the stateless part's.
             "checks": {"negative_data_rejection": {"expected-statuses": REJECTIONS}},
+            # The links' chain needs answers that worked; negative data is the stateless part's.
             "phases": {"stateful": {"max-steps": budget.steps, "generation": {"mode": "positive"}}},
             "output": {"sanitization": {"enabled": False}},  # sandbox tokens: shown in reports
         }
