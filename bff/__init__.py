@@ -110,6 +110,7 @@ def register_blueprints(app: "Flask", settings: Settings) -> None:
     app.register_blueprint(webhooks.bp)
     if settings.sandbox:
         app.register_blueprint(dev.bp)
+        app.register_blueprint(pages.sandbox_bp)
         app.register_blueprint(webview_standin.bp)
 
 

@@ -23,6 +23,7 @@ from bff.themes import codec
 from bff.webview import absolute_webview_url
 
 bp = Blueprint("pages", __name__)
+sandbox_bp = Blueprint("sandbox_pages", __name__)  # the stand-in WebView
 
 # A folder on disk in a checkout (an editable install) and in an installed wheel alike.
 STATIC_DIR = files("bff.static")
@@ -68,11 +69,9 @@ def show_docs():
     return _page(name, frame_src="'none'", frame_ancestors="'none'")
 
 
-@bp.get("/sandbox/webview")
+@sandbox_bp.get("/sandbox/webview")
 def show_sandbox_webview():
-    """Serve the offline stand-in for Kard's hosted WebView (sandbox only)."""
-    if not settings().sandbox:
-        raise NotFound("No such endpoint.")
+    """Serve the offline stand-in for Kard's hosted WebView (registered in sandbox only)."""
     ancestors = " ".join(["'self'", *settings().cors_origins])
     return _page("sandbox-webview.html", frame_src="'none'", frame_ancestors=ancestors)
 

@@ -10,10 +10,11 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Response
 
 from bff.openapi import build_document, examples
+from bff.openapi.document import recorded_examples
 from bff.settings import load_settings
 
 DOCUMENT = build_document(load_settings({}))
-RECORDED = examples.load()
+RECORDED = recorded_examples()
 
 
 def operations() -> dict[str, tuple[str, str, dict]]:

@@ -7,15 +7,17 @@ Each operation lists every status it can answer. The error answers share one res
 on 429 and 503.
 """
 
+import json
+from importlib.resources import files
 from typing import Any
 
 from bff.offers.queries import EARNED_REWARDS, LOCATIONS, OFFER_ACTION, OFFERS, Param
-from bff.openapi import examples
 from bff.openapi.schemas import SCHEMAS, ref
 from bff.routing import ROUTABLE_METHODS
 from bff.settings import Settings
 
 OPENAPI_VERSION = "3.1.1"
+EXAMPLES = "examples.json"  # operationId -> {status: answer}, by bff.openapi.examples
 JSON = "application/json"
 HTML = "text/html"
 
@@ -23,7 +25,8 @@ Spec = dict[str, Any]
 
 SESSION = [{"sessionToken": []}]
 PUBLIC: list[Spec] = []
-UPSTREAM = (502, 503, 504)  # every operation that asks Kard
+# Every operation that asks Kard: its 400, 404 and 409 pass through, its failures are 502-504.
+UPSTREAM = (400, 404, 409, 502, 503, 504)
 # The location filters the sandbox's stand-in WebView passes on (bff.api.webview_standin).
 STANDIN_FILTERS = ("filter[latitude]", "filter[longitude]", "filter[radius]")
 
@@ -71,7 +74,8 @@ _ERRORS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     502: ("BadGateway", "Kard failed, or refused the BFF's credentials.", ()),
     503: (
         "ServiceUnavailable",
-        "Kard is busy or down, or a store the request needs is: nothing was accepted.",
+        "Kard is busy or down, or what the request needs is (Redis, the outbox, the issuer's"
+        " JWKS): nothing was accepted.",
         ("Retry-After",),
     ),
     504: ("GatewayTimeout", "Kard did not answer within KARD_TIMEOUT.", ()),
@@ -83,7 +87,7 @@ def build_document(settings: Settings) -> Spec:
     operations = [*_api(settings), *_service(settings), *_pages()]
     if settings.sandbox:
         operations += _sandbox()
-    recorded = examples.load()
+    recorded = recorded_examples()
     paths: Spec = {}
     for path, method, spec in operations:
         paths.setdefault(path, {})[method] = _with_examples(spec, recorded)
@@ -99,6 +103,12 @@ def build_document(settings: Settings) -> Spec:
             "securitySchemes": _security_schemes(settings),
         },
     }
+
+
+def recorded_examples() -> dict[str, dict[str, Any]]:
+    """operationId -> {status: example}: the sandbox's answers, as bff.openapi.examples
+    recorded them."""
+    return json.loads(files("bff.openapi").joinpath(EXAMPLES).read_text(encoding="utf-8"))
 
 
 def _with_examples(spec: Spec, recorded: dict[str, dict[str, Any]]) -> Spec:
@@ -207,8 +217,8 @@ def _operation(
     description: str | None = None,
 ) -> Spec:
     """One operation: its successful `answers` (status -> response) and its error statuses."""
-    if security is SESSION:
-        errors = (401, 429, *errors)
+    if security is SESSION:  # 503: in jwks mode, the issuer's JWKS cannot be had
+        errors = (401, 429, 503, *errors)
     responses = dict(answers)
     for status in sorted(set(errors)):
         responses[str(status)] = {"$ref": f"#/components/responses/{_ERRORS[status][0]}"}
@@ -299,7 +309,7 @@ def _api(settings: Settings) -> list[tuple[str, str, Spec]]:
                 ref("OfferAction"),
             )
         },
-        "errors": (400, 404, *UPSTREAM),
+        "errors": UPSTREAM,
         "parameters": [_OFFER_ID, *_query(OFFER_ACTION)],
     }
     return [
@@ -320,7 +330,7 @@ def _api(settings: Settings) -> list[tuple[str, str, Spec]]:
                         links=offer_links,
                     )
                 },
-                errors=(400, 404, *UPSTREAM),
+                errors=UPSTREAM,
             ),
         ),
         (
@@ -335,7 +345,7 @@ def _api(settings: Settings) -> list[tuple[str, str, Spec]]:
                 " priority over state, city and ZIP code.",
                 parameters=_query(LOCATIONS),
                 answers={"200": _answer("Kard's locations.", ref("LocationList"))},
-                errors=(400, 404, *UPSTREAM),
+                errors=UPSTREAM,
             ),
         ),
         (
@@ -402,7 +412,7 @@ def _api(settings: Settings) -> list[tuple[str, str, Spec]]:
                         },
                     ],
                     answers={"2XX": _answer("Kard's answer, rewritten.", ref("KardDocument"))},
-                    errors=(400, 404, 405, 409, *UPSTREAM),
+                    errors=(405, *UPSTREAM),
                 ),
             )
             for method in ROUTABLE_METHODS
@@ -445,7 +455,7 @@ def _api(settings: Settings) -> list[tuple[str, str, Spec]]:
                 description="Kard's Get Earned Rewards for the session user.",
                 parameters=_query(EARNED_REWARDS),
                 answers={"200": _answer("Kard's earned rewards.", ref("EarnedRewardList"))},
-                errors=(400, 404, *UPSTREAM),
+                errors=UPSTREAM,
             ),
         ),
         (
@@ -462,7 +472,7 @@ def _api(settings: Settings) -> list[tuple[str, str, Spec]]:
                     "201": _answer("Created.", {"type": "object"}),
                     "207": _answer("Some created, some refused (per audit).", {"type": "object"}),
                 },
-                errors=(400, 404, 409, 413, 422, *UPSTREAM),
+                errors=(413, 422, *UPSTREAM),
             ),
         ),
         *_webview(),
@@ -537,7 +547,7 @@ def _webview() -> list[tuple[str, str, Spec]]:
                     session_body, required=False, description="Optional; no body is fine."
                 ),
                 answers={"200": _answer("Open `url` in the WebView.", ref("WebViewSession"))},
-                errors=(400, 413, 422, *UPSTREAM),
+                errors=(413, 422, *UPSTREAM),
             ),
         ),
     ]
@@ -638,7 +648,14 @@ def _theme_answer(*keys: str) -> Spec:
 def _service(settings: Settings) -> list[tuple[str, str, Spec]]:
     common = {"tag": "Service", "security": PUBLIC}
     metrics_security = [{"metricsToken": []}] if settings.metrics_token else PUBLIC
-    status = {"type": "object", "properties": {"status": {"type": "string"}}}
+
+    def status(value: str) -> Spec:
+        return {
+            "type": "object",
+            "properties": {"status": {"const": value}},
+            "required": ["status"],
+        }
+
     return [
         (
             "/healthz",
@@ -646,7 +663,7 @@ def _service(settings: Settings) -> list[tuple[str, str, Spec]]:
             _operation(
                 "getHealth",
                 "Liveness",
-                answers={"200": _answer("The process serves.", status, limited=False)},
+                answers={"200": _answer("The process serves.", status("ok"), limited=False)},
                 **common,
             ),
         ),
@@ -658,7 +675,7 @@ def _service(settings: Settings) -> list[tuple[str, str, Spec]]:
                 "Readiness",
                 description="200 when a Kard access token can be had and the state the"
                 " service keeps can be written; else 503 naming what fails.",
-                answers={"200": _answer("Ready.", status, limited=False)},
+                answers={"200": _answer("Ready.", status("ready"), limited=False)},
                 errors=(503,),
                 **common,
             ),
@@ -782,7 +799,7 @@ def _pages() -> list[tuple[str, str, Spec]]:
 def _sandbox() -> list[tuple[str, str, Spec]]:
     standin = {"tag": "Sandbox", "security": [{"webViewToken": []}]}
     kard_answer = {"2XX": _answer("The simulator's answer.", {"type": "object"}, limited=False)}
-    standin_errors = (400, 401, 404, *UPSTREAM)  # the simulator's 400s and 404s pass through
+    standin_errors = (401, *UPSTREAM)
     return [
         (
             "/dev/session",

@@ -1,6 +1,7 @@
 """The API description's examples: real answers of the sandbox, recorded by
 `python -m bff.openapi.examples` into examples.json (lists cut to their first two items, tokens
-replaced by a stand-in), and put on their operations' successful answers by `document`.
+replaced by a stand-in), which `document` puts on their operations' successful answers. Nothing
+in the package imports this module: it builds an app to ask.
 
 Recording again after a change to the simulator or an answer keeps them real;
 tests/test_openapi_examples.py checks that they still match the document and the sandbox.
@@ -12,18 +13,14 @@ import tempfile
 from importlib.resources import files
 from typing import Any
 
-EXAMPLES_FILE = "examples.json"
+from bff.openapi.document import EXAMPLES
+
 USER_ID = "sandbox-demo-new-customer"
 # What a token looks like, with nothing in it: examples carry no usable token.
 TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzYW5kYm94LWRlbW8ifQ.c2lnbmF0dXJl"
 TOKEN_PATTERN = re.compile(r"eyJ[\w-]*\.[\w-]*\.[\w-]*")
 _LISTS = ("data", "included", "availableCategories")
 KEPT_ITEMS = 2  # the sandbox's second offer has a call-to-action
-
-
-def load() -> dict[str, dict[str, Any]]:
-    """operationId -> {status: example}, as recorded."""
-    return json.loads(files("bff.openapi").joinpath(EXAMPLES_FILE).read_text(encoding="utf-8"))
 
 
 def record() -> dict[str, dict[str, Any]]:
@@ -71,7 +68,7 @@ def _trimmed(value: Any) -> Any:
 
 
 if __name__ == "__main__":
-    target = files("bff.openapi").joinpath(EXAMPLES_FILE)
+    target = files("bff.openapi").joinpath(EXAMPLES)
     text = json.dumps(record(), indent=2, ensure_ascii=False) + "\n"
     with open(str(target), "w", encoding="utf-8") as file:
         file.write(text)
