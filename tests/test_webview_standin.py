@@ -59,6 +59,19 @@ def test_an_unknown_offer_is_kards_404(client, bearer):
     assert response.get_json()["errors"][0]["status"] == "404"
 
 
+@pytest.fixture(params=["%09%15%1A%01", "%F2%8A%86%9F", "%C3%81", "x" * 65])
+def not_an_offer_id(request) -> str:
+    """A path segment no Kard offer ID has (control, astral and accented characters, too long);
+    an astral one made the embedded simulator's transport fail (found by tests/test_fuzz.py)."""
+    return request.param
+
+
+def test_what_is_not_an_offer_id_is_404_before_kard(client, bearer, not_an_offer_id):
+    response = client.post(f"{API}/offers/{not_an_offer_id}/activate", headers=bearer)
+    assert response.status_code == 404, response.text
+    assert response.get_json()["errors"][0]["detail"].endswith("is not an offer ID.")
+
+
 @pytest.mark.parametrize("path", ["/me", "/offers", "/locations"])
 @pytest.mark.parametrize("authorization", [None, "Bearer not-a-jwt", "Basic abc", "Bearer "])
 def test_without_a_valid_webview_token_it_is_401(client, path, authorization):

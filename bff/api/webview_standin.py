@@ -4,8 +4,9 @@ KARD_API_URL), as Kard's hosted WebView asks Kard. Registered in sandbox only.""
 
 from flask import Blueprint, request
 
-from bff.errors import Unauthorized
+from bff.errors import NotFound, Unauthorized
 from bff.kard.extension import kard
+from bff.offers.cta import is_resource_id
 
 bp = Blueprint("webview_standin", __name__, url_prefix="/sandbox/webview/api")
 
@@ -28,6 +29,8 @@ def list_offers():
 @bp.post("/offers/<offer_id>/<any(activate, boost):action>")
 def act_on_offer(offer_id: str, action: str):
     """Activate or boost an offer for the token's user; answer the updated offer."""
+    if not is_resource_id(offer_id):  # as /api/v1/offers: only an ID's shape goes into a path
+        raise NotFound(f"{offer_id!r} is not an offer ID.")
     return _ask_kard("POST", "offers", offer_id, action)
 
 
