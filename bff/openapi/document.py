@@ -11,6 +11,8 @@ import json
 from importlib.resources import files
 from typing import Any
 
+from bff.attributions.checks import MAX_BATCH_EVENTS
+from bff.kard.vocabulary import MAX_ATTRIBUTION_EVENTS
 from bff.offers.queries import EARNED_REWARDS, LOCATIONS, OFFER_ACTION, OFFERS, Param
 from bff.openapi.schemas import SCHEMAS, ref
 from bff.routing import ROUTABLE_METHODS
@@ -424,8 +426,9 @@ def _api(settings: Settings) -> list[tuple[str, str, Spec]]:
                 "createAttributions",
                 "Send a batch of attribution events",
                 tag="Attributions",
-                description="Up to 1,000 events, each checked on its own: the valid ones go to"
-                " Kard in chunks of 100, or are stored durably and retried until Kard takes"
+                description=f"Up to {MAX_BATCH_EVENTS:,} events, each checked on its own: the"
+                f" valid ones go to Kard in chunks of {MAX_ATTRIBUTION_EVENTS}, or are stored"
+                " durably and retried until Kard takes"
                 " them. Exact duplicates are sent once. 422 when every event is rejected.",
                 body=_json_body(
                     {
@@ -434,7 +437,7 @@ def _api(settings: Settings) -> list[tuple[str, str, Spec]]:
                             "data": {
                                 "type": "array",
                                 "minItems": 1,
-                                "maxItems": 1000,
+                                "maxItems": MAX_BATCH_EVENTS,
                                 "items": ref("AttributionEvent"),
                             }
                         },
