@@ -129,3 +129,25 @@ def test_workers_starting_at_once_share_one_dev_key(make_app, state_dir):
     users = [_session(client, token).get_json().get("userId") for token in tokens]
     assert users == [f"user-{number}" for number in range(WORKERS)]
     assert [path.name for path in state_dir.iterdir()] == ["dev-session.key"]
+
+
+def test_dev_session_enrolls_the_user_with_kard(client, simulator):
+    assert not simulator.directory.is_enrolled("org-sandbox", "newcomer-1")
+    _dev_session(client, "newcomer-1")
+    assert simulator.directory.is_enrolled("org-sandbox", "newcomer-1")
+    _dev_session(client, "newcomer-1")  # Kard's 409, already enrolled, is no failure
+    creates = simulator.calls_to(r"/users$", "POST")
+    assert [call.status for call in creates] == [201, 409]
+    assert creates[0].json == {
+        "data": [
+            {"type": "user", "id": "newcomer-1", "attributes": {"enrolledRewards": ["CARDLINKED"]}}
+        ]
+    }
+
+
+def test_dev_session_answers_kards_failure_to_enroll_and_mints_nothing(client, simulator):
+    simulator.faults.inject(status=503, path=r"/users$", times=3)
+    response = client.post("/dev/session", json={"userId": "newcomer-2"})
+    assert response.status_code == 503, response.get_json()
+    assert "token" not in response.get_json()
+    assert not simulator.directory.is_enrolled("org-sandbox", "newcomer-2")

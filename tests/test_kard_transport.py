@@ -292,7 +292,9 @@ def _client(url: str, token_url: str | None = None, **options) -> KardClient:
 def test_kard_that_never_answers_is_a_504_in_the_app(make_app):
     with silent_server() as url:
         client = make_app(KARD_API_URL=url, KARD_TIMEOUT="0.3").test_client()
-        token = client.post("/dev/session", json={"userId": "user-1"}).get_json()["token"]
+        # Minted by a sandbox on the same state (dev key): this one's /dev/session asks Kard.
+        minted = make_app().test_client().post("/dev/session", json={"userId": "user-1"})
+        token = minted.get_json()["token"]
         answer = client.get("/api/v1/offers", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 504
     assert answer.get_json()["errors"][0]["status"] == "504"

@@ -5,6 +5,7 @@ from flask import Blueprint
 from bff.api.bodies import json_object
 from bff.current import now, settings
 from bff.errors import NotFound, Unprocessable
+from bff.kard.extension import kard
 from bff.ratelimit.extension import limit_address
 from bff.session import DEV_SESSION_SECONDS, MAX_USER_ID_LENGTH, session_verifier
 
@@ -14,7 +15,8 @@ bp.before_request(limit_address)
 
 @bp.post("/session")
 def create_session():
-    """Mint a one-hour session token, signed as the `dev` or `hs256` verifier expects."""
+    """Enroll the user with Kard (Create Users; one already enrolled is fine), then mint a
+    one-hour session token, signed as the `dev` or `hs256` verifier expects."""
     if settings().auth_mode == "jwks":
         raise NotFound(
             "POST /dev/session mints tokens in dev and hs256 modes; in jwks mode only your "
@@ -30,5 +32,6 @@ def create_session():
         )
     if user_id in (".", ".."):
         raise Unprocessable('userId cannot be "." or "..".', pointer="/userId")
+    kard().enroll_user(user_id)
     token = session_verifier().mint(user_id, now=now())
     return {"token": token, "tokenType": "Bearer", "expiresIn": DEV_SESSION_SECONDS}

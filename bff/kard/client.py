@@ -30,6 +30,7 @@ from bff.errors import (
     KardUnreachable,
     Unauthorized,
     UpstreamFailed,
+    UpstreamRejected,
     UpstreamTimeout,
 )
 from bff.fleet.cache import FleetCache
@@ -193,6 +194,19 @@ class KardClient:
         """Create Audits."""
         path = self._user_path(user_id, "audits")
         return self.call("create_audits", "POST", path, json={"data": audits})
+
+    def enroll_user(self, user_id: str) -> bool:
+        """Create Users for one user, in CARDLINKED rewards: True when Kard enrolled them now,
+        False when they already were (Kard's 409)."""
+        user = {"type": "user", "id": user_id, "attributes": {"enrolledRewards": ["CARDLINKED"]}}
+        path = f"/v2/issuers/{path_segment(self.organization_id)}/users"
+        try:
+            self.call("create_users", "POST", path, json={"data": [user]})
+        except UpstreamRejected as refused:
+            if refused.status != 409:
+                raise
+            return False
+        return True
 
     def webview_token(self, user_id: str) -> tuple[str, float]:
         """Mint a WebView token (a JWT naming the user and the issuer): it, and seconds it lives."""

@@ -801,10 +801,14 @@ def _sandbox() -> list[tuple[str, str, Spec]]:
             "post",
             _operation(
                 "createDevSession",
-                "Mint a session token for any user ID",
+                "Enroll a user and mint a session token",
                 tag="Sandbox",
                 security=PUBLIC,
-                description="A one-hour session token (dev and hs256 modes; 404 in jwks mode).",
+                description=(
+                    "Enrolls the user with Kard (Create Users; one already enrolled stays so),"
+                    " then answers a one-hour session token (dev and hs256 modes; 404 in jwks"
+                    " mode)."
+                ),
                 body=_json_body(ref("DevSessionRequest")),
                 answers={
                     "200": _answer(
@@ -816,7 +820,7 @@ def _sandbox() -> list[tuple[str, str, Spec]]:
                         },
                     )
                 },
-                errors=(400, 404, 413, 422, 429),
+                errors=(400, 404, 413, 422, 429, 502, 503, 504),
             ),
         ),
         _page("/sandbox/webview", "showSandboxWebView", "The stand-in for Kard's WebView"),

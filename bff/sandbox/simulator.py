@@ -17,6 +17,7 @@ from bff.sandbox.catalog import Catalog
 from bff.sandbox.catalog.offers import Offer
 from bff.sandbox.catalog.rewards import Reward, earned_rewards
 from bff.sandbox.documents.resources import Viewer
+from bff.sandbox.enrollment import UserDirectory
 from bff.sandbox.faults import FaultInjector
 from bff.sandbox.state import OfferState, UserStore
 from bff.sandbox.uploads.bulk import (
@@ -36,6 +37,7 @@ from bff.sandbox.uploads.subscriptions import SubscriptionStore
 from bff.sandbox.uploads.webhooks import Delivery, Notifier, Target
 
 DEFAULT_WEBHOOK_KEY = "sandbox-webhook-key"
+PERSONAS = ("sandbox-demo-new-customer", "sandbox-demo-lapsed-customer")
 
 
 class Simulator:
@@ -64,6 +66,8 @@ class Simulator:
         self.anchor = datetime.fromtimestamp(clock(), UTC).replace(microsecond=0)
         self.catalog = Catalog.build(self.anchor.date())
         self.users = UserStore()
+        # Kard's guide: the sandbox personas are enrolled from the start.
+        self.directory = UserDirectory({organization_id: PERSONAS})
         self._calls = CallLog()
         # Uploaded files, results and accepted historical records live on disk, not in memory.
         self.workdir = Path(tempfile.mkdtemp(prefix="kard-simulator-"))
@@ -127,6 +131,11 @@ class Simulator:
         """Return a WebView token's claims; raise a jwt.InvalidTokenError subclass if invalid."""
         return self.webview.verify(token)
 
+    def enroll(self, user_id: str, organization_id: str | None = None) -> None:
+        """Enroll a user in CARDLINKED rewards, as Create Users would (tests and tools)."""
+        users = [{"id": user_id, "attributes": {"enrolledRewards": ["CARDLINKED"]}}]
+        self.directory.create(organization_id or self.organization_id, users)
+
     def attribution_events(self, user_id: str) -> list[dict[str, Any]]:
         """Return the attribution events accepted for the user, in arrival order."""
         return self.users.events(user_id)
@@ -152,12 +161,14 @@ class Simulator:
         return Viewer(organization_id, user_id, requested, state_of, self.now())
 
     def reset(self) -> None:
-        """Clear faults, calls, issued tokens, per-user state, uploads and their results,
-        historical records, subscriptions and the webhook log (the catalog stays)."""
+        """Clear faults, calls, issued tokens, per-user state, enrolled users (the personas
+        stay), uploads and their results, historical records, subscriptions and the webhook log
+        (the catalog stays)."""
         self.faults.clear()
         self._calls.clear()
         self.tokens.expire_all()
         self.users.clear()
+        self.directory.clear()
         self.uploads.clear()
         for results in self.workdir.glob("*.results.json"):
             results.unlink(missing_ok=True)

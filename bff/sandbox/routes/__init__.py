@@ -3,9 +3,18 @@ under the simulator's own blueprint (its call log, faults and errors)."""
 
 from flask import Blueprint
 
-from bff.sandbox.routes import auth, control, s3, subscriptions, transactions, users, webview
+from bff.sandbox.routes import (
+    auth,
+    control,
+    enrollment,
+    s3,
+    subscriptions,
+    transactions,
+    users,
+    webview,
+)
 
-AREAS = (auth, users, transactions, subscriptions, s3, control, webview)
+AREAS = (auth, enrollment, users, transactions, subscriptions, s3, control, webview)
 
 
 def register_routes(simulator_bp: Blueprint) -> None:
