@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 
 from bff.attributions.outbox import open_outbox
@@ -15,12 +16,15 @@ from tests.servers import ServerProcess
 
 USER = "sandbox-demo-new-customer"
 ATTRIBUTIONS = r"/attributions$"
+JWT_SECRET = "an hs256 secret of thirty-two bytes"
 
 
 @pytest.fixture(params=["sqlite", "redis"])
 def bff_env(request, kard_url, tmp_path):
     """How a BFF process is configured: the test's simulator, and the outbox under test."""
     env = {**os.environ, "KARD_API_URL": kard_url, "KARD_TIMEOUT": "1"}
+    # Sessions signed here: /dev/session enrolls through Kard, whose failures these tests inject.
+    env |= {"BFF_AUTH_MODE": "hs256", "BFF_JWT_SECRET": JWT_SECRET}
     env["BFF_STATE_DIR"] = str(tmp_path / "state")
     if request.param == "redis":
         env["REDIS_URL"] = request.getfixturevalue("clean_redis")
@@ -43,7 +47,7 @@ def _events(first: int, count: int) -> list[dict]:
 
 
 def _post_batch(server: ServerProcess, events: list[dict]) -> dict:
-    token = httpx.post(f"{server.url}/dev/session", json={"userId": USER}).json()["token"]
+    token = jwt.encode({"sub": USER, "exp": time.time() + 600}, JWT_SECRET, algorithm="HS256")
     response = httpx.post(
         f"{server.url}/api/v1/attributions",
         json={"data": events},
