@@ -17,7 +17,7 @@ import orjson
 import urllib3
 from flask import Flask, Response, request
 
-from bench.proxy_rewrite import UPSTREAM_PATHS, USER_PREFIX, rewrite
+from bench.proxy_rewrite import CREDENTIALS, UPSTREAM_PATHS, USER_PREFIX, rewrite
 
 
 def create_app() -> Flask:
@@ -29,7 +29,7 @@ def create_app() -> Flask:
     token = pool.request(
         "POST",
         "/v2/auth/token",
-        body=orjson.dumps({"client_id": "bench", "client_secret": "bench"}),
+        body=orjson.dumps(CREDENTIALS),
         headers={"Content-Type": "application/json"},
     )
     headers = {

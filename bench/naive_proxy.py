@@ -14,7 +14,7 @@ import os
 import requests
 from flask import Flask, Response, request
 
-from bench.proxy_rewrite import UPSTREAM_PATHS, USER_PREFIX, rewrite
+from bench.proxy_rewrite import CREDENTIALS, UPSTREAM_PATHS, USER_PREFIX, rewrite
 
 
 def create_app() -> Flask:
@@ -23,7 +23,7 @@ def create_app() -> Flask:
     upstream_url = os.environ["BENCH_UPSTREAM_URL"]
     token = requests.post(
         f"{upstream_url}/v2/auth/token",
-        json={"client_id": "bench", "client_secret": "bench"},
+        json=CREDENTIALS,
         timeout=10,
     )
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}

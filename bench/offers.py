@@ -72,7 +72,7 @@ from bench.harness import (
     stop_all,
     wait_ready,
 )
-from bench.proxy_rewrite import ORGANIZATION, UPSTREAM_PATHS, USER, USER_PREFIX
+from bench.proxy_rewrite import CREDENTIALS, ORGANIZATION, UPSTREAM_PATHS, USER, USER_PREFIX
 from bench.pyspy import profile_worker
 from bff.kard.vocabulary import COMPONENTS
 from bff.keys import Keys
@@ -133,8 +133,10 @@ NAMES = {
 
 def record_answers(directory: Path) -> None:
     """Record the simulator's answer to each endpoint's Kard request as `<kard name>.json`."""
-    client = create_simulator_app(Simulator()).test_client()
-    token = client.post("/v2/auth/token", json={"client_id": "b", "client_secret": "b"})
+    simulator = Simulator()
+    simulator.enroll(USER)
+    client = create_simulator_app(simulator).test_client()
+    token = client.post("/v2/auth/token", json=CREDENTIALS)
     assert token.status_code == 200, token.data
     headers = {"Authorization": f"Bearer {token.get_json()['access_token']}"}
     for endpoint in ENDPOINTS:

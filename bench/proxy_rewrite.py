@@ -7,6 +7,8 @@ in `included`. No checks: the bench's upstream answers are known to be well form
 
 ORGANIZATION, USER = "org-sandbox", "bench-user"
 USER_PREFIX = f"/v2/issuers/{ORGANIZATION}/users/{USER}/"
+# The sandbox's default client credentials: what the simulator takes unless told otherwise.
+CREDENTIALS = {"client_id": "sandbox-client", "client_secret": "sandbox-secret"}
 API_PREFIX = "/api/v1/"
 # The proxied endpoints: /api/v1/<name> -> the Kard path under USER_PREFIX.
 UPSTREAM_PATHS = {"offers": "offers", "locations": "locations", "rewards": "earned-rewards"}

@@ -118,6 +118,16 @@ def _mount_simulator(app: "Flask", settings: Settings) -> None:
     """Mount Kard's simulator under /sandbox/kard; imported only in sandbox mode."""
     from bff import sandbox
 
-    simulator = sandbox.init_app(app)
-    if settings.kard_webhook_keys:  # the simulator signs its webhooks as Kard would
-        simulator.webhook_key = settings.kard_webhook_keys[0]
+    # It takes the credentials this BFF was configured with (the sandbox defaults if none), and
+    # signs its webhooks with the key the BFF checks first, as Kard would.
+    keys = settings.kard_webhook_keys
+    simulator = sandbox.Simulator(
+        organization_id=settings.kard_organization_id,
+        client_id=settings.kard_client_id,
+        client_secret=settings.kard_client_secret,
+        target_issuers=tuple(filter(None, [settings.kard_target_issuer])),
+        webhook_key=keys[0] if keys else sandbox.DEFAULT_WEBHOOK_KEY,
+    )
+    # With no subscription, notifications reach /webhooks/kard; only when it can check them.
+    simulator.notify_host = bool(keys)
+    sandbox.init_app(app, simulator)

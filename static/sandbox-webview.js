@@ -1,6 +1,7 @@
 // The sandbox stand-in for Kard's hosted WebView: verifies its token, applies the theme, lists
 // the user's offers (with working CTAs) and, when the map section is shown, asks the container
 // for the device location (Kard's Location Message Passing Contract) to list nearby offers.
+// Sandbox only, each offer also has "Make a test purchase", and "My rewards" lists what they earn.
 
 import { requestJson } from "./http.js";
 import { cloneTemplate } from "./template.js";
@@ -33,6 +34,7 @@ function fail(message) {
   $("error").hidden = false;
   $("nearby").hidden = true;
   $("offers-section").hidden = true;
+  $("rewards-section").hidden = true;
 }
 
 // ---- offers ----------------------------------------------------------------------------------
@@ -70,9 +72,46 @@ function offerCard(offer) {
     button.textContent = cta.buttonText;
     button.addEventListener("click", () => act(card, offer, action, button));
   } else {
-    card.querySelector(".offer-actions").remove();
+    button.remove();
   }
+  const buy = card.querySelector("button.purchase");
+  buy.setAttribute("aria-describedby", titleId);
+  buy.addEventListener("click", () => purchase(card, offer, buy));
   return card;
+}
+
+const dollars = (cents) => `$${(cents / 100).toFixed(2)}`;
+
+async function purchase(card, offer, button) {
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    const body = await api(`/offers/${encodeURIComponent(offer.id)}/purchase`, { method: "POST" });
+    const reward = body.meta?.reward;
+    showCardNote(
+      card,
+      reward
+        ? `Test purchase made: ${dollars(reward.userCents)} earned.`
+        : "Test purchase made: it earns no reward (activate the offer first?).",
+    );
+    await loadRewards();
+  } catch (error) {
+    showCardError(card, `Could not make a test purchase: ${error.message}`);
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+}
+
+/** Say what the card's last action did, replacing what it said before. */
+function showCardNote(card, message) {
+  showCardError(card, "");
+  let note = card.querySelector(".card-note");
+  if (!note) {
+    note = cloneTemplate("card-note-template");
+    card.append(note);
+  }
+  note.textContent = message;
 }
 
 async function act(card, offer, action, button) {
@@ -120,6 +159,37 @@ async function loadOffers() {
     status.classList.toggle("visually-hidden", data.length > 0);
   } catch (error) {
     status.textContent = `Offers could not be loaded: ${error.message}`;
+  }
+}
+
+// ---- my rewards ------------------------------------------------------------------------------
+
+function rewardItem(reward, merchants) {
+  const { commissionEarned, paidToIssuer } = reward.attributes;
+  const item = cloneTemplate("reward-template");
+  item.dataset.rewardId = reward.id;
+  const merchant = merchants.get(reward.relationships.merchant.data.id) || "A merchant";
+  item.querySelector(".reward-merchant").textContent = merchant;
+  item.querySelector(".reward-amount").textContent = dollars(commissionEarned.user.value);
+  item.querySelector(".reward-state").textContent =
+    paidToIssuer === "PAID_IN_FULL" ? "Paid" : "Pending payout";
+  return item;
+}
+
+async function loadRewards() {
+  const status = $("rewards-status");
+  try {
+    const { data, included = [] } = await api("/rewards");
+    const merchants = new Map(
+      included.filter((item) => item.type === "merchant").map((item) => [item.id, item.attributes.name]),
+    );
+    $("rewards").replaceChildren(...data.map((reward) => rewardItem(reward, merchants)));
+    status.textContent = data.length
+      ? `${data.length} rewards`
+      : "No rewards yet. Make a test purchase on an offer below.";
+    status.classList.toggle("visually-hidden", data.length > 0);
+  } catch (error) {
+    status.textContent = `Rewards could not be loaded: ${error.message}`;
   }
 }
 
@@ -208,11 +278,12 @@ async function start() {
       const me = await api("/me");
       document.body.dataset.userId = me.userId;
       $("offers-section").hidden = false;
+      $("rewards-section").hidden = false;
       if (showMapOf(theme)) {
         $("nearby").hidden = false;
         requestLocation();
       }
-      await loadOffers();
+      await Promise.all([loadOffers(), loadRewards()]);
     } catch (error) {
       fail(error.status === 401 ? "The link is invalid or has expired." : error.message);
     }

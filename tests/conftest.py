@@ -3,6 +3,7 @@ own state directory (pointed at the simulator, or with the one embedded in them)
 moves, a CLI runner; and every answer a test client of a BFF app gets checked against the app's
 OpenAPI document (tests/openapi_conformance.py)."""
 
+import contextlib
 import os
 import tempfile
 import time
@@ -18,6 +19,7 @@ from bff import create_app
 from bff.attributions.extension import delivery
 from bff.kard import KardClient
 from bff.sandbox import Simulator, create_simulator_app
+from bff.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from bff.webhooks.extension import dispatcher
 from tests import openapi_conformance
 from tests.servers import RedisServer, serve
@@ -74,6 +76,20 @@ def kard_url(_simulator_server, simulator) -> str:
 
 
 @pytest.fixture
+def make_kard():
+    """`make_kard(**options)` serves a simulator of the test's own, `Simulator(**options)`, over
+    real HTTP (for what the session's does not have, such as other credentials); it returns the
+    simulator and its URL, and stops serving when the test ends."""
+    with contextlib.ExitStack() as stack:
+
+        def make(**options) -> tuple[Simulator, str]:
+            simulator = Simulator(**options)
+            return simulator, stack.enter_context(serve(create_simulator_app(simulator)))
+
+        yield make
+
+
+@pytest.fixture
 def state_dir(tmp_path) -> Path:
     """This test's `BFF_STATE_DIR`: where its apps keep the dev key, the outbox and the inbox."""
     return tmp_path / "state"
@@ -122,8 +138,8 @@ def make_client(kard_url):
         options = {
             "api_url": kard_url,
             "token_url": f"{kard_url}/v2/auth/token",
-            "client_id": "client-1",
-            "client_secret": "secret-1",
+            "client_id": SANDBOX_CLIENT_ID,
+            "client_secret": SANDBOX_CLIENT_SECRET,
             "organization_id": "org-sandbox",
             "sleep": lambda seconds: None,
             **overrides,
@@ -145,8 +161,8 @@ def outside_sandbox(kard_url) -> dict[str, str]:
         "KARD_ENV": "test",
         "KARD_API_URL": kard_url,
         "KARD_AUTH_URL": f"{kard_url}/v2/auth/token",
-        "KARD_CLIENT_ID": "client",
-        "KARD_CLIENT_SECRET": "secret",
+        "KARD_CLIENT_ID": SANDBOX_CLIENT_ID,
+        "KARD_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
         "KARD_ORGANIZATION_ID": "org-sandbox",
         "BFF_AUTH_MODE": "hs256",
         "BFF_JWT_SECRET": "x" * 32,

@@ -14,6 +14,8 @@ from werkzeug.routing import Map
 
 from bff.kard import KardClient
 from bff.kard.extension import kard
+from bff.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from tests.sandbox.helpers import CREDENTIALS
 from tests.servers import ServerProcess, serve
 
 CLIENT_SECRET = "issuer-secret-7f3a9c"
@@ -22,6 +24,22 @@ CLIENT_SECRET = "issuer-secret-7f3a9c"
 @pytest.fixture
 def app(make_app, kard_url):
     return make_app(KARD_API_URL=kard_url, KARD_CLIENT_SECRET=CLIENT_SECRET)
+
+
+@pytest.fixture
+def served_kard(make_kard):
+    """This module's Kard: a simulator that takes CLIENT_SECRET (served, with its URL)."""
+    return make_kard(client_secret=CLIENT_SECRET)
+
+
+@pytest.fixture
+def simulator(served_kard):
+    return served_kard[0]
+
+
+@pytest.fixture
+def kard_url(served_kard):
+    return served_kard[1]
 
 
 def test_healthz(client):
@@ -77,9 +95,7 @@ def test_embedded_sandbox_needs_no_network(make_app):
     """With no KARD_API_URL the BFF reaches its own mounted simulator in-process."""
     client = make_app().test_client()
     assert client.get("/readyz").status_code == 200
-    token = client.post(
-        "/sandbox/kard/v2/auth/token", json={"client_id": "a", "client_secret": "b"}
-    )
+    token = client.post("/sandbox/kard/v2/auth/token", json=CREDENTIALS)
     assert token.status_code == 200
 
 
@@ -173,6 +189,7 @@ def _bearer_tokens(simulator) -> set[str]:
 
 def test_logs_never_hold_the_client_secret_or_access_tokens(app, client, simulator, caplog):
     caplog.set_level(logging.DEBUG)
+    simulator.enroll("user-1")
     assert client.get("/readyz").status_code == 200
     with app.app_context():
         client_for_kard = kard()
@@ -222,8 +239,8 @@ def test_kard_bff_sandbox_serves_the_simulator_alone():
         client = KardClient(
             api_url=server.url,
             token_url=f"{server.url}/v2/auth/token",
-            client_id="any",
-            client_secret="thing",
+            client_id=SANDBOX_CLIENT_ID,
+            client_secret=SANDBOX_CLIENT_SECRET,
             organization_id="org-sandbox",
         )
         offers = client.offers("sandbox-demo-new-customer", [("page[size]", "3")]).body
@@ -323,6 +340,7 @@ def bff_server(request, make_app, kard_url, state_dir):
     """A real HTTP server for the BFF: Werkzeug's in a thread, or `kard-bff serve` (granian)."""
     config = {
         "KARD_API_URL": kard_url,
+        "KARD_CLIENT_SECRET": CLIENT_SECRET,
         "KARD_WEBHOOK_KEY": "webhook-key-1",
         "BFF_STATE_DIR": str(state_dir),
     }

@@ -66,7 +66,7 @@ def test_a_revoked_token_is_refreshed_once_for_the_fleet(make_fleet, simulator, 
 
 def test_configurations_never_share_a_token(make_fleet, simulator):
     (one,) = make_fleet(1)
-    (other,) = make_fleet(1, KARD_CLIENT_ID="another-client")
+    (other,) = make_fleet(1, KARD_TARGET_ISSUER="org-sandbox")  # its tokens are scoped
     kard(one).tokens.get()
     kard(other).tokens.get()
     assert len(simulator.calls_to(TOKEN_CALLS)) == 2

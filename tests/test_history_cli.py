@@ -20,6 +20,7 @@ from bff.history import bulk
 from bff.history.manifest import Manifest
 from bff.kard.client import KardClient
 from bff.sandbox import create_simulator_app
+from bff.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from tests.test_history import line, write
 
 URLS = r"^/v2/issuers/[^/]+/transactions/uploads$"
@@ -43,8 +44,8 @@ def client(kard_url):
     kard = KardClient(
         api_url=kard_url,
         token_url=f"{kard_url}/v2/auth/token",
-        client_id="client-1",
-        client_secret="secret-1",
+        client_id=SANDBOX_CLIENT_ID,
+        client_secret=SANDBOX_CLIENT_SECRET,
         organization_id="org-sandbox",
     )
     yield kard
@@ -253,8 +254,8 @@ def test_presigned_put_works_over_an_in_process_transport(simulator, tmp_path):
     kard = KardClient(
         api_url="http://kard.embedded",
         token_url="http://kard.embedded/v2/auth/token",
-        client_id="client-1",
-        client_secret="secret-1",
+        client_id=SANDBOX_CLIENT_ID,
+        client_secret=SANDBOX_CLIENT_SECRET,
         organization_id="org-sandbox",
         transport=transport,
     )

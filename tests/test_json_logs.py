@@ -22,10 +22,21 @@ USER = "user-7f3a9c-json-logs"
 
 
 @pytest.fixture
-def server(outside_sandbox, simulator, tmp_path):
+def kard(make_kard):
+    """A Kard of this module's own (simulator, URL): it takes CLIENT_SECRET; USER is enrolled."""
+    simulator, url = make_kard(client_secret=CLIENT_SECRET)
+    simulator.enroll(USER)
+    return simulator, url
+
+
+@pytest.fixture
+def server(outside_sandbox, kard, tmp_path):
+    url = kard[1]
     env = {
         **os.environ,
         **outside_sandbox,
+        "KARD_API_URL": url,
+        "KARD_AUTH_URL": f"{url}/v2/auth/token",
         "KARD_CLIENT_SECRET": CLIENT_SECRET,
         "BFF_JWT_SECRET": JWT_SECRET,
         "KARD_WEBHOOK_KEY": WEBHOOK_KEY,
@@ -38,7 +49,8 @@ def server(outside_sandbox, simulator, tmp_path):
         yield server
 
 
-def test_every_line_is_json_and_carries_no_secret(server, simulator):
+def test_every_line_is_json_and_carries_no_secret(server, kard):
+    simulator = kard[0]
     session = jwt.encode({"sub": USER, "exp": time.time() + 600}, JWT_SECRET, algorithm="HS256")
     secrets = {JWT_SECRET, CLIENT_SECRET, WEBHOOK_KEY, METRICS_TOKEN, session, USER}
     http = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {session}"})

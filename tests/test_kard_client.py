@@ -22,13 +22,19 @@ OFFERS_PATH = r"/offers$"
 USER = "user-123"
 
 
+@pytest.fixture(autouse=True)
+def _enrolled(simulator):
+    """Kard answers for the users it has enrolled: these tests' USER is."""
+    simulator.enroll(USER)
+
+
 def test_token_request_is_the_documented_client_credentials_form(simulator, make_client):
-    make_client(target_issuer="issuer-7").offers(USER, [])
+    make_client(target_issuer="org-sandbox").offers(USER, [])
     (call,) = simulator.calls_to(TOKEN_PATH)
     assert call.method == "POST"
     assert call.headers["Authorization"].startswith("Basic ")
     assert call.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert call.headers["X-Kard-Target-Issuer"] == "issuer-7"
+    assert call.headers["X-Kard-Target-Issuer"] == "org-sandbox"
 
 
 def test_cold_process_under_50_concurrent_requests_makes_one_token_call(simulator, make_client):
@@ -191,6 +197,7 @@ def test_token_endpoint_refusal_is_502(simulator, make_client):
 
 
 def test_user_ids_cannot_change_the_path(simulator, make_client):
+    simulator.enroll("u?page[size]=1#x")
     make_client().offers("u?page[size]=1#x", [])
     (call,) = simulator.calls_to(OFFERS_PATH)
     assert call.path == "/v2/issuers/org-sandbox/users/u?page[size]=1#x/offers"

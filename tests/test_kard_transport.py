@@ -25,6 +25,7 @@ from bff.errors import KardUnreachable
 from bff.kard import KardClient
 from bff.kard.transport import CurlTransport
 from bff.redact import redact_logs
+from bff.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from tests.kard_documents import impression
 
 BIG = bytes(range(256)) * 20_000  # 5 MB
@@ -89,6 +90,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+@pytest.fixture(autouse=True)
+def _enrolled(simulator):
+    """Kard answers for the users it has enrolled: these tests' users are."""
+    for user_id in ("user-1", "user-2"):
+        simulator.enroll(user_id)
 
 
 @contextmanager
@@ -282,8 +290,8 @@ def _client(url: str, token_url: str | None = None, **options) -> KardClient:
     return KardClient(
         api_url=url,
         token_url=token_url or f"{url}/v2/auth/token",
-        client_id="client-1",
-        client_secret="secret-1",
+        client_id=SANDBOX_CLIENT_ID,
+        client_secret=SANDBOX_CLIENT_SECRET,
         organization_id="org-sandbox",
         **options,
     )

@@ -7,6 +7,7 @@ import pytest
 from kard.users.rewards.types import LocationsResponseObject, OffersResponseObject
 
 from bff.kard.vocabulary import COMPONENTS
+from tests.sandbox.helpers import CREDENTIALS
 
 USER_A = "sandbox-demo-new-customer"
 USER_PATHS = r"^/v2/issuers/[^/]+/users/"  # what Kard serves for one user
@@ -194,7 +195,7 @@ def kard_direct(kard_url):
     import httpx
 
     client = httpx.Client(base_url=kard_url)
-    token = client.post("/v2/auth/token", json={"client_id": "t", "client_secret": "t"}).json()
+    token = client.post("/v2/auth/token", json=CREDENTIALS).json()
     client.headers["Authorization"] = f"Bearer {token['access_token']}"
     yield client
     client.close()
@@ -397,10 +398,10 @@ def test_bad_view_bodies_are_422_with_pointers(client, a, simulator, body, point
     assert simulator.attribution_events(USER_A) == []
 
 
-def test_kards_404_for_an_unknown_offer_is_kept(client, a):
+def test_kards_400_for_an_unknown_offer_is_kept(client, a):
     response = client.post("/api/v1/offers/000000000000000000000000/activate", headers=a)
-    assert response.status_code == 404
-    assert response.get_json()["errors"][0]["status"] == "404"
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["status"] == "400"
 
 
 # The session user is the only user the BFF acts for.

@@ -5,6 +5,7 @@ from kard.transactions.types import GetEarnedRewardsResponse
 
 from bff.errors import MAX_REPORTED_ERRORS
 from tests.json_documents import wrong_types_everywhere
+from tests.sandbox.helpers import plain, sole
 
 USER = "sandbox-demo-new-customer"
 
@@ -21,6 +22,8 @@ def _audit(transaction_id: str = "txn-1", **changes) -> dict:
 
 
 def test_rewards_for_the_session_user_with_links_rewritten(client, as_user, simulator):
+    for _ in range(2):  # two purchases: two rewards, two pages
+        simulator.purchase(USER, sole(simulator, plain, USER).id)
     body = client.get("/api/v1/rewards?page[size]=1&include=merchant,offer", headers=as_user(USER))
     assert body.status_code == 200
     document = body.get_json()

@@ -2,13 +2,22 @@
 
 import typing
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from kard import KardApi
 from kard.commons.errors import ConflictError, DoesNotExistError
+from kard.core.api_error import ApiError
 from kard.hem import generate_hem
-from kard.transactions import AuditAttributes, CreateAuditRequestDataUnion_Audit
+from kard.transactions import (
+    AuditAttributes,
+    CoreTransactionAttributes,
+    CreateAuditRequestDataUnion_Audit,
+    Merchant,
+    Transactions_CoreTransaction,
+    Transactions_Transaction,
+    TransactionsAttributes,
+)
 from kard.users import (
     UpdateUserRequestAttributes,
     UpdateUserRequestDataUnion_User,
@@ -23,6 +32,7 @@ from kard.users.rewards.types import ComponentType
 
 from bff.kard.vocabulary import COMPONENTS
 from bff.sandbox import Simulator
+from tests.sandbox.helpers import CREDENTIALS, plain, sole
 
 ORG = "org-sandbox"
 NEW = "sandbox-demo-new-customer"
@@ -36,13 +46,13 @@ def test_our_component_list_is_the_sdks() -> None:
 
 @pytest.fixture
 def sdk(kard_url: str) -> Iterator[KardApi]:
-    yield KardApi(base_url=kard_url, client_id="sdk-client", client_secret="sdk-secret")
+    yield KardApi(base_url=kard_url, **CREDENTIALS)
 
 
 def test_sdk_fetches_its_token_with_a_json_body(sdk: KardApi, simulator: Simulator) -> None:
     sdk.users.rewards.offers(ORG, NEW, page_size=1)
     token_call = simulator.calls_to(r"^/v2/auth/token$")[0]
-    assert token_call.json == {"client_id": "sdk-client", "client_secret": "sdk-secret"}
+    assert token_call.json == CREDENTIALS
     assert token_call.status == 200
 
 
@@ -148,9 +158,49 @@ def test_activate_and_boost(
     assert simulator.attribution_events(NEW)[-1]["attributes"]["eventCode"] == action.upper()
 
 
-def test_earned_rewards(sdk: KardApi) -> None:
-    response = sdk.transactions.get_earned_rewards(ORG, NEW, include="merchant,offer", page_size=2)
-    assert len(response.data) == 2 and response.links.next
+def _purchases(simulator: Simulator) -> list:
+    """A card purchase at a plain offer of NEW's (single message) and a core banking one."""
+    offer = sole(simulator, plain, NEW)
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    card = Transactions_Transaction(
+        id="sdk-event-1",
+        attributes=TransactionsAttributes(
+            user_id=NEW,
+            transaction_id="sdk-txn-1",
+            status="SETTLED",
+            amount=10000,
+            currency="USD",
+            direction="DEBIT",
+            payment_type="CARD",
+            description=offer.name,
+            card_bin="123456",
+            card_last_four="4321",
+            authorization_date=an_hour_ago,
+            settled_date=an_hour_ago,
+            merchant=Merchant(name=offer.name, addr_state="PA"),
+        ),
+    )
+    core = Transactions_CoreTransaction(
+        id="sdk-event-2",
+        attributes=CoreTransactionAttributes(
+            user_id=NEW,
+            transaction_id="sdk-txn-2",
+            amount=4000,
+            currency="USD",
+            description=offer.name,
+            direction="DEBIT",
+            settled_date=an_hour_ago,
+            authorization_date=an_hour_ago,
+        ),
+    )
+    return [card, core]
+
+
+def test_incoming_transactions_and_the_rewards_they_earn(sdk: KardApi, simulator) -> None:
+    job = sdk.transactions.create(ORG, data=_purchases(simulator))
+    assert job.data.attributes.status == "queued"
+    response = sdk.transactions.get_earned_rewards(ORG, NEW, include="merchant,offer", page_size=1)
+    assert len(response.data) == 1 and response.links.next
     reward = response.data[0]
     assert reward.type == "rewardedTransaction"
     assert reward.attributes.status == "SETTLED"
@@ -161,7 +211,21 @@ def test_earned_rewards(sdk: KardApi) -> None:
     filtered = sdk.transactions.get_earned_rewards(
         ORG, NEW, filter_status="SETTLED", filter_paid_in_full_only=False, filter_range="12M"
     )
-    assert len(filtered.data) == 3
+    assert {r.attributes.transaction_id for r in filtered.data} == {"sdk-txn-1", "sdk-txn-2"}
+
+
+def test_an_event_sent_twice_is_the_sdks_conflict(sdk: KardApi, simulator) -> None:
+    purchases = _purchases(simulator)
+    sdk.transactions.create(ORG, data=purchases)
+    with pytest.raises(ConflictError):
+        sdk.transactions.create(ORG, data=purchases, request_options={"max_retries": 0})
+
+
+def test_wrong_credentials_raise_the_sdks_401(kard_url: str) -> None:
+    wrong = KardApi(base_url=kard_url, client_id=CREDENTIALS["client_id"], client_secret="wrong")
+    with pytest.raises(ApiError) as raised:
+        wrong.users.rewards.offers(ORG, NEW)
+    assert raised.value.status_code == 401
 
 
 def test_create_audits(sdk: KardApi) -> None:

@@ -11,7 +11,7 @@ import pytest
 from bench.harness import free_port
 from bff.cli import main
 from bff.kard import KardClient
-from bff.settings import ConfigError
+from bff.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, ConfigError
 from bff.themes import codec
 from bff.webview import RENEW_MARGIN, WebViewTokens
 from tests.servers import ServerProcess, kard_bff
@@ -69,8 +69,8 @@ def test_a_token_within_60_seconds_of_expiry_is_renewed(kard_url, simulator, clo
     kard = KardClient(
         api_url=kard_url,
         token_url=f"{kard_url}/v2/auth/token",
-        client_id="c",
-        client_secret="s",
+        client_id=SANDBOX_CLIENT_ID,
+        client_secret=SANDBOX_CLIENT_SECRET,
         organization_id="org-sandbox",
     )
     tokens = WebViewTokens(kard.webview_token, clock=clock)

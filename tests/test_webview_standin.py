@@ -53,10 +53,10 @@ def test_nearby_locations_are_listed(client, bearer):
     assert response.get_json()["data"], "the catalog has New York locations"
 
 
-def test_an_unknown_offer_is_kards_404(client, bearer):
+def test_an_unknown_offer_is_kards_400(client, bearer):
     response = client.post(f"{API}/offers/no-such-offer/boost", headers=bearer)
-    assert response.status_code == 404
-    assert response.get_json()["errors"][0]["status"] == "404"
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["status"] == "400"
 
 
 @pytest.fixture(params=["%09%15%1A%01", "%F2%8A%86%9F", "%C3%81", "x" * 65])

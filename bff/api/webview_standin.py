@@ -34,6 +34,20 @@ def act_on_offer(offer_id: str, action: str):
     return _ask_kard("POST", "offers", offer_id, action)
 
 
+@bp.post("/offers/<offer_id>/purchase")
+def make_test_purchase(offer_id: str):
+    """Make a test purchase at the offer's merchant for the token's user."""
+    if not is_resource_id(offer_id):
+        raise NotFound(f"{offer_id!r} is not an offer ID.")
+    return _ask_kard("POST", "offers", offer_id, "purchase")
+
+
+@bp.get("/rewards")
+def list_rewards():
+    """Answer the token's user's earned rewards."""
+    return _ask_kard("GET", "rewards")
+
+
 @bp.get("/locations")
 def list_locations():
     """Answer the token's user's locations with their offers, nearest the query's point first."""

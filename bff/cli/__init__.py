@@ -8,7 +8,7 @@ reads only the environment, as each of its worker processes does; `sandbox` take
 import click
 import redis
 
-from bff.cli import history, outbox, serve, themes, token, webhooks
+from bff.cli import history, outbox, sandbox, serve, themes, token, webhooks
 from bff.cli.common import fail
 from bff.redact import redact_text
 
@@ -31,7 +31,7 @@ def main() -> None:
 
 for command in (
     serve.serve,
-    serve.sandbox,
+    sandbox.sandbox,
     themes.theme,
     token.token,
     outbox.outbox,

@@ -58,6 +58,14 @@ def build_app(config: Config = None, *, public_url: str | None = None) -> Flask:
         return create_app(settings)
 
 
+def commands_kard_url(config: Config = None) -> str:
+    """The Kard the commands call: KARD_API_URL; else, in sandbox, the simulator of the sandbox
+    serving at BFF_PUBLIC_URL (`make run`, with the same PORT)."""
+    with stopping_on_config_errors():
+        settings = load_settings(config)
+    return settings.kard_api_url or _running_sandbox(settings.public_url)
+
+
 def echo_status(store: Outbox | Inbox) -> None:
     """Print what a durable store holds now, as indented JSON."""
     click.echo(json.dumps(store.status(now=time.time()), indent=2))

@@ -11,7 +11,7 @@ from bff.cli.common import stopping_on_config_errors
 from bff.observability import logs, tracing
 from bff.redact import GunicornLogger
 from bff.server import DEFAULT_BODY_TIMEOUT_SECONDS, DEFAULT_HEADER_TIMEOUT_SECONDS
-from bff.settings import comma_items, load_settings
+from bff.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -74,31 +74,6 @@ def serve(
         )
 
 
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=9000, show_default=True, type=click.IntRange(1, 65535))
-@click.option(
-    "--webhook-key",
-    envvar="KARD_WEBHOOK_KEY",
-    show_default="sandbox-webhook-key",
-    help="Sign webhooks with this key (the first of KARD_WEBHOOK_KEY's, as the BFF expects).",
-)
-def sandbox(host: str, port: int, webhook_key: str | None) -> None:
-    """Serve the Kard simulator alone, for use as KARD_API_URL."""
-    from bff.sandbox import DEFAULT_WEBHOOK_KEY, Simulator, create_simulator_app
-
-    logs.configure("text")
-    click.echo(
-        f"Kard simulator on http://{host}:{port} "
-        f"(KARD_API_URL=http://{host}:{port}, token URL /v2/auth/token)",
-        err=True,
-    )
-    keys = comma_items(webhook_key or "")
-    simulator = Simulator(webhook_key=keys[0] if keys else DEFAULT_WEBHOOK_KEY)
-    app = create_simulator_app(simulator)
-    _GunicornServer(app, bind=f"{host}:{port}", workers=1, threads=16).run()
-
-
 def _check_tracing() -> None:
     """Stop on a bad OTEL_* variable here, not in every worker (which traces on its own)."""
     provider = tracing.from_environment()
@@ -106,7 +81,7 @@ def _check_tracing() -> None:
         provider.shutdown()
 
 
-class _GunicornServer(BaseApplication):
+class GunicornServer(BaseApplication):
     """Gunicorn running an app object we already built, with threaded workers."""
 
     def __init__(self, app: Flask, **options: object):

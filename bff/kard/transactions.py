@@ -130,24 +130,30 @@ DATE_FOR_STATUS = {
 
 def record_errors(record: Any) -> list[Problem]:
     """The problems of one line of a bulk upload file; [] when it is valid."""
-    return _record_errors(record, BULK_TABLES)
+    return resource_errors(record, BULK_TABLES)
 
 
 def part_item_errors(item: Any) -> list[Problem]:
     """The problems of one item of Add Upload Part; [] when it is valid."""
-    problems = _record_errors(item, {"historicalTransaction": PART_ATTRIBUTES})
+    problems = resource_errors(item, {"historicalTransaction": PART_ATTRIBUTES})
     attributes = item.get("attributes") if isinstance(item, dict) else None
     if isinstance(attributes, dict):
-        status = attributes.get("status")
-        date = DATE_FOR_STATUS.get(status) if isinstance(status, str) else None
-        if date and date not in attributes:
-            problems.append(
-                (f"/attributes/{date}", f"is required when status is {attributes['status']}")
-            )
+        problems += status_date_problems(attributes)
     return problems
 
 
-def _record_errors(record: Any, tables: dict[str, dict[str, Field]]) -> list[Problem]:
+def status_date_problems(attributes: dict[str, Any]) -> list[Problem]:
+    """The date a transaction's status requires, when it is missing."""
+    status = attributes.get("status")
+    date = DATE_FOR_STATUS.get(status) if isinstance(status, str) else None
+    if date and date not in attributes:
+        return [(f"/attributes/{date}", f"is required when status is {status}")]
+    return []
+
+
+def resource_errors(record: Any, tables: dict[str, dict[str, Field]]) -> list[Problem]:
+    """The problems of a resource `{type, id, attributes}` whose type names its table in
+    `tables`; [] when it is valid."""
     if not isinstance(record, dict):
         return [("", "must be a JSON object")]
     problems: list[Problem] = []

@@ -873,4 +873,32 @@ def _sandbox() -> list[tuple[str, str, Spec]]:
             )
             for action in ("activate", "boost")
         ),
+        (
+            "/sandbox/webview/api/offers/{offerId}/purchase",
+            "post",
+            _operation(
+                "standInPurchase",
+                "Make a test purchase at an offer's merchant",
+                description=(
+                    "The simulator reports a settled card purchase of the token's user at the"
+                    " offer's merchant to its Incoming Transactions, as an issuer would: the"
+                    " reward it earns, and its notifications, follow."
+                ),
+                parameters=[_OFFER_ID],
+                answers=kard_answer,
+                errors=standin_errors,
+                **standin,
+            ),
+        ),
+        (
+            "/sandbox/webview/api/rewards",
+            "get",
+            _operation(
+                "standInRewards",
+                "The WebView token's user's earned rewards",
+                answers=kard_answer,
+                errors=standin_errors,
+                **standin,
+            ),
+        ),
     ]

@@ -33,6 +33,9 @@ def record() -> dict[str, dict[str, Any]]:
         auth = {"Authorization": f"Bearer {session.json['token']}"}
         offers = client.get("/api/v1/offers?page[size]=2", headers=auth)
         offer_id = offers.json["data"][1]["id"]  # one with a call-to-action
+        for _ in range(2):  # rewards come from purchases: two, so the list has a next page
+            purchase = {"userId": USER_ID, "offerId": offers.json["data"][0]["id"]}
+            client.post("/sandbox/kard/_sandbox/purchases", json=purchase)
         answers = {
             "createDevSession": session,
             "getSession": client.get("/api/v1/session", headers=auth),

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import hmac
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -53,12 +54,35 @@ def _basic(encoded: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
+class Client:
+    """The one issuer client the simulator knows: its credentials, its organization, and the
+    other issuers it may scope a token to with `X-Kard-Target-Issuer` (multi-issuer, beta)."""
+
+    client_id: str
+    client_secret: str
+    organization_id: str
+    target_issuers: tuple[str, ...] = ()
+
+    def organization(self, client_id: str, client_secret: str, target_issuer: str | None) -> str:
+        """Return the organization a token for these credentials is scoped to; 401 for wrong
+        credentials or an issuer this client does not manage."""
+        matches = hmac.compare_digest(client_id.encode(), self.client_id.encode())
+        matches &= hmac.compare_digest(client_secret.encode(), self.client_secret.encode())
+        if not matches:
+            raise unauthorized("Invalid client credentials")
+        if target_issuer is None:
+            return self.organization_id
+        if target_issuer not in (self.organization_id, *self.target_issuers):
+            raise unauthorized(f"These credentials cannot act for issuer {target_issuer}")
+        return target_issuer
+
+
+@dataclass(frozen=True)
 class AccessToken:
-    """An issued issuer access token."""
+    """An issued issuer access token, locked to one organization."""
 
     value: str
-    client_id: str
-    target_issuer: str | None
+    organization_id: str
     expires_at: float
 
 
@@ -71,17 +95,16 @@ class TokenStore:
         self._lock = threading.Lock()
         self._tokens: dict[str, AccessToken] = {}
 
-    def issue(self, client_id: str, target_issuer: str | None) -> AccessToken:
-        """Issue a new opaque access token."""
-        token = AccessToken(
-            secrets.token_urlsafe(32), client_id, target_issuer, self._clock() + self.ttl
-        )
+    def issue(self, organization_id: str) -> AccessToken:
+        """Issue a new opaque access token for the organization."""
+        token = AccessToken(secrets.token_urlsafe(32), organization_id, self._clock() + self.ttl)
         with self._lock:
             self._tokens[token.value] = token
         return token
 
     def check(self, authorization: str | None) -> AccessToken:
-        """Return the token of a `Bearer` Authorization header; 401 if missing, bad or expired."""
+        """Return the token of a `Bearer` Authorization header; 401 if missing, bad or expired
+        (an organization other than the token's is the caller's to refuse)."""
         value = bearer(authorization, "access token")
         with self._lock:
             token = self._tokens.get(value)

@@ -21,10 +21,12 @@ from bff.sandbox.faults import Fault
 from bff.sandbox.params import QueryArgs
 from bff.sandbox.simulator import Simulator
 from bff.sandbox.uploads.presigned import PATH_PREFIX as STORAGE_PREFIX
+from bff.sandbox.uploads.webhooks import Target
 
 NAME = "kard_simulator"  # the blueprint's, and the simulator's key in app.extensions
 _PREFIX_EXTENSION = "kard_simulator.url_prefix"
 CONTROL_PREFIX = "/_sandbox/"
+HOST_WEBHOOK_PATH = "webhooks/kard"  # the host app's own webhook endpoint, relative to its root
 
 # A catalog query's answer for one viewing user: Get Offers or Get Locations By User.
 CatalogDocument = Callable[[Catalog, Viewer, QueryArgs], dict[str, Any]]
@@ -69,6 +71,17 @@ def root_url() -> str:
     return request.url_root.rstrip("/") + mount_prefix()
 
 
+def host_webhook() -> Target | None:
+    """The host app's own webhook endpoint, reached in process, where notifications go when no
+    subscription names a URL: only when the simulator is mounted in a host app that takes them
+    (`Simulator.notify_host`)."""
+    if not mount_prefix() or not simulator().notify_host:
+        return None
+    return Target.in_process(
+        request.url_root + HOST_WEBHOOK_PATH, current_app._get_current_object()
+    )
+
+
 def query_args() -> QueryArgs:
     """Return the request's query parameters, in order."""
     return QueryArgs.parse(request.query_string.decode("utf-8", "replace"))
@@ -83,15 +96,44 @@ def json_response(
     )
 
 
-def authenticated(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Require a valid issuer bearer token before running the view."""
+def authenticated(
+    view: Callable[..., Response] | None = None, *, other_organization: int = 401
+) -> Any:
+    """Require a valid issuer bearer token, for the organization in the path, before running the
+    view: `@authenticated`, or `@authenticated(other_organization=403)` where Kard's reference
+    lists a 403 for a token of another organization."""
 
-    @functools.wraps(view)
-    def wrapper(**kwargs: Any) -> Response:
-        simulator().tokens.check(request.headers.get("Authorization"))
-        return view(**kwargs)
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper(**kwargs: Any) -> Response:
+            token = simulator().tokens.check(request.headers.get("Authorization"))
+            if kwargs["organization_id"] != token.organization_id:
+                raise KardError(
+                    other_organization,
+                    f"This access token cannot act for issuer {kwargs['organization_id']}",
+                )
+            return view(**kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def enrolled(status: int) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Answer `status` for a user the organization has not enrolled (Create Users): 404 where
+    Kard's reference lists it, else 400."""
+
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper(**kwargs: Any) -> Response:
+            organization_id, user_id = kwargs["organization_id"], kwargs["user_id"]
+            if not simulator().directory.is_enrolled(organization_id, user_id):
+                raise KardError(status, f"User {user_id} is not enrolled")
+            return view(**kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def catalog_response(

@@ -65,3 +65,29 @@ def bad_parameter(parameter: str, detail: str) -> KardError:
 def unauthorized(detail: str) -> KardError:
     """Build a 401 pointing at the Authorization header."""
     return KardError(401, detail, header="Authorization")
+
+
+def item_errors(index: int, item: Any, problems: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The 400s of one item of a batch body, at its pointers, with the item's `id` if it has
+    one (a multi-status names the resource each error is about)."""
+    item_id = item.get("id") if isinstance(item, dict) else None
+    resource_id = item_id if isinstance(item_id, str) else None
+    return [
+        error_object(
+            400, message, source={"pointer": f"/data/{index}{pointer}"}, resource_id=resource_id
+        )
+        for pointer, message in problems
+    ]
+
+
+def multi_status(
+    data: Any, errors: list[dict[str, Any]], *, accepted: bool, status: int
+) -> tuple[dict[str, Any], int]:
+    """Kard's answer to a batch: `status` when no item failed; 207 with the errors when some
+    were accepted; else the items' own errors (409 when each was a conflict, else 400)."""
+    if not errors:
+        return {"data": data}, status
+    if not accepted:
+        all_conflicts = all(error["status"] == "409" for error in errors)
+        raise KardError(409 if all_conflicts else 400, errors[0]["detail"], errors=errors)
+    return {"errors": errors, "data": data}, 207

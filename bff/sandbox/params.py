@@ -10,7 +10,6 @@ from bff.sandbox.errors import bad_parameter
 
 N = TypeVar("N", int, float)
 DEFAULT_PAGE_SIZE = 10
-MAX_PAGE_SIZE = 100
 
 
 class QueryArgs:
@@ -86,8 +85,8 @@ class QueryArgs:
         return number
 
     def page_size(self) -> int:
-        """Return page[size] (default 10, 1..100)."""
-        size = self.integer("page[size]", minimum=1, maximum=MAX_PAGE_SIZE)
+        """Return page[size] (default 10; at least 1, and no maximum, as the reference says)."""
+        size = self.integer("page[size]", minimum=1)
         return DEFAULT_PAGE_SIZE if size is None else size
 
     def components(self) -> frozenset[str]:

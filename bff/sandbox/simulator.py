@@ -3,6 +3,7 @@
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 import weakref
@@ -11,14 +12,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bff.sandbox.auth import TokenStore, WebViewSigner
+from bff.sandbox.auth import Client, TokenStore, WebViewSigner
 from bff.sandbox.calls import Call, CallLog
 from bff.sandbox.catalog import Catalog
 from bff.sandbox.catalog.offers import Offer
-from bff.sandbox.catalog.rewards import Reward, earned_rewards
-from bff.sandbox.documents.resources import Viewer
-from bff.sandbox.enrollment import UserDirectory
+from bff.sandbox.documents.resources import Viewer, iso
+from bff.sandbox.enrollment import UserDirectory, validated_users
+from bff.sandbox.errors import KardError, error_object, item_errors
 from bff.sandbox.faults import FaultInjector
+from bff.sandbox.lifecycle import notifications
+from bff.sandbox.lifecycle.audits import AuditStore
+from bff.sandbox.lifecycle.incoming import TRANSACTION, item_problems
+from bff.sandbox.lifecycle.ledger import Ledger, Reward
+from bff.sandbox.lifecycle.process import Lifecycle, Notification
 from bff.sandbox.state import OfferState, UserStore
 from bff.sandbox.uploads.bulk import (
     FILE_PROCESSING_RESULT,
@@ -35,6 +41,7 @@ from bff.sandbox.uploads.legacy import LegacyUploads
 from bff.sandbox.uploads.presigned import PresignedUrls
 from bff.sandbox.uploads.subscriptions import SubscriptionStore
 from bff.sandbox.uploads.webhooks import Delivery, Notifier, Target
+from bff.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_ORGANIZATION_ID
 
 DEFAULT_WEBHOOK_KEY = "sandbox-webhook-key"
 PERSONAS = ("sandbox-demo-new-customer", "sandbox-demo-lapsed-customer")
@@ -46,7 +53,10 @@ class Simulator:
     def __init__(
         self,
         *,
-        organization_id: str = "org-sandbox",
+        organization_id: str = SANDBOX_ORGANIZATION_ID,
+        client_id: str = SANDBOX_CLIENT_ID,
+        client_secret: str = SANDBOX_CLIENT_SECRET,
+        target_issuers: tuple[str, ...] = (),
         access_token_ttl: int = 3600,
         webview_token_ttl: int = 3600,
         signing_key: str | bytes | None = None,
@@ -56,18 +66,27 @@ class Simulator:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.organization_id = organization_id
+        self.client = Client(client_id, client_secret, organization_id, target_issuers)
         self.clock = clock
         self.faults = FaultInjector()
         self.tokens = TokenStore(access_token_ttl, clock)
         self.webview = WebViewSigner(
             signing_key or secrets.token_bytes(32), webview_token_ttl, clock
         )
-        # Catalog dates and reward history hang off the UTC day the simulator started.
-        self.anchor = datetime.fromtimestamp(clock(), UTC).replace(microsecond=0)
-        self.catalog = Catalog.build(self.anchor.date())
+        # Catalog dates hang off the UTC day the simulator started.
+        self.catalog = Catalog.build(datetime.fromtimestamp(clock(), UTC).date())
         self.users = UserStore()
         # Kard's guide: the sandbox personas are enrolled from the start.
         self.directory = UserDirectory({organization_id: PERSONAS})
+        self.ledger = Ledger()
+        self.lifecycle = Lifecycle(self.catalog, self.users, self.ledger)
+        self.audits = AuditStore()
+        # The lifecycle's clock runs ahead of `clock` by what `advance_clock` added; tokens and
+        # URLs keep expiring by `clock`, so a step of 30 days signs nobody out.
+        self._clock_offset = 0.0
+        # Where notifications go when no subscription names a URL: the host app's own webhook,
+        # when the simulator is mounted in one (`init_app`) that takes them.
+        self.notify_host = True
         self._calls = CallLog()
         # Uploaded files, results and accepted historical records live on disk, not in memory.
         self.workdir = Path(tempfile.mkdtemp(prefix="kard-simulator-"))
@@ -79,6 +98,7 @@ class Simulator:
         self.legacy_uploads = LegacyUploads()
         self.subscriptions = SubscriptionStore()
         self.notifier = Notifier(webhook_key)
+        self._clock_lock = threading.Lock()
 
     @property
     def webhook_key(self) -> str | bytes:
@@ -133,26 +153,104 @@ class Simulator:
 
     def enroll(self, user_id: str, organization_id: str | None = None) -> None:
         """Enroll a user in CARDLINKED rewards, as Create Users would (tests and tools)."""
-        users = [{"id": user_id, "attributes": {"enrolledRewards": ["CARDLINKED"]}}]
+        user = {"type": "user", "id": user_id, "attributes": {"enrolledRewards": ["CARDLINKED"]}}
+        users = validated_users({"data": [user]})
         self.directory.create(organization_id or self.organization_id, users)
 
     def attribution_events(self, user_id: str) -> list[dict[str, Any]]:
         """Return the attribution events accepted for the user, in arrival order."""
         return self.users.events(user_id)
 
-    def rewards(self, user_id: str) -> list[Reward]:
-        """Return the user's earned rewards, newest first."""
-        return earned_rewards(self.catalog, user_id, self.anchor)
+    def rewards(self, user_id: str, organization_id: str | None = None) -> list[Reward]:
+        """Return the user's rewards, pending and settled, newest first."""
+        return self.ledger.rewards(organization_id or self.organization_id, user_id)
 
     def now(self) -> datetime:
-        """Return the simulator clock's current UTC time."""
-        return datetime.fromtimestamp(self.clock(), UTC)
+        """Return the simulated clock's current UTC time (the clock, plus what was advanced)."""
+        return datetime.fromtimestamp(self.clock() + self._clock_offset, UTC)
+
+    def advance_clock(self, seconds: float, fallback: Target | None = None) -> datetime:
+        """Move the simulated clock on by `seconds`, paying every reward that falls due (its
+        earnedRewardSettled sent); return the new time."""
+        if not seconds >= 0:
+            raise ValueError("the clock only moves forward")
+        with self._clock_lock:
+            self._clock_offset += seconds
+        self._post(self.lifecycle.pay_due(self.now()), fallback)
+        return self.now()
+
+    def receive_transactions(
+        self, organization_id: str, items: list[Any], fallback: Target | None = None
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Create Incoming Transactions: check each event, apply each new valid one to the
+        lifecycle (its notifications posted); return how many were taken, and the errors."""
+        now = self.now()
+        taken, errors = 0, []
+        for index, item in enumerate(items):
+            problems = item_problems(item, now)
+            if not problems:
+                user_id = item["attributes"]["userId"]
+                if not self.directory.is_enrolled(organization_id, user_id):
+                    problems = [("/attributes/userId", f"User {user_id} is not enrolled")]
+            if problems:
+                errors += item_errors(index, item, problems)
+            elif not self.ledger.claim_event(organization_id, item["id"]):
+                detail = f"Transaction event {item['id']} was already received"
+                errors.append(error_object(409, detail, resource_id=item["id"]))
+            else:
+                taken += 1
+                self._post(self.lifecycle.apply(organization_id, item), fallback)
+        self._post(self.lifecycle.pay_due(now), fallback)
+        return taken, errors
+
+    def purchase(
+        self,
+        user_id: str,
+        offer_id: str,
+        amount_cents: int = 5000,
+        organization_id: str | None = None,
+        fallback: Target | None = None,
+    ) -> tuple[dict[str, Any], Reward | None]:
+        """Make a test purchase at the offer's merchant, as the issuer would report it: one
+        settled (single message) card transaction, now. Return it and the reward it earned."""
+        organization_id = organization_id or self.organization_id
+        offer = self.catalog.offers_by_id.get(offer_id)
+        if offer is None:
+            raise KardError(404, f"Offer {offer_id} does not exist", pointer="/offerId")
+        transaction = test_purchase(user_id, offer, amount_cents, self.now())
+        _, errors = self.receive_transactions(organization_id, [transaction], fallback)
+        if errors:
+            raise KardError(400, errors[0]["detail"], errors=errors)
+        reward = self.ledger.get(organization_id, transaction["attributes"]["transactionId"])
+        return transaction, reward
+
+    def open_audit(self, organization_id: str, user_id: str, audit: dict[str, Any]) -> str | None:
+        """Open an audit of the user's transaction; its ID, or None if it has one already."""
+        return self.audits.open(organization_id, user_id, audit)
+
+    def resolve_audit(
+        self,
+        audit_id: str,
+        code: int,
+        description: str,
+        fallback: Target | None = None,
+    ) -> dict[str, Any]:
+        """Close an audit as Kard's team would, sending its auditUpdate; return it."""
+        now = self.now()
+        audit = self.audits.resolve(audit_id, code, description, now)
+        payload = notifications.audit_update(audit, now)
+        self._post([(audit["organizationId"], payload)], fallback)
+        return audit
+
+    def wait_for_notifications(self, timeout: float = 30.0) -> None:
+        """Return once every notification posted so far was sent; TimeoutError if not."""
+        self.notifier.wait(timeout)
 
     def viewer(self, organization_id: str, user_id: str, requested: frozenset[str]) -> Viewer:
         """Return a renderer of offers for the user with the requested components."""
         redemptions: dict[str, int] = {}
         if "progressBar" in requested:
-            for reward in self.rewards(user_id):
+            for reward in self.rewards(user_id, organization_id):
                 redemptions[reward.offer.id] = redemptions.get(reward.offer.id, 0) + 1
 
         def state_of(offer: Offer) -> OfferState:
@@ -162,13 +260,17 @@ class Simulator:
 
     def reset(self) -> None:
         """Clear faults, calls, issued tokens, per-user state, enrolled users (the personas
-        stay), uploads and their results, historical records, subscriptions and the webhook log
-        (the catalog stays)."""
+        stay), rewards, audits, the clock's advance, uploads and their results, historical
+        records, subscriptions and the webhook log (the catalog stays)."""
         self.faults.clear()
         self._calls.clear()
         self.tokens.expire_all()
         self.users.clear()
         self.directory.clear()
+        self.ledger.clear()
+        self.audits.clear()
+        with self._clock_lock:
+            self._clock_offset = 0.0
         self.uploads.clear()
         for results in self.workdir.glob("*.results.json"):
             results.unlink(missing_ok=True)
@@ -199,17 +301,45 @@ class Simulator:
         file.results_url = self.results_urls.url(file.root_url, "GET", f"{session.id}/results.json")
         payload = notification(file, result_id, file.processed_at, file.results_url)
         file.check_current()
-        self.notifier.send(FILE_PROCESSING_RESULT, self._webhook_targets(file), payload)
+        targets = self._targets(session.organization_id, FILE_PROCESSING_RESULT, file.fallback)
+        self.notifier.send(FILE_PROCESSING_RESULT, targets, payload)
 
-    def _webhook_targets(self, file: ReceivedFile) -> list[Target]:
+    def _post(self, sent: list[Notification], fallback: Target | None) -> None:
+        for organization_id, payload in sent:
+            event = payload["data"]["type"]
+            self.notifier.post(event, self._targets(organization_id, event, fallback), payload)
+
+    def _targets(self, organization_id: str, event: str, fallback: Target | None) -> list[Target]:
         """Send to the organization's subscribed URLs; else to the host app's own endpoint."""
-        organization_id = file.session.organization_id
-        urls = self.subscriptions.webhook_urls(organization_id, FILE_PROCESSING_RESULT)
+        urls = self.subscriptions.webhook_urls(organization_id, event)
         if urls:
             return [Target(url) for url in urls]
-        if file.fallback_url is not None:
-            return [Target.in_process(file.fallback_url, file.host_app)]
-        return []
+        return [fallback] if fallback is not None else []
+
+
+def test_purchase(user_id: str, offer: Offer, amount_cents: int, now: datetime) -> dict:
+    """A single-message card purchase at the offer's merchant, settled `now`."""
+    stamp = iso(now)
+    transaction_id = f"sandbox-purchase-{uuid.uuid4()}"
+    return {
+        "type": TRANSACTION,
+        "id": transaction_id,
+        "attributes": {
+            "userId": user_id,
+            "transactionId": transaction_id,
+            "amount": amount_cents,
+            "currency": "USD",
+            "status": "SETTLED",
+            "direction": "DEBIT",
+            "paymentType": "CARD",
+            "description": offer.name,
+            "merchant": {"name": offer.name},
+            "cardBIN": "123456",
+            "cardLastFour": "4321",
+            "authorizationDate": stamp,
+            "settledDate": stamp,
+        },
+    }
 
 
 def _remove(history: HistoricalStore, workdir: Path) -> None:

@@ -1,4 +1,4 @@
-"""Per-user simulator state: accepted attribution events, offer actions, audits."""
+"""Per-user simulator state: accepted attribution events and offer actions."""
 
 import threading
 from collections.abc import Iterable
@@ -25,7 +25,6 @@ class _User:
     flags: dict[str, set[str]] = field(
         default_factory=lambda: {flag: set() for flag in _EFFECTS.values()}
     )
-    audited: set[str] = field(default_factory=set)
 
 
 class UserStore:
@@ -61,15 +60,6 @@ class UserStore:
                 viewed=offer_id in user.flags["viewed"],
                 redemptions=redemptions,
             )
-
-    def claim_audit(self, user_id: str, transaction_id: str) -> bool:
-        """Mark a transaction audited; False when it already was (a conflict)."""
-        with self._lock:
-            audited = self._users.setdefault(user_id, _User()).audited
-            if transaction_id in audited:
-                return False
-            audited.add(transaction_id)
-            return True
 
     def clear(self) -> None:
         """Forget every user."""

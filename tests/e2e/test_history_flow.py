@@ -15,6 +15,7 @@ import orjson
 import pytest
 from flask import Flask, request
 
+from bff.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from bff.webhooks.signature import verify
 from tests.servers import ServerProcess, kard_bff, serve
 from tests.test_history import line, write
@@ -56,7 +57,7 @@ def subscribe(kard_url: str, webhook_url: str) -> None:
     token = httpx.post(
         f"{kard_url}/v2/auth/token",
         data={"grant_type": "client_credentials"},
-        auth=("client-1", "secret-1"),
+        auth=(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET),
     ).json()["access_token"]
     body = {
         "data": [

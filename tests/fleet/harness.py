@@ -146,6 +146,8 @@ class Fleet:
         return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
 
     def headers(self, user_id: str) -> dict[str, str]:
+        """The headers of a request of `user_id`, whom Kard has enrolled."""
+        self.control("POST", "users", json={"userId": user_id})
         return {"Authorization": f"Bearer {self.session_token(user_id)}"}
 
     def control(self, method: str, path: str, **kwargs) -> httpx.Response:

@@ -5,6 +5,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from bff.sandbox import Simulator
+from tests.sandbox.helpers import CREDENTIALS, USER
+
 
 @pytest.fixture
 def client(kard_url: str) -> Iterator[httpx.Client]:
@@ -13,8 +16,9 @@ def client(kard_url: str) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def api(client: httpx.Client) -> httpx.Client:
-    """A client carrying a valid issuer access token."""
-    token = client.post("/v2/auth/token", json={"client_id": "id", "client_secret": "s"})
+def api(client: httpx.Client, simulator: Simulator) -> httpx.Client:
+    """A client carrying a valid issuer access token; the tests' USER is enrolled."""
+    simulator.enroll(USER)
+    token = client.post("/v2/auth/token", json=CREDENTIALS)
     client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
     return client

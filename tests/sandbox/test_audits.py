@@ -21,7 +21,8 @@ def audit(transaction_id: str, **overrides) -> dict:
     return {"type": "audit", "attributes": attributes}
 
 
-def test_audits_created_then_conflict(api: httpx.Client) -> None:
+def test_audits_created_then_conflict(api: httpx.Client, simulator) -> None:
+    simulator.enroll("other-user")
     path = user_path(USER, "audits")
     created = api.post(path, json={"data": [audit("t1"), audit("t2")]})
     assert created.status_code == 201

@@ -8,6 +8,7 @@ import pytest
 
 from bff.sandbox import Simulator, create_simulator_app
 from tests.sandbox.helpers import (
+    CREDENTIALS,
     NEW,
     ORG,
     USER,
@@ -21,10 +22,13 @@ def basic(client_id: str, client_secret: str) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
 
 
+ID, SECRET = CREDENTIALS["client_id"], CREDENTIALS["client_secret"]
+
+
 def test_token_documented_basic_form_flow(client: httpx.Client) -> None:
     response = client.post(
         "/v2/auth/token",
-        headers={"Authorization": basic("client", "secret"), "X-Kard-Target-Issuer": "issuer-2"},
+        headers={"Authorization": basic(ID, SECRET)},
         data={"grant_type": "client_credentials"},
     )
     assert response.status_code == 200
@@ -34,7 +38,7 @@ def test_token_documented_basic_form_flow(client: httpx.Client) -> None:
 
 
 def test_token_sdk_json_flow(client: httpx.Client) -> None:
-    response = client.post("/v2/auth/token", json={"client_id": "c", "client_secret": "s"})
+    response = client.post("/v2/auth/token", json=CREDENTIALS)
     assert response.status_code == 200
     assert response.json()["token_type"] == "Bearer"
 
@@ -43,19 +47,75 @@ def test_token_sdk_json_flow(client: httpx.Client) -> None:
     ("headers", "data", "json", "status"),
     [
         ({}, {"grant_type": "client_credentials"}, None, 400),
-        ({"Authorization": basic("c", "s")}, {}, None, 400),
-        ({"Authorization": basic("c", "s")}, {"grant_type": "password"}, None, 400),
+        ({"Authorization": basic(ID, SECRET)}, {}, None, 400),
+        ({"Authorization": basic(ID, SECRET)}, {"grant_type": "password"}, None, 400),
         ({"Authorization": "Basic !!notbase64"}, {"grant_type": "client_credentials"}, None, 400),
-        ({}, None, {"client_id": "c"}, 400),
-        ({}, None, {"client_id": "c", "client_secret": "s", "grant_type": "password"}, 400),
-        ({"Authorization": basic("c", "")}, {"grant_type": "client_credentials"}, None, 401),
-        ({"Authorization": basic("", "s")}, {"grant_type": "client_credentials"}, None, 401),
-        ({}, None, {"client_id": "", "client_secret": "s"}, 401),
+        ({}, None, {"client_id": ID}, 400),
+        ({}, None, {**CREDENTIALS, "grant_type": "password"}, 400),
+        ({"Authorization": basic(ID, "")}, {"grant_type": "client_credentials"}, None, 401),
+        ({"Authorization": basic("", SECRET)}, {"grant_type": "client_credentials"}, None, 401),
+        ({}, None, {"client_id": "", "client_secret": SECRET}, 401),
+        # Wrong credentials, each way they can be sent
+        ({"Authorization": basic(ID, "wrong")}, {"grant_type": "client_credentials"}, None, 401),
+        (
+            {"Authorization": basic("other", SECRET)},
+            {"grant_type": "client_credentials"},
+            None,
+            401,
+        ),
+        ({}, None, {"client_id": ID, "client_secret": SECRET + "x"}, 401),
+        ({}, None, {"client_id": "someone-else", "client_secret": SECRET}, 401),
     ],
 )
 def test_token_rejects_bad_credentials(client, headers, data, json, status) -> None:
     response = client.post("/v2/auth/token", headers=headers, data=data, json=json)
     assert_error(response, status)
+
+
+def test_the_simulator_takes_the_credentials_it_was_given(make_kard) -> None:
+    _, url = make_kard(client_id="issuer-client", client_secret="issuer-secret")
+    with httpx.Client(base_url=url) as client:
+        assert_error(client.post("/v2/auth/token", json=CREDENTIALS), 401)
+        given = {"client_id": "issuer-client", "client_secret": "issuer-secret"}
+        assert client.post("/v2/auth/token", json=given).status_code == 200
+
+
+def _token(client: httpx.Client, target_issuer: str | None = None) -> httpx.Response:
+    headers = {"X-Kard-Target-Issuer": target_issuer} if target_issuer else {}
+    return client.post("/v2/auth/token", json=CREDENTIALS, headers=headers)
+
+
+def test_a_token_acts_for_its_organization_only(client: httpx.Client, simulator) -> None:
+    """A token is locked to its issuer: any other organization in a path is a 401, and a 403 on
+    the bulk upload URLs, whose reference lists one."""
+    simulator.enroll(USER, "org-other")
+    token = _token(client).json()["access_token"]
+    client.headers["Authorization"] = f"Bearer {token}"
+    assert_error(client.get(f"/v2/issuers/org-other/users/{USER}/offers"), 401)
+    assert_error(client.get(f"/v2/issuers/org-other/users/{USER}"), 401)
+    assert_error(client.get("/v2/issuers/org-other/subscriptions"), 401)
+    uploads = {
+        "data": [{"type": "historicalTransactionsFile", "attributes": {"filename": "a.jsonl"}}]
+    }
+    assert_error(client.post("/v2/issuers/org-other/transactions/uploads", json=uploads), 403)
+    assert client.post(f"/v2/issuers/{ORG}/transactions/uploads", json=uploads).status_code == 201
+
+
+def test_a_target_issuer_must_be_one_the_credentials_manage(make_kard) -> None:
+    simulator, url = make_kard(target_issuers=("issuer-2",))
+    simulator.enroll(USER, "issuer-2")
+    simulator.enroll(USER)
+    with httpx.Client(base_url=url) as client:
+        assert_error(_token(client, "issuer-3"), 401)
+        scoped = _token(client, "issuer-2").json()["access_token"]
+        headers = {"Authorization": f"Bearer {scoped}"}
+        offers = client.get(f"/v2/issuers/issuer-2/users/{USER}/offers", headers=headers)
+        assert offers.status_code == 200
+        # Locked to issuer-2: not even the client's own organization.
+        assert_error(client.get(user_path(USER, "offers"), headers=headers), 401)
+        own = _token(client, ORG).json()["access_token"]
+        headers = {"Authorization": f"Bearer {own}"}
+        assert client.get(user_path(USER, "offers"), headers=headers).status_code == 200
 
 
 PROTECTED = [
@@ -86,8 +146,9 @@ def test_expired_tokens_are_rejected(api: httpx.Client, simulator: Simulator) ->
 def test_tokens_expire_by_the_clock_after_their_ttl() -> None:
     now = [1_800_000_000.0]
     simulator = Simulator(access_token_ttl=60, clock=lambda: now[0])
+    simulator.enroll(USER)
     with serve(create_simulator_app(simulator)) as url, httpx.Client(base_url=url) as client:
-        body = client.post("/v2/auth/token", json={"client_id": "c", "client_secret": "s"}).json()
+        body = client.post("/v2/auth/token", json=CREDENTIALS).json()
         assert body["expires_in"] == 60
         headers = {"Authorization": f"Bearer {body['access_token']}"}
         now[0] += 59

@@ -76,7 +76,7 @@ def test_activate_without_include_has_no_included(api: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("offer_id", "params", "status", "parameter"),
     [
-        ("000000000000000000000000", {}, 404, None),
+        ("000000000000000000000000", {}, 400, None),  # Activate lists no 404
         (None, {"include": "category"}, 400, "include"),
         (None, {"supportedComponents": "banner"}, 400, "supportedComponents"),
     ],
@@ -87,12 +87,12 @@ def test_activate_errors(api: httpx.Client, offer_id, params, status, parameter)
     assert_error(response, status, **({"parameter": parameter} if parameter else {}))
 
 
-def test_targeted_offer_of_another_persona_is_not_found(api: httpx.Client) -> None:
+def test_targeted_offer_of_another_persona_is_a_bad_request(api: httpx.Client) -> None:
     new_only = {o["id"] for o in offers(api, NEW)["data"]} - {
         o["id"] for o in offers(api, LAPSED)["data"]
     }
     response = api.post(user_path(LAPSED, f"offers/{next(iter(new_only))}/activate"))
-    assert_error(response, 404)
+    assert_error(response, 400)
 
 
 def test_view_activates_in_description_only_mode(api: httpx.Client) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from bff.sandbox import Simulator
 from tests.sandbox.helpers import (
+    CREDENTIALS,
     CTA_MODE,
     USER,
     assert_error,
@@ -63,7 +64,7 @@ def test_fault_delay_slows_the_real_answer(api: httpx.Client, simulator: Simulat
 
 def test_fault_on_token_endpoint(client: httpx.Client, simulator: Simulator) -> None:
     simulator.faults.inject(500, path=r"^/v2/auth/token$", times=1)
-    body = {"client_id": "c", "client_secret": "s"}
+    body = CREDENTIALS
     assert_error(client.post("/v2/auth/token", json=body), 500)
     assert client.post("/v2/auth/token", json=body).status_code == 200
 
@@ -117,7 +118,8 @@ def test_reset_clears_user_state(api: httpx.Client, simulator: Simulator) -> Non
     simulator.faults.inject(500, path="nothing-matches")
     simulator.reset()
     assert simulator.attribution_events(USER) == [] and simulator.calls == []
-    token = api.post("/v2/auth/token", json={"client_id": "c", "client_secret": "s"}).json()
+    simulator.enroll(USER)  # a reset unenrolls every user but the personas
+    token = api.post("/v2/auth/token", json=CREDENTIALS).json()
     api.headers["Authorization"] = f"Bearer {token['access_token']}"
     assert needs_activation(find_offer(api, lambda o: o["id"] == offer["id"], **CTA_MODE))
 
@@ -127,8 +129,8 @@ def test_reset_clears_user_state(api: httpx.Client, simulator: Simulator) -> Non
     [
         "/v2/issuers/org-sandbox/transactions/uploads",
         "/v2/issuers/org-sandbox/subscriptions",
-        "/v2/issuers/org-sandbox/users/u1/attributions",
-        "/v2/issuers/org-sandbox/users/u1/audits",
+        f"/v2/issuers/org-sandbox/users/{USER}/attributions",
+        f"/v2/issuers/org-sandbox/users/{USER}/audits",
     ],
 )
 def test_json_nested_too_deep_is_a_400_not_a_crash(api: httpx.Client, path: str) -> None:

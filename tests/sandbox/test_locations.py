@@ -27,7 +27,7 @@ PHILLY = {"filter[latitude]": "39.9526", "filter[longitude]": "-75.1652"}
         ({**PHILLY, "filter[radius]": "1.5"}, "filter[radius]"),
         ({"sort": "name"}, "sort"),
         ({"include": "offers,merchants"}, "include"),
-        ({"page[size]": "500"}, "page[size]"),
+        ({"page[size]": "0"}, "page[size]"),
         ({"supportedComponents": "cta,banner"}, "supportedComponents"),
     ],
 )
@@ -65,12 +65,23 @@ def test_larger_radius_finds_more(api: httpx.Client) -> None:
         ({"filter[city]": "chicago"}, lambda a: a["address"]["city"] == "Chicago"),
         ({"filter[state]": "TX"}, lambda a: a["address"]["state"] == "TX"),
         ({"filter[name]": "chicken"}, lambda a: "Chicken" in a["name"]),
-        ({**PHILLY, "filter[city]": "phila"}, lambda a: a["address"]["city"] == "Philadelphia"),
+        ({**PHILLY, "filter[name]": "a"}, lambda a: "a" in a["name"].casefold()),
     ],
 )
 def test_location_filters(api: httpx.Client, params: dict, check) -> None:
     data = locations(api, **params)["data"]
     assert data and all(check(loc["attributes"]) for loc in data)
+
+
+def test_latitude_and_longitude_take_priority_over_city_state_and_zip(api: httpx.Client) -> None:
+    """The reference: "Longitude and Latitude fields are prioritized over State, City and
+    Zipcode": a geo search answers the same with them, though they are still checked."""
+    near = locations(api, **PHILLY)["data"]
+    elsewhere = {"filter[city]": "Chicago", "filter[state]": "IL", "filter[zipCode]": "60601"}
+    assert near and locations(api, **PHILLY, **elsewhere)["data"] == near
+    assert_error(
+        api.get(user_path(USER, "locations"), params={**PHILLY, "filter[state]": "XX"}), 400
+    )
 
 
 def test_location_zip_and_category_filters(api: httpx.Client) -> None:

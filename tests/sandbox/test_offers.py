@@ -21,7 +21,7 @@ from tests.sandbox.helpers import (
     ("parameter", "value"),
     [
         ("page[size]", "0"),
-        ("page[size]", "101"),
+        ("page[size]", "-1"),
         ("page[size]", "ten"),
         ("page[after]", "not a cursor!"),
         ("page[before]", base64.urlsafe_b64encode(b"v1:unknown-id").decode()),
@@ -38,6 +38,12 @@ from tests.sandbox.helpers import (
 def test_offers_reject_bad_parameters(api: httpx.Client, parameter: str, value: str) -> None:
     response = api.get(user_path(USER, "offers"), params={parameter: value})
     assert_error(response, 400, parameter=parameter)
+
+
+def test_page_size_has_no_maximum(api: httpx.Client) -> None:
+    """The reference sets no bound on page[size]: a page larger than the catalog is all of it."""
+    everything = api.get(user_path(USER, "offers"), params={"page[size]": "100000"}).json()
+    assert everything["data"] and everything["links"]["next"] is None
 
 
 def test_offers_ignore_unknown_parameters(api: httpx.Client) -> None:

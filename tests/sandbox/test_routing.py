@@ -5,6 +5,7 @@ import httpx
 
 from bff.sandbox import init_app
 from tests.sandbox.helpers import (
+    CREDENTIALS,
     assert_error,
 )
 from tests.servers import serve
@@ -27,9 +28,7 @@ def test_init_app_mounts_under_prefix_without_taking_over_host_errors() -> None:
     simulator = init_app(host)
     assert host.extensions["kard_simulator"] is simulator
     with serve(host) as url, httpx.Client(base_url=url) as client:
-        token = client.post(
-            "/sandbox/kard/v2/auth/token", json={"client_id": "c", "client_secret": "s"}
-        )
+        token = client.post("/sandbox/kard/v2/auth/token", json=CREDENTIALS)
         assert token.status_code == 200
         assert_error(client.get("/sandbox/kard/v2/nowhere"), 404)
         assert client.get("/elsewhere").json() == {"host": True}

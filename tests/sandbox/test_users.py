@@ -150,3 +150,30 @@ def test_each_bad_field_of_update_is_a_400_pointing_at_it(
 def test_the_users_endpoints_need_a_token(client: httpx.Client) -> None:
     assert_error(client.get(f"{USERS}/{NEW}"), 401)
     assert_error(client.post(USERS, json={"data": [user("u-1")]}), 401)
+
+
+# Enrollment is enforced where Kard's reference lists the status: Get Offers, Get Locations, Get
+# Earned Rewards and Create Audits answer 404 for a user not enrolled; Activate, Boost and Create
+# Attribution Events (201/202, 400, 401, 500) answer 400.
+NOT_ENROLLED = [
+    ("GET", "offers", None, 404),
+    ("GET", "locations", None, 404),
+    ("GET", "earned-rewards", None, 404),
+    ("POST", "audits", {"data": []}, 404),
+    ("POST", "offers/offer-1/activate", None, 400),
+    ("POST", "offers/offer-1/boost", None, 400),
+    ("POST", "attributions", {"data": []}, 400),
+]
+
+
+@pytest.mark.parametrize(("method", "tail", "body", "status"), NOT_ENROLLED)
+def test_a_user_not_enrolled_is_refused(api: httpx.Client, method, tail, body, status) -> None:
+    response = api.request(method, f"{USERS}/never-enrolled/{tail}", json=body)
+    assert "never-enrolled" in assert_error(response, status)["detail"]
+
+
+def test_a_deleted_user_is_no_longer_served(api: httpx.Client) -> None:
+    create(api, user("u-leaving"))
+    assert api.get(f"{USERS}/u-leaving/offers").status_code == 200
+    api.delete(f"{USERS}/u-leaving")
+    assert_error(api.get(f"{USERS}/u-leaving/offers"), 404)

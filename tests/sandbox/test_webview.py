@@ -71,10 +71,10 @@ def test_activate_changes_the_offers_components(client, bearer, simulator):
     assert next(o for o in again if o["id"] == offer["id"]) == updated
 
 
-def test_acting_on_an_unknown_offer_is_a_404(client, bearer):
+def test_acting_on_an_unknown_offer_is_a_400(client, bearer):
     response = client.post(f"{BASE}/offers/no-such-offer/boost", headers=bearer)
-    assert response.status_code == 404
-    assert response.json()["errors"][0]["status"] == "404"
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["status"] == "400"
 
 
 def test_locations_are_nearest_first_with_their_offers(client, bearer):

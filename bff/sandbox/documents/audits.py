@@ -1,11 +1,10 @@
 """Create Audits: validate audit requests and answer 201, 207 or 409."""
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from bff.kard.vocabulary import AUDIT_CODES
-from bff.sandbox.errors import KardError, error_object
+from bff.sandbox.errors import error_object, multi_status
 from bff.sandbox.validation import BodyErrors, data_array, non_empty_string, strict_int
 
 _STRINGS = ("merchantName", "auditDescription", "transactionId")
@@ -35,20 +34,18 @@ def validated_audits(body: Any) -> list[dict[str, Any]]:
 
 
 def audits_response(
-    audits: list[dict[str, Any]], claim: Callable[[str], bool]
+    audits: list[dict[str, Any]], claim: Callable[[dict[str, Any]], str | None]
 ) -> tuple[dict[str, Any], int]:
-    """Claim each audit's transaction; answer 201 (all new), 409 (none) or 207 (some)."""
+    """Open each audit (`claim` gives its ID, or None when its transaction has one already);
+    answer 201 (all new), 409 (none) or 207 (some)."""
     accepted: list[dict[str, Any]] = []
     conflicts: list[dict[str, Any]] = []
     for audit in audits:
         transaction_id = audit["transactionId"]
-        if claim(transaction_id):
+        audit_id = claim(audit)
+        if audit_id is not None:
             accepted.append(
-                {
-                    "type": "audit",
-                    "id": str(uuid.uuid4()),
-                    "attributes": {"transactionId": transaction_id},
-                }
+                {"type": "audit", "id": audit_id, "attributes": {"transactionId": transaction_id}}
             )
         else:
             conflicts.append(
@@ -58,8 +55,4 @@ def audits_response(
                     resource_id=transaction_id,
                 )
             )
-    if not conflicts:
-        return {"data": accepted}, 201
-    if not accepted:
-        raise KardError(409, conflicts[0]["detail"], errors=conflicts)
-    return {"errors": conflicts, "data": accepted}, 207
+    return multi_status(accepted, conflicts, accepted=bool(accepted), status=201)

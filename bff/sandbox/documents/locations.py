@@ -29,8 +29,8 @@ def locations_document(catalog: Catalog, viewer: Viewer, args: QueryArgs) -> dic
         for location in catalog.locations
     ]
     located = [(location, offer_ids) for location, offer_ids in located if offer_ids]
-    located = _filtered(located, args)
     center = _center(args)
+    located = _filtered(located, args, by_place=center is None)
     if center is not None:
         radius = args.integer("filter[radius]", minimum=1) or DEFAULT_RADIUS_MILES
         distances = {
@@ -80,12 +80,17 @@ def _center(args: QueryArgs) -> tuple[float, float] | None:
     return latitude, longitude
 
 
-def _filtered(located: list[Located], args: QueryArgs) -> list[Located]:
+def _filtered(located: list[Located], args: QueryArgs, *, by_place: bool) -> list[Located]:
+    """Filter by name and category, and by city, zip code and state unless `by_place` is false:
+    the reference prioritizes latitude and longitude over those three, so a geo search ignores
+    them (they are still checked)."""
     name = (args.single("filter[name]") or "").casefold()
     city = (args.single("filter[city]") or "").casefold()
     zip_code = args.single("filter[zipCode]")
     state = args.choice("filter[state]", STATES)
     category = args.choice("filter[category]", CATEGORIES)
+    if not by_place:
+        city, zip_code, state = "", None, None
     return [
         (location, offer_ids)
         for location, offer_ids in located

@@ -63,7 +63,8 @@ def offer_action_document(
     """Record the user's CTA event for an offer; the attribution (and the updated offer)."""
     offer = sim.catalog.offers_by_id.get(offer_id)
     if offer is None or not offer.visible_to(user_id):
-        raise KardError(404, f"Offer {offer_id} was not found for this user")
+        # Activate and Boost list 201, 400, 401 and 500: an unknown offer is a bad request.
+        raise KardError(400, f"Offer {offer_id} is not available to this user")
     attributes = {
         "entityId": offer_id,
         "eventCode": action.upper(),

@@ -1,10 +1,14 @@
-"""Get Earned Rewards: the paginated document of a user's rewards, filtered by range and payout."""
+"""Get Earned Rewards: the paginated document of a user's rewards, filtered by range and payout.
+
+Only rewards whose transaction settled are listed, as the reference says ("Returns only SETTLED
+transactions within the last 12 months"); a pending reward shows once its transaction settles.
+"""
 
 from datetime import datetime
 from typing import Any
 
-from bff.sandbox.catalog.rewards import Reward
 from bff.sandbox.documents.resources import iso, user_path
+from bff.sandbox.lifecycle.ledger import Reward
 from bff.sandbox.pagination import links, paginate
 from bff.sandbox.params import QueryArgs
 
@@ -12,13 +16,14 @@ _RANGE_MONTHS = {"12M": 12, "6M": 6, "3M": 3}
 
 
 def rewards_document(
-    rewards: list[Reward], organization_id: str, user_id: str, args: QueryArgs, anchor: datetime
+    rewards: list[Reward], organization_id: str, user_id: str, args: QueryArgs, now: datetime
 ) -> dict[str, Any]:
-    """Answer Get Earned Rewards from the user's full reward list."""
+    """Answer Get Earned Rewards from the user's full reward list, as of `now`."""
     include = args.includes({"merchant", "offer"})
     args.choice("filter[status]", ("SETTLED",))
     paid_only = args.boolean("filter[paidInFullOnly]")
-    since = _range_start(args.choice("filter[range]", (*_RANGE_MONTHS, "YTD")) or "12M", anchor)
+    since = _range_start(args.choice("filter[range]", (*_RANGE_MONTHS, "YTD")) or "12M", now)
+    rewards = [reward for reward in rewards if reward.settled_at is not None]
     selected = [r for r in rewards if r.timestamp >= since and (not paid_only or r.paid_at)]
     page = paginate(selected, lambda reward: reward.id, args)
     document: dict[str, Any] = {

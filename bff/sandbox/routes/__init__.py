@@ -7,6 +7,7 @@ from bff.sandbox.routes import (
     auth,
     control,
     enrollment,
+    incoming,
     s3,
     subscriptions,
     transactions,
@@ -14,7 +15,7 @@ from bff.sandbox.routes import (
     webview,
 )
 
-AREAS = (auth, enrollment, users, transactions, subscriptions, s3, control, webview)
+AREAS = (auth, enrollment, users, incoming, transactions, subscriptions, s3, control, webview)
 
 
 def register_routes(simulator_bp: Blueprint) -> None:

@@ -18,11 +18,13 @@ def _token_document(access_token: str, expires_in: int) -> dict[str, Any]:
 @bp.post("/v2/auth/token")
 def issue_access_token() -> Response:
     """Exchange client credentials for an issuer access token."""
-    client_id, _ = client_credentials(
+    client_id, client_secret = client_credentials(
         request.headers.get("Authorization"), request.form, request.get_json(silent=True)
     )
-    tokens = simulator().tokens
-    token = tokens.issue(client_id, request.headers.get("X-Kard-Target-Issuer"))
+    sim = simulator()
+    target_issuer = request.headers.get("X-Kard-Target-Issuer")
+    tokens = sim.tokens
+    token = tokens.issue(sim.client.organization(client_id, client_secret, target_issuer))
     return json_response(_token_document(token.value, tokens.ttl), headers=_NO_STORE)
 
 

@@ -4,7 +4,7 @@ from flask import Blueprint, Response, request
 
 from bff.sandbox.blueprint import authenticated, json_response, simulator
 from bff.sandbox.enrollment import resource, validated_update, validated_users
-from bff.sandbox.errors import KardError
+from bff.sandbox.errors import multi_status
 
 bp = Blueprint("enrollment", __name__)
 
@@ -17,12 +17,7 @@ def create_users(organization_id: str) -> Response:
     """Create Users: 201 when all are new, 409 when none is, 207 in between."""
     users = validated_users(request.get_json(silent=True))
     created, errors = simulator().directory.create(organization_id, users)
-    if not errors:
-        return json_response({"data": created}, 201)
-    if not created:
-        status = 409 if all(error["status"] == "409" for error in errors) else 400
-        raise KardError(status, errors[0]["detail"], errors=errors)
-    return json_response({"errors": errors, "data": created}, 207)
+    return json_response(*multi_status(created, errors, accepted=bool(created), status=201))
 
 
 @bp.put(f"{USERS}/<user_id>")

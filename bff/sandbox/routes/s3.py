@@ -8,17 +8,16 @@ import hashlib
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, request, send_file
+from flask import Blueprint, Flask, Response, request, send_file
 from werkzeug.exceptions import ClientDisconnected
 
-from bff.sandbox.blueprint import NAME, mount_prefix, root_url, simulator
+from bff.sandbox.blueprint import NAME, host_webhook, mount_prefix, root_url, simulator
 from bff.sandbox.uploads.bulk import RESULTS_BUCKET, UPLOADS_BUCKET, ReceivedFile
 from bff.sandbox.uploads.presigned import PATH_PREFIX, S3Error
 
 bp = Blueprint("s3", __name__)
 
 MAX_OBJECT_BYTES = 5 * 1024**3  # a single PUT takes at most 5 GB
-HOST_WEBHOOK_PATH = "webhooks/kard"  # the host app's own webhook endpoint, relative to its root
 _CHUNK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _CONTENT_TYPES = {True: "application/gzip", False: "application/octet-stream"}
@@ -58,17 +57,8 @@ def put_upload(upload_id: str, filename: str) -> Response:
         )
     received_at = sim.now()
     body, etag = _save_body(sim.workdir, size)
-    host_mounted = bool(mount_prefix())
     sim.uploads.receive(
-        ReceivedFile(
-            session,
-            body,
-            size,
-            received_at,
-            root_url(),
-            fallback_url=request.url_root + HOST_WEBHOOK_PATH if host_mounted else None,
-            host_app=current_app._get_current_object() if host_mounted else None,
-        )
+        ReceivedFile(session, body, size, received_at, root_url(), fallback=host_webhook())
     )
     response = Response(status=201, headers={"ETag": f'"{etag}"'})
     del response.headers["Content-Type"]  # S3 sends none with its empty body

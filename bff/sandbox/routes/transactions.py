@@ -18,7 +18,7 @@ UPLOADS = "/v2/issuers/<organization_id>/users/<user_id>/uploads"
 
 
 @bp.post("/v2/issuers/<organization_id>/transactions/uploads")
-@authenticated
+@authenticated(other_organization=403)
 def create_upload_urls(organization_id: str) -> Response:
     """Create Bulk Transactions Upload URL: one presigned PUT URL per requested file."""
     requested = validated_file_requests(request.get_json(silent=True))

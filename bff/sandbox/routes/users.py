@@ -8,6 +8,7 @@ from flask import Blueprint, Response, request
 from bff.sandbox.blueprint import (
     authenticated,
     catalog_response,
+    enrolled,
     json_response,
     query_args,
     simulator,
@@ -24,6 +25,7 @@ USER = "/v2/issuers/<organization_id>/users/<user_id>"
 
 @bp.get(f"{USER}/offers")
 @authenticated
+@enrolled(404)
 def get_offers(organization_id: str, user_id: str) -> Response:
     """Get Offers By User."""
     return catalog_response(offers_document, organization_id, user_id, query_args())
@@ -31,6 +33,7 @@ def get_offers(organization_id: str, user_id: str) -> Response:
 
 @bp.get(f"{USER}/locations")
 @authenticated
+@enrolled(404)
 def get_locations(organization_id: str, user_id: str) -> Response:
     """Get Locations By User."""
     return catalog_response(locations_document, organization_id, user_id, query_args())
@@ -38,6 +41,7 @@ def get_locations(organization_id: str, user_id: str) -> Response:
 
 @bp.post(f"{USER}/offers/<offer_id>/<any(activate, boost):action>")
 @authenticated
+@enrolled(400)
 def act_on_offer(organization_id: str, user_id: str, offer_id: str, action: str) -> Response:
     """Activate Offer / Boost Offer: record a CTA event and optionally return the updated offer."""
     args = query_args()
@@ -56,6 +60,7 @@ def act_on_offer(organization_id: str, user_id: str, offer_id: str, action: str)
 
 @bp.post(f"{USER}/attributions")
 @authenticated
+@enrolled(400)
 def create_attributions(organization_id: str, user_id: str) -> Response:
     """Create Attribution Events: accept the batch and queue it."""
     events = validated_events(request.get_json(silent=True))
@@ -70,20 +75,23 @@ def create_attributions(organization_id: str, user_id: str) -> Response:
 
 @bp.get(f"{USER}/earned-rewards")
 @authenticated
+@enrolled(404)
 def get_earned_rewards(organization_id: str, user_id: str) -> Response:
     """Get Earned Rewards."""
     sim = simulator()
-    document = rewards_document(
-        sim.rewards(user_id), organization_id, user_id, query_args(), sim.anchor
-    )
+    rewards = sim.rewards(user_id, organization_id)
+    document = rewards_document(rewards, organization_id, user_id, query_args(), sim.now())
     return json_response(document)
 
 
 @bp.post(f"{USER}/audits")
 @authenticated
+@enrolled(404)
 def create_audits(organization_id: str, user_id: str) -> Response:
     """Create Audits."""
     audits = validated_audits(request.get_json(silent=True))
-    users = simulator().users
-    document, status = audits_response(audits, lambda txn: users.claim_audit(user_id, txn))
+    sim = simulator()
+    document, status = audits_response(
+        audits, lambda audit: sim.open_audit(organization_id, user_id, audit)
+    )
     return json_response(document, status)

@@ -17,6 +17,7 @@ from bff.sandbox.auth import bearer
 from bff.sandbox.blueprint import (
     CONTROL_PREFIX,
     catalog_response,
+    host_webhook,
     json_response,
     query_args,
     simulator,
@@ -24,13 +25,16 @@ from bff.sandbox.blueprint import (
 from bff.sandbox.documents.locations import locations_document
 from bff.sandbox.documents.offers import offer_action_document, offers_document
 from bff.sandbox.documents.resources import iso
+from bff.sandbox.documents.rewards import rewards_document
 from bff.sandbox.errors import unauthorized
-from bff.sandbox.params import MAX_PAGE_SIZE, QueryArgs
+from bff.sandbox.params import QueryArgs
 
 bp = Blueprint("webview", __name__)
 PREFIX = f"{CONTROL_PREFIX}webview"
 # The stand-in renders every component Kard offers, as the hosted WebView does.
 _ALL_COMPONENTS = [("supportedComponents", ",".join(COMPONENTS))]
+# One page holds the whole catalog the stand-in shows.
+_PAGE_SIZE = "100"
 # The location query parameters the stand-in may pass through to Get Locations By User.
 _LOCATION_FILTERS = ("filter[latitude]", "filter[longitude]", "filter[radius]")
 
@@ -63,7 +67,7 @@ def webview_me() -> Response:
 def webview_offers() -> Response:
     """Get Offers By User for the token's user: every component, up to 100 offers."""
     claims = _claims()
-    args = QueryArgs([("page[size]", str(MAX_PAGE_SIZE)), *_ALL_COMPONENTS])
+    args = QueryArgs([("page[size]", _PAGE_SIZE), *_ALL_COMPONENTS])
     return catalog_response(offers_document, claims["issuer_id"], claims["sub"], args)
 
 
@@ -83,6 +87,29 @@ def webview_act_on_offer(offer_id: str, action: str) -> Response:
     return json_response(document, 201)
 
 
+@bp.post(f"{PREFIX}/offers/<offer_id>/purchase")
+def webview_purchase(offer_id: str) -> Response:
+    """Make a test purchase at the offer's merchant for the token's user (sandbox only: Kard's
+    WebView has no such button); answer the transaction and the reward it earned."""
+    claims = _claims()
+    transaction, reward = simulator().purchase(
+        claims["sub"], offer_id, organization_id=claims["issuer_id"], fallback=host_webhook()
+    )
+    earned = {"offerId": reward.offer.id, "userCents": reward.user_cents} if reward else None
+    return json_response({"data": transaction, "meta": {"reward": earned}}, 201)
+
+
+@bp.get(f"{PREFIX}/rewards")
+def webview_rewards() -> Response:
+    """Get Earned Rewards for the token's user, with their merchants and offers."""
+    claims = _claims()
+    sim = simulator()
+    user_id, organization_id = claims["sub"], claims["issuer_id"]
+    args = QueryArgs([("page[size]", _PAGE_SIZE), ("include", "merchant,offer")])
+    rewards = sim.rewards(user_id, organization_id)
+    return json_response(rewards_document(rewards, organization_id, user_id, args, sim.now()))
+
+
 @bp.get(f"{PREFIX}/locations")
 def webview_locations() -> Response:
     """Get Locations By User for the token's user, with their offers; nearest first when the
@@ -90,6 +117,6 @@ def webview_locations() -> Response:
     claims = _claims()
     filters = [(key, value) for key, value in query_args().pairs if key in _LOCATION_FILTERS]
     args = QueryArgs(
-        [*filters, ("include", "offers"), ("page[size]", str(MAX_PAGE_SIZE)), *_ALL_COMPONENTS]
+        [*filters, ("include", "offers"), ("page[size]", _PAGE_SIZE), *_ALL_COMPONENTS]
     )
     return catalog_response(locations_document, claims["issuer_id"], claims["sub"], args)

@@ -14,7 +14,7 @@ from typing import Any
 
 from bff.sandbox.documents.resources import iso
 from bff.sandbox.uploads.ingest import FILE_TYPES, FileFailed, Outcome
-from bff.sandbox.uploads.webhooks import ISSUER_NAME
+from bff.sandbox.uploads.webhooks import ISSUER_NAME, Target
 from bff.sandbox.validation import BodyErrors, data_array, non_empty_string
 
 FILE_PROCESSING_RESULT = "fileProcessingResult"
@@ -89,8 +89,7 @@ class ReceivedFile:
     size: int
     received_at: datetime
     root_url: str  # the simulator's root as the uploader reached it, for the results URL
-    fallback_url: str | None = None  # the host app's own webhook endpoint, when mounted in one
-    host_app: Any = None
+    fallback: Target | None = None  # the host app's own webhook endpoint, when mounted in one
     state: str = RECEIVED
     outcome: Outcome = field(default_factory=Outcome)
     results_url: str | None = None

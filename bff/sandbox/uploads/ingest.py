@@ -58,7 +58,8 @@ def kard_problems(record: Any, flagged: list[Problem], now: datetime) -> list[Pr
         return not seen or not any(pointer == p or pointer.startswith(p + "/") for p in seen)
 
     problems: list[Problem] = []
-    if fresh("/attributes/currency") and attributes.get("currency") != SANDBOX_CURRENCY:
+    currency = attributes.get("currency", SANDBOX_CURRENCY)  # a record without one is not ours
+    if fresh("/attributes/currency") and currency != SANDBOX_CURRENCY:
         problems.append(
             ("/attributes/currency", "must be USD, the only currency the sandbox supports")
         )

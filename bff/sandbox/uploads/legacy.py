@@ -9,7 +9,7 @@ from typing import Any
 
 from bff.kard.schema import Problem
 from bff.kard.transactions import MAX_PART_ITEMS, part_item_errors
-from bff.sandbox.errors import KardError, error_object
+from bff.sandbox.errors import KardError, item_errors, multi_status
 from bff.sandbox.uploads.ingest import Store, kard_problems
 from bff.sandbox.validation import BodyErrors, data_array, non_empty_string
 
@@ -99,22 +99,14 @@ def part_response(
     rows: list[tuple[str, str, str]] = []
     for index, item in enumerate(items):
         problems = _item_problems(item, upload.user_id, now)
-        item_id = item.get("id") if isinstance(item, dict) else None
-        resource_id = item_id if isinstance(item_id, str) else None
-        errors += [
-            error_object(
-                400, message, source={"pointer": f"/data/{index}{pointer}"}, resource_id=resource_id
-            )
-            for pointer, message in problems
-        ]
+        errors += item_errors(index, item, problems)
         if not problems:
             attributes = item["attributes"]
             rows.append((upload.user_id, attributes["transactionId"], json.dumps(item)))
-    if not rows:
-        raise KardError(400, errors[0]["detail"], errors=errors)
-    store(rows)
     data = [{"type": PART, "id": upload.id, "attributes": {}}]
-    return ({"errors": errors, "data": data}, 207) if errors else ({"data": data}, 200)
+    answer = multi_status(data, errors, accepted=bool(rows), status=200)
+    store(rows)
+    return answer
 
 
 def _item_problems(item: Any, user_id: str, now: datetime) -> list[Problem]:

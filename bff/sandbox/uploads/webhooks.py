@@ -4,10 +4,12 @@ import base64
 import hashlib
 import hmac
 import json
+import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -17,6 +19,8 @@ ISSUER_NAME = "Sandbox Issuer"
 ATTEMPTS = 3
 BACKOFF = (0.2, 0.5)  # seconds to wait before the second and third attempts
 TIMEOUT = 10.0
+MAX_LOGGED = 10_000  # the delivery log keeps the latest
+MAX_QUEUED = 10_000  # notifications waiting to be sent; past it, the sender waits its turn
 
 
 def signature(key: str | bytes, body: bytes) -> str:
@@ -70,13 +74,22 @@ class Delivery:
         }
 
 
-@dataclass
 class Notifier:
-    """Sends signed webhooks and keeps the log of every delivery."""
+    """Sends signed webhooks and keeps the log of the latest deliveries.
 
-    key: str | bytes
-    _log: list[Delivery] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    `send` delivers at once; `post` queues a delivery for the one sender thread, so whoever
+    caused the event (a request, a clock step) does not wait for the receiver, and each
+    receiver gets the notifications in the order they were posted.
+    """
+
+    def __init__(self, key: str | bytes) -> None:
+        self.key = key
+        self._log: deque[Delivery] = deque(maxlen=MAX_LOGGED)
+        self._queue: queue.Queue[tuple[str, Sequence[Target], dict[str, Any]]] = queue.Queue(
+            MAX_QUEUED
+        )
+        self._lock = threading.Lock()
+        self._sender: threading.Thread | None = None
 
     def send(self, event: str, targets: Sequence[Target], payload: dict[str, Any]) -> None:
         """POST the payload to every target (logging that it went nowhere when there is none)."""
@@ -93,9 +106,27 @@ class Notifier:
             _post(target, body, delivery)
             self._record(delivery)
 
+    def post(self, event: str, targets: Sequence[Target], payload: dict[str, Any]) -> None:
+        """Queue the notification for the sender thread."""
+        with self._lock:
+            if self._sender is None:
+                self._sender = threading.Thread(
+                    target=self._send_queued, name="kard-simulator-webhooks", daemon=True
+                )
+                self._sender.start()
+        self._queue.put((event, targets, payload))
+
+    def wait(self, timeout: float) -> None:
+        """Return once every posted notification is sent; TimeoutError after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"webhooks still being sent after {timeout} s")
+            time.sleep(0.01)
+
     @property
     def deliveries(self) -> list[Delivery]:
-        """Return every delivery so far, oldest first."""
+        """Return the logged deliveries, oldest first."""
         with self._lock:
             return list(self._log)
 
@@ -107,6 +138,14 @@ class Notifier:
     def _record(self, delivery: Delivery) -> None:
         with self._lock:
             self._log.append(delivery)
+
+    def _send_queued(self) -> None:
+        while True:
+            event, targets, payload = self._queue.get()
+            try:
+                self.send(event, targets, payload)
+            finally:
+                self._queue.task_done()
 
 
 def _post(target: Target, body: bytes, delivery: Delivery) -> None:

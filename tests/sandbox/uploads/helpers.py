@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 
 from bff.sandbox import Simulator
-from tests.sandbox.helpers import ORG
+from tests.sandbox.helpers import CREDENTIALS, ORG
 
 HISTORICAL = "historicalTransactionsFile"
 INCOMING = "incomingTransactionsFile"
@@ -43,20 +43,24 @@ def jsonl(*lines: dict[str, Any] | str) -> bytes:
     ).encode()
 
 
-def token(base_url: str) -> str:
-    """An issuer access token by the documented flow (Basic auth and a form)."""
+def token(base_url: str, target_issuer: str | None = None) -> str:
+    """An issuer access token by the documented flow (Basic auth and a form), scoped to
+    `target_issuer` when one is named."""
     response = httpx.post(
         f"{base_url}/v2/auth/token",
-        auth=("client-id", "client-secret"),
+        auth=(CREDENTIALS["client_id"], CREDENTIALS["client_secret"]),
         data={"grant_type": "client_credentials"},
+        headers={"X-Kard-Target-Issuer": target_issuer} if target_issuer else {},
     )
     return response.json()["access_token"]
 
 
-def authorized(base_url: str) -> httpx.Client:
+def authorized(base_url: str, target_issuer: str | None = None) -> httpx.Client:
     """A client of the simulator at `base_url`, carrying an issuer access token."""
     return httpx.Client(
-        base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {token(base_url)}"}
+        base_url=base_url,
+        timeout=30,
+        headers={"Authorization": f"Bearer {token(base_url, target_issuer)}"},
     )
 
 

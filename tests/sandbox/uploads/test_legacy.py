@@ -106,14 +106,14 @@ def test_legacy_500_items_are_fine(api: httpx.Client, simulator: Simulator) -> N
     assert len(simulator.historical_transactions("user-1")) == 500
 
 
-def test_legacy_unknown_or_foreign_uploads_are_404(api: httpx.Client) -> None:
+def test_legacy_unknown_or_foreign_uploads_are_refused(api: httpx.Client) -> None:
     upload_id = start_upload(api, "user-1")
     body = {"data": [part_item(1, user="user-2")]}
     assert_pointers(api.put(legacy_path("user-2", "nope", "parts"), json=body), 404)
     assert_pointers(api.put(legacy_path("user-2", upload_id, "parts"), json=body), 404)
     assert_pointers(api.put(legacy_path("user-2", upload_id), json=complete_body(upload_id)), 404)
     other_org = f"/v2/issuers/other-org/users/user-1/uploads/{upload_id}/parts"
-    assert_pointers(api.put(other_org, json={"data": [part_item(1)]}), 404)
+    assert_pointers(api.put(other_org, json={"data": [part_item(1)]}), 401)  # not its issuer
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from kard.transactions import (
     CreateFileUploadUrlResponse,
 )
 
-from tests.sandbox.helpers import ORG
+from tests.sandbox.helpers import CREDENTIALS, ORG
 from tests.sandbox.uploads.helpers import (
     HISTORICAL,
     INCOMING,
@@ -45,7 +45,7 @@ def test_upload_urls_parse_with_the_sdk(api: httpx.Client, kard_url: str) -> Non
 
 
 def test_the_sdk_requests_upload_urls(kard_url: str) -> None:
-    sdk = KardApi(base_url=kard_url, client_id="sdk-client", client_secret="sdk-secret")
+    sdk = KardApi(base_url=kard_url, **CREDENTIALS)
     file = CreateFileUploadData(
         type=HISTORICAL, attributes=CreateFileUploadAttributes(filename="sdk.jsonl")
     )

@@ -1,65 +1,18 @@
 """The simulator's fileProcessingResult webhook, received by real HTTP servers started here."""
 
-import base64
-import hashlib
-import hmac
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import flask
 import httpx
-from kard.notifications import NotificationPayload
 
 from bench.harness import free_port
 from bff.sandbox import Simulator, init_app
 from tests.sandbox.helpers import ORG
 from tests.sandbox.uploads.helpers import authorized, jsonl, processed, put, record, upload_url
+from tests.sandbox.webhooks import KEY, receiver, subscribe, verified
 from tests.servers import serve
-
-KEY = "sandbox-webhook-key"
-
-
-@dataclass
-class Receiver:
-    """A webhook endpoint on a real port: what it received, and the statuses it will answer."""
-
-    url: str
-    answers: list[int] = field(default_factory=list)
-    received: list[tuple[bytes, dict[str, str]]] = field(default_factory=list)
-
-
-@contextmanager
-def receiver(*answers: int) -> Iterator[Receiver]:
-    """Serve a webhook receiver answering `answers` in turn, then 200."""
-    app = flask.Flask("receiver")
-    got = Receiver("", list(answers))
-
-    @app.post("/hooks/kard")
-    def receive() -> tuple[str, int]:
-        got.received.append((flask.request.get_data(), dict(flask.request.headers)))
-        return "", got.answers.pop(0) if got.answers else 200
-
-    with serve(app) as url:
-        got.url = f"{url}/hooks/kard"
-        yield got
-
-
-def verified(body: bytes, headers: dict[str, str], key: str = KEY) -> NotificationPayload:
-    """Check the HMAC of the raw body against `notify-signature`; parse it with the SDK."""
-    expected = base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest()).decode()
-    assert headers["Notify-Signature"] == expected
-    assert headers["Content-Type"] == "application/json"
-    # Kard's recipe re-serialises the parsed body with JSON.stringify: the bytes must survive it.
-    assert json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False).encode() == body
-    return NotificationPayload.model_validate_json(body)
-
-
-def subscribe(api: httpx.Client, url: str, enabled: bool = True) -> None:
-    attributes = {"eventName": "fileProcessingResult", "webhookUrl": url, "enabled": enabled}
-    body = {"data": [{"type": "subscription", "attributes": attributes}]}
-    assert api.post(f"/v2/issuers/{ORG}/subscriptions", json=body).status_code == 201
 
 
 def test_subscribed_webhook_is_signed_and_parses(
@@ -144,12 +97,15 @@ def test_without_a_subscription_nothing_is_sent(api: httpx.Client, simulator: Si
     assert delivery.payload["data"]["type"] == "fileProcessingResult"
 
 
-def test_another_organizations_subscription_is_not_used(
-    api: httpx.Client, simulator: Simulator
-) -> None:
-    with receiver() as hook:
+def test_another_organizations_subscription_is_not_used(make_kard) -> None:
+    simulator, url = make_kard(target_issuers=("other-org",))
+    with (
+        receiver() as hook,
+        authorized(url) as api,
+        authorized(url, target_issuer="other-org") as other,
+    ):
         subscribe(api, hook.url)
-        item = upload_url(api, org="other-org")
+        item = upload_url(other, org="other-org")
         put(item["attributes"]["url"], jsonl(record()))
         simulator.wait_for_uploads(timeout=30)
     assert hook.received == []

@@ -1,0 +1,117 @@
+"""The earned rewards of every organization, keyed by the issuer's transaction ID, bounded.
+
+A reward is pending while its transaction is only approved; it is listed by Get Earned Rewards
+once the transaction settles (`settled_at`, paid to the issuer: UNPAID); it is paid, and the
+reward settled, when the merchant's commission arrives `COMMISSION_DAYS` later on the simulated
+clock (`paid_at`, PAID_IN_FULL).
+"""
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bff.sandbox.catalog.offers import Offer
+
+COMMISSION_DAYS = 30  # merchants pay their commission net 30; Kard then pays the issuer
+MAX_REWARDS = 100_000  # per organization: past it a matching purchase earns nothing
+MAX_EVENTS = 1_000_000  # event IDs remembered per organization, to refuse one sent twice
+
+Key = tuple[str, str]  # (organization ID, the issuer's transaction ID)
+
+
+@dataclass
+class Reward:
+    """A purchase that earned cash back."""
+
+    id: str
+    organization_id: str
+    user_id: str
+    transaction_id: str
+    offer: Offer
+    rate: float  # the reward value that applied (the offer's, or its boosted one)
+    amount_cents: int
+    user_cents: int
+    issuer_cents: int
+    purchased_at: datetime
+    card_product_id: str | None = None
+    settled_at: datetime | None = None  # the transaction settled: listed, not yet paid
+    paid_at: datetime | None = None  # the commission was paid: the reward is settled
+
+    @property
+    def timestamp(self) -> datetime:
+        """When the rewarded transaction happened, as Get Earned Rewards shows it."""
+        return self.purchased_at
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the commission is paid, once the transaction has settled."""
+        return self.settled_at + timedelta(days=COMMISSION_DAYS) if self.settled_at else None
+
+
+class Ledger:
+    """Thread-safe rewards and the event IDs received, per organization."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rewards: dict[Key, Reward] = {}
+        self._held: dict[str, int] = {}  # rewards per organization
+        self._events: dict[str, set[str]] = {}
+
+    def claim_event(self, organization_id: str, event_id: str) -> bool:
+        """Remember an event ID; False when it was received before (or the sandbox is full)."""
+        with self._lock:
+            seen = self._events.setdefault(organization_id, set())
+            if event_id in seen or len(seen) >= MAX_EVENTS:
+                return False
+            seen.add(event_id)
+            return True
+
+    def get(self, organization_id: str, transaction_id: str) -> Reward | None:
+        """Return the reward of a transaction, if it earned one."""
+        with self._lock:
+            return self._rewards.get((organization_id, transaction_id))
+
+    def add(self, reward: Reward) -> bool:
+        """Keep a new reward; False when the organization already holds MAX_REWARDS."""
+        with self._lock:
+            held = self._held.get(reward.organization_id, 0)
+            if held >= MAX_REWARDS:
+                return False
+            self._rewards[(reward.organization_id, reward.transaction_id)] = reward
+            self._held[reward.organization_id] = held + 1
+            return True
+
+    def remove(self, reward: Reward) -> None:
+        """Drop a reward (its transaction failed, or was returned)."""
+        with self._lock:
+            if self._rewards.pop((reward.organization_id, reward.transaction_id), None):
+                self._held[reward.organization_id] -= 1
+
+    def rewards(self, organization_id: str, user_id: str | None = None) -> list[Reward]:
+        """Return the organization's rewards (the user's, when named), newest first."""
+        with self._lock:
+            found = [
+                reward
+                for (org, _), reward in self._rewards.items()
+                if org == organization_id and user_id in (None, reward.user_id)
+            ]
+        return sorted(found, key=lambda reward: (reward.timestamp, reward.id), reverse=True)
+
+    def pay_due(self, now: datetime) -> list[Reward]:
+        """Mark paid every settled reward whose commission is due by `now`; return them."""
+        with self._lock:
+            due = [
+                reward
+                for reward in self._rewards.values()
+                if reward.paid_at is None and reward.due_at is not None and reward.due_at <= now
+            ]
+            for reward in due:
+                reward.paid_at = reward.due_at
+        return sorted(due, key=lambda reward: reward.due_at or now)
+
+    def clear(self) -> None:
+        """Forget every reward and event."""
+        with self._lock:
+            self._rewards.clear()
+            self._held.clear()
+            self._events.clear()
