@@ -13,6 +13,8 @@ from kard.transactions import (
     AuditAttributes,
     CoreTransactionAttributes,
     CreateAuditRequestDataUnion_Audit,
+    FraudulentTransactionAttributes,
+    FraudulentTransactionData,
     Merchant,
     Transactions_CoreTransaction,
     Transactions_Transaction,
@@ -219,6 +221,22 @@ def test_an_event_sent_twice_is_the_sdks_conflict(sdk: KardApi, simulator) -> No
     sdk.transactions.create(ORG, data=purchases)
     with pytest.raises(ConflictError):
         sdk.transactions.create(ORG, data=purchases, request_options={"max_retries": 0})
+
+
+def test_fraud_markers_and_the_reconciliation_files(sdk: KardApi, simulator) -> None:
+    sdk.transactions.create(ORG, data=_purchases(simulator))
+    marker = FraudulentTransactionData(
+        id="sdk-txn-2",
+        type="fraudulentTransaction",
+        attributes=FraudulentTransactionAttributes(user_id=NEW),
+    )
+    flagged = sdk.transactions.create_fraud_markers(ORG, data=[marker])
+    assert [item.id for item in flagged.data] == ["sdk-txn-2"]
+    simulator.advance_clock(86400)  # the day's files go out the next morning
+    files = sdk.files.get_metadata(ORG, page_size=1, sort="-sentDate")
+    assert len(files.data) == 1 and files.meta.has_next_page and files.links.next
+    assert files.data[0].type.endswith("ReconciliationFile")
+    assert files.data[0].attributes.download_url.startswith("http")
 
 
 def test_wrong_credentials_raise_the_sdks_401(kard_url: str) -> None:

@@ -2,13 +2,14 @@
 
 import math
 from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime
 from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from bff.kard.vocabulary import COMPONENTS
 from bff.sandbox.errors import bad_parameter
 
-N = TypeVar("N", int, float)
+N = TypeVar("N")
 DEFAULT_PAGE_SIZE = 10
 
 
@@ -84,6 +85,10 @@ class QueryArgs:
             raise bad_parameter(name, f"{name} must be between {minimum:g} and {maximum:g}")
         return number
 
+    def moment(self, name: str) -> datetime | None:
+        """Return `name` as an ISO 8601 date or date-time (UTC unless it says), or None."""
+        return self._converted(name, _utc, "an ISO 8601 date or date-time")
+
     def page_size(self) -> int:
         """Return page[size] (default 10; at least 1, and no maximum, as the reference says)."""
         size = self.integer("page[size]", minimum=1)
@@ -106,3 +111,8 @@ class QueryArgs:
             return convert(value)
         except ValueError:
             raise bad_parameter(name, f"{name} must be {kind}") from None
+
+
+def _utc(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -22,6 +22,7 @@ from bff.sandbox.errors import KardError, error_object, item_errors
 from bff.sandbox.faults import FaultInjector
 from bff.sandbox.lifecycle import notifications
 from bff.sandbox.lifecycle.audits import AuditStore
+from bff.sandbox.lifecycle.files import ReconciliationFile, reconciliation_files
 from bff.sandbox.lifecycle.incoming import TRANSACTION, item_problems
 from bff.sandbox.lifecycle.ledger import Ledger, Reward
 from bff.sandbox.lifecycle.process import Lifecycle, Notification
@@ -44,6 +45,7 @@ from bff.sandbox.uploads.webhooks import Delivery, Notifier, Target
 from bff.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_ORGANIZATION_ID
 
 DEFAULT_WEBHOOK_KEY = "sandbox-webhook-key"
+FILES_BUCKET = "kard-files"
 PERSONAS = ("sandbox-demo-new-customer", "sandbox-demo-lapsed-customer")
 
 
@@ -94,6 +96,8 @@ class Simulator:
         weakref.finalize(self, _remove, self.history, self.workdir)
         self.upload_urls = PresignedUrls(UPLOADS_BUCKET, upload_url_ttl, clock)
         self.results_urls = PresignedUrls(RESULTS_BUCKET, results_url_ttl, clock)
+        # Get Files: "Temporary URL that provides direct access to download the file for 30 minutes"
+        self.files_urls = PresignedUrls(FILES_BUCKET, 1800, clock)
         self.uploads = Uploads(self._process_file)
         self.legacy_uploads = LegacyUploads()
         self.subscriptions = SubscriptionStore()
@@ -194,7 +198,9 @@ class Simulator:
                     problems = [("/attributes/userId", f"User {user_id} is not enrolled")]
             if problems:
                 errors += item_errors(index, item, problems)
-            elif not self.ledger.claim_event(organization_id, item["id"]):
+            elif not self.ledger.claim_event(
+                organization_id, item["id"], item["attributes"]["transactionId"], user_id
+            ):
                 detail = f"Transaction event {item['id']} was already received"
                 errors.append(error_object(409, detail, resource_id=item["id"]))
             else:
@@ -241,6 +247,28 @@ class Simulator:
         payload = notifications.audit_update(audit, now)
         self._post([(audit["organizationId"], payload)], fallback)
         return audit
+
+    def reconciliation_files(self, organization_id: str) -> list[ReconciliationFile]:
+        """Return the reconciliation files Kard has sent the organization by now, oldest first."""
+        return reconciliation_files(
+            organization_id, self.ledger.rewards(organization_id), self.now()
+        )
+
+    def flag_fraud(
+        self, organization_id: str, items: list[dict[str, Any]], fallback: Target | None = None
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Flag Fraudulent Transactions: each transaction the user sent is never rewarded (a
+        pending reward fails, a settled one is clawed back); return (flagged, errors)."""
+        flagged, errors = [], []
+        for item in items:
+            transaction_id, user_id = item["id"], item["attributes"]["userId"]
+            if self.ledger.sender(organization_id, transaction_id) != user_id:
+                detail = f"Transaction {transaction_id} of user {user_id} was not received"
+                errors.append(error_object(400, detail, resource_id=transaction_id))
+                continue
+            flagged.append(item)
+            self._post(self.lifecycle.flag_fraud(organization_id, transaction_id), fallback)
+        return flagged, errors
 
     def wait_for_notifications(self, timeout: float = 30.0) -> None:
         """Return once every notification posted so far was sent; TimeoutError if not."""

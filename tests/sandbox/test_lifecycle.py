@@ -2,8 +2,11 @@
 they earn moving through their states on the simulated clock, and the notifications each step
 sends, signed, to the subscriptions."""
 
+import threading
+import time
 from datetime import timedelta
 
+import flask
 import httpx
 import pytest
 
@@ -24,6 +27,7 @@ from tests.sandbox.helpers import (
     user_path,
 )
 from tests.sandbox.webhooks import receiver, signed, subscribe, verified
+from tests.servers import serve
 
 LIFECYCLE_EVENTS = [event for event in EVENT_NAMES if event != "fileProcessingResult"]
 DAY = 86400
@@ -282,3 +286,30 @@ def test_a_reset_forgets_rewards_and_the_clock(api, simulator) -> None:
     simulator.advance_clock(40 * DAY)
     simulator.reset()
     assert simulator.rewards(USER) == [] and simulator.now() - start < timedelta(days=1)
+
+
+def test_a_reset_sends_nothing_still_queued(api, simulator) -> None:
+    release, got = threading.Event(), []
+    hook = flask.Flask("slow-hook")
+
+    @hook.post("/hook")
+    def receive() -> tuple[str, int]:
+        got.append(flask.request.get_json()["data"]["type"])
+        release.wait(10)
+        return "", 200
+
+    with serve(hook) as url:
+        subscribe(api, f"{url}/hook", event="earnedRewardApproved")
+        offer = sole(simulator, plain)
+        pending = [
+            transaction(f"e-{n}", offer.name, status="APPROVED", transaction_id=f"t-{n}")
+            for n in range(3)
+        ]
+        send(api, *pending)
+        deadline = time.monotonic() + 10
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.01)
+        simulator.reset()  # while the first is being sent and two wait
+        release.set()
+        simulator.wait_for_notifications()
+    assert got == ["earnedRewardApproved"] and simulator.webhooks == []

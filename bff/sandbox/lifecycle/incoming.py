@@ -1,5 +1,5 @@
 """Create Incoming Transactions: the three event types, checked as the reference (version
-2024-10-01) describes them, at most 500 per request.
+2024-10-01) describes them, at most 500 per request; and the fraud markers that follow them.
 
 `transaction` takes TransactionsAttributes, the schema Add Upload Part takes too, with the date
 its status requires; `coreTransaction` is the bulk guide's core record (plus the deprecated
@@ -21,7 +21,7 @@ from bff.kard.transactions import (
 from bff.sandbox.uploads.ingest import kard_problems
 
 TRANSACTION, MATCHED, CORE = "transaction", "matchedTransaction", "coreTransaction"
-MAX_TRANSACTIONS = 500
+MAX_TRANSACTIONS = 500  # per request, for Create Incoming Transactions and fraud markers alike
 MATCHED_PAYMENT_TYPES = ("CARD", "CASH", "UNKNOWN")
 
 MATCHED_ATTRIBUTES = {
@@ -54,6 +54,8 @@ MATCHED_ATTRIBUTES = {
 }
 CORE_ATTRIBUTES = {**CORE_HISTORICAL, "financialInstitutionName": Field(string)}
 TABLES = {TRANSACTION: PART_ATTRIBUTES, MATCHED: MATCHED_ATTRIBUTES, CORE: CORE_ATTRIBUTES}
+# Flag Fraudulent Transactions: the `id` is the transaction's, the attributes name its user.
+FRAUD_TABLES = {"fraudulentTransaction": {"userId": Field(non_empty, required=True)}}
 
 # What a matchedTransaction must omit for each payment type that has no card.
 _OMITTED = {
@@ -72,6 +74,11 @@ def item_problems(item: Any, now: datetime) -> list[Problem]:
         elif item["type"] == MATCHED:
             problems += _payment_problems(attributes)
     return problems + kard_problems(item, problems, now)
+
+
+def fraud_problems(item: Any) -> list[Problem]:
+    """Return the problems of one item of a Flag Fraudulent Transactions body; [] if valid."""
+    return resource_errors(item, FRAUD_TABLES)
 
 
 def _payment_problems(attributes: dict[str, Any]) -> list[Problem]:

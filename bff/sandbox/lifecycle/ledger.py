@@ -56,15 +56,36 @@ class Ledger:
         self._rewards: dict[Key, Reward] = {}
         self._held: dict[str, int] = {}  # rewards per organization
         self._events: dict[str, set[str]] = {}
+        self._senders: dict[Key, str] = {}  # transaction -> the user it was sent for
+        self._flagged: set[Key] = set()  # transactions flagged as fraudulent
 
-    def claim_event(self, organization_id: str, event_id: str) -> bool:
-        """Remember an event ID; False when it was received before (or the sandbox is full)."""
+    def claim_event(
+        self, organization_id: str, event_id: str, transaction_id: str, user_id: str
+    ) -> bool:
+        """Remember an event of a user's transaction; False when the event ID was received
+        before (or the sandbox holds MAX_EVENTS)."""
         with self._lock:
             seen = self._events.setdefault(organization_id, set())
             if event_id in seen or len(seen) >= MAX_EVENTS:
                 return False
             seen.add(event_id)
+            self._senders.setdefault((organization_id, transaction_id), user_id)
             return True
+
+    def sender(self, organization_id: str, transaction_id: str) -> str | None:
+        """Return the user a transaction was sent for, if it was."""
+        with self._lock:
+            return self._senders.get((organization_id, transaction_id))
+
+    def flag(self, organization_id: str, transaction_id: str) -> None:
+        """Mark a transaction fraudulent: it earns nothing from now on."""
+        with self._lock:
+            self._flagged.add((organization_id, transaction_id))
+
+    def is_flagged(self, organization_id: str, transaction_id: str) -> bool:
+        """Return whether the transaction was flagged as fraudulent."""
+        with self._lock:
+            return (organization_id, transaction_id) in self._flagged
 
     def get(self, organization_id: str, transaction_id: str) -> Reward | None:
         """Return the reward of a transaction, if it earned one."""
@@ -115,3 +136,5 @@ class Ledger:
             self._rewards.clear()
             self._held.clear()
             self._events.clear()
+            self._senders.clear()
+            self._flagged.clear()

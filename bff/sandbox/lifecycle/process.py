@@ -55,6 +55,15 @@ class Lifecycle:
                 self._send(reward, notifications.earned_reward_settled(reward))
             return self._sent()
 
+    def flag_fraud(self, organization_id: str, transaction_id: str) -> list[Notification]:
+        """Never reward the transaction: a pending reward fails, a settled one is clawed back."""
+        with self._lock:
+            self._ledger.flag(organization_id, transaction_id)
+            reward = self._ledger.get(organization_id, transaction_id)
+            if reward is not None:
+                self._drop(reward, "The transaction was flagged as fraudulent")
+            return self._sent()
+
     def _apply(self, organization_id: str, item: dict[str, Any]) -> None:
         attributes = item["attributes"]
         reward = self._ledger.get(organization_id, attributes["transactionId"])
@@ -68,14 +77,19 @@ class Lifecycle:
                 reward.settled_at = event_date(item)
                 self._send(reward, notifications.valid_transaction(reward))
         elif reward is not None:  # DECLINED, REVERSED or RETURNED
-            self._ledger.remove(reward)
-            reason = f"The transaction was {status.lower()}"
-            settled = reward.settled_at is not None
-            self._send(reward, notifications.failed_transaction(reward, reason, clawback=settled))
+            self._drop(reward, f"The transaction was {status.lower()}")
+
+    def _drop(self, reward: Reward, reason: str) -> None:
+        """Take the reward back: failedTransaction before settlement, clawback after."""
+        self._ledger.remove(reward)
+        settled = reward.settled_at is not None
+        self._send(reward, notifications.failed_transaction(reward, reason, clawback=settled))
 
     def _earn(self, organization_id: str, item: dict[str, Any]) -> Reward | None:
         """Match the purchase; keep and announce its reward, if it earns one."""
         attributes = item["attributes"]
+        if self._ledger.is_flagged(organization_id, attributes["transactionId"]):
+            return None
         when = purchase_date(item)
         found = self._earning(organization_id, item, when)
         if isinstance(found, str):  # a pre-matched offer that does not hold

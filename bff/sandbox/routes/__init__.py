@@ -7,6 +7,7 @@ from bff.sandbox.routes import (
     auth,
     control,
     enrollment,
+    files,
     incoming,
     s3,
     subscriptions,
@@ -15,7 +16,18 @@ from bff.sandbox.routes import (
     webview,
 )
 
-AREAS = (auth, enrollment, users, incoming, transactions, subscriptions, s3, control, webview)
+AREAS = (
+    auth,
+    enrollment,
+    users,
+    incoming,
+    transactions,
+    files,
+    subscriptions,
+    s3,
+    control,
+    webview,
+)
 
 
 def register_routes(simulator_bp: Blueprint) -> None:

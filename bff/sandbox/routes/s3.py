@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, Response, request, send_file
 from werkzeug.exceptions import ClientDisconnected
 
 from bff.sandbox.blueprint import NAME, host_webhook, mount_prefix, root_url, simulator
+from bff.sandbox.simulator import FILES_BUCKET
 from bff.sandbox.uploads.bulk import RESULTS_BUCKET, UPLOADS_BUCKET, ReceivedFile
 from bff.sandbox.uploads.presigned import PATH_PREFIX, S3Error
 
@@ -74,6 +75,17 @@ def get_results(file_id: str) -> Response:
     if not path.is_file():
         raise S3Error(404, "NoSuchKey", "The specified key does not exist.")
     return send_file(path, mimetype="application/json", conditional=False, max_age=0)
+
+
+@bp.get(f"{PATH_PREFIX}{FILES_BUCKET}/<organization_id>/<file_id>/<name>")
+def get_reconciliation_file(organization_id: str, file_id: str, name: str) -> Response:
+    """Serve a reconciliation file (Get Files) to its presigned URL."""
+    sim = simulator()
+    sim.files_urls.check("GET", f"{organization_id}/{file_id}/{name}", request.args)
+    for file in sim.reconciliation_files(organization_id):
+        if file.id == file_id and file.name == name:
+            return Response(file.body(), mimetype="text/csv")
+    raise S3Error(404, "NoSuchKey", "The specified key does not exist.")
 
 
 def _save_body(workdir: Path, size: int) -> tuple[Path, str]:

@@ -79,32 +79,25 @@ class Notifier:
 
     `send` delivers at once; `post` queues a delivery for the one sender thread, so whoever
     caused the event (a request, a clock step) does not wait for the receiver, and each
-    receiver gets the notifications in the order they were posted.
+    receiver gets the notifications in the order they were posted. `clear` forgets the log and
+    what is still queued (a reset sends nothing of before it).
     """
 
     def __init__(self, key: str | bytes) -> None:
         self.key = key
         self._log: deque[Delivery] = deque(maxlen=MAX_LOGGED)
-        self._queue: queue.Queue[tuple[str, Sequence[Target], dict[str, Any]]] = queue.Queue(
+        self._queue: queue.Queue[tuple[int, str, Sequence[Target], dict[str, Any]]] = queue.Queue(
             MAX_QUEUED
         )
+        self._generation = 0  # moved on by `clear`: what was queued before is not sent
         self._lock = threading.Lock()
         self._sender: threading.Thread | None = None
 
     def send(self, event: str, targets: Sequence[Target], payload: dict[str, Any]) -> None:
         """POST the payload to every target (logging that it went nowhere when there is none)."""
-        body = encode(payload)
-        signed = signature(self.key, body)
-        if not targets:
-            self._record(
-                Delivery(event, None, payload, signed, error=f"no webhook URL for {event}")
-            )
-        for target in targets:
-            delivery = Delivery(
-                event, target.url, payload, signed, in_process=target.transport is not None
-            )
-            _post(target, body, delivery)
-            self._record(delivery)
+        with self._lock:
+            generation = self._generation
+        self._deliver(generation, event, targets, payload)
 
     def post(self, event: str, targets: Sequence[Target], payload: dict[str, Any]) -> None:
         """Queue the notification for the sender thread."""
@@ -114,7 +107,9 @@ class Notifier:
                     target=self._send_queued, name="kard-simulator-webhooks", daemon=True
                 )
                 self._sender.start()
-        self._queue.put((event, targets, payload))
+        with self._lock:
+            generation = self._generation
+        self._queue.put((generation, event, targets, payload))
 
     def wait(self, timeout: float) -> None:
         """Return once every posted notification is sent; TimeoutError after `timeout` s."""
@@ -131,19 +126,43 @@ class Notifier:
             return list(self._log)
 
     def clear(self) -> None:
-        """Forget every delivery."""
+        """Forget every delivery, and every notification still queued."""
         with self._lock:
             self._log.clear()
+            self._generation += 1
 
-    def _record(self, delivery: Delivery) -> None:
+    def _deliver(
+        self, generation: int, event: str, targets: Sequence[Target], payload: dict[str, Any]
+    ) -> None:
+        """Send to each target and log it, unless a `clear` came since it was posted."""
+        body = encode(payload)
+        signed = signature(self.key, body)
+        if not targets:
+            delivery = Delivery(event, None, payload, signed, error=f"no webhook URL for {event}")
+            self._record(generation, delivery)
+        for target in targets:
+            if not self._current(generation):
+                return
+            delivery = Delivery(
+                event, target.url, payload, signed, in_process=target.transport is not None
+            )
+            _post(target, body, delivery)
+            self._record(generation, delivery)
+
+    def _current(self, generation: int) -> bool:
         with self._lock:
-            self._log.append(delivery)
+            return generation == self._generation
+
+    def _record(self, generation: int, delivery: Delivery) -> None:
+        with self._lock:
+            if generation == self._generation:
+                self._log.append(delivery)
 
     def _send_queued(self) -> None:
         while True:
-            event, targets, payload = self._queue.get()
+            generation, event, targets, payload = self._queue.get()
             try:
-                self.send(event, targets, payload)
+                self._deliver(generation, event, targets, payload)
             finally:
                 self._queue.task_done()
 
