@@ -26,7 +26,7 @@ from bff.sandbox.lifecycle.files import ReconciliationFile, reconciliation_files
 from bff.sandbox.lifecycle.incoming import TRANSACTION, item_problems
 from bff.sandbox.lifecycle.ledger import Ledger, Reward
 from bff.sandbox.lifecycle.process import Lifecycle, Notification
-from bff.sandbox.state import OfferState, UserStore
+from bff.sandbox.state import UserStore
 from bff.sandbox.uploads.bulk import (
     FILE_PROCESSING_RESULT,
     RESULTS_BUCKET,
@@ -276,14 +276,7 @@ class Simulator:
 
     def viewer(self, organization_id: str, user_id: str, requested: frozenset[str]) -> Viewer:
         """Return a renderer of offers for the user with the requested components."""
-        redemptions: dict[str, int] = {}
-        if "progressBar" in requested:
-            for reward in self.rewards(user_id, organization_id):
-                redemptions[reward.offer.id] = redemptions.get(reward.offer.id, 0) + 1
-
-        def state_of(offer: Offer) -> OfferState:
-            return self.users.offer_state(user_id, offer.id, redemptions.get(offer.id, 0))
-
+        state_of = self.lifecycle.state_of(organization_id, user_id)
         return Viewer(organization_id, user_id, requested, state_of, self.now())
 
     def reset(self) -> None:

@@ -7,6 +7,7 @@ clock (`paid_at`, PAID_IN_FULL).
 """
 
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -54,6 +55,7 @@ class Ledger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rewards: dict[Key, Reward] = {}
+        self._by_user: dict[Key, dict[str, Reward]] = {}  # (org, user) -> transaction -> reward
         self._held: dict[str, int] = {}  # rewards per organization
         self._events: dict[str, set[str]] = {}
         self._senders: dict[Key, str] = {}  # transaction -> the user it was sent for
@@ -99,6 +101,8 @@ class Ledger:
             if held >= MAX_REWARDS:
                 return False
             self._rewards[(reward.organization_id, reward.transaction_id)] = reward
+            user = self._by_user.setdefault((reward.organization_id, reward.user_id), {})
+            user[reward.transaction_id] = reward
             self._held[reward.organization_id] = held + 1
             return True
 
@@ -107,16 +111,22 @@ class Ledger:
         with self._lock:
             if self._rewards.pop((reward.organization_id, reward.transaction_id), None):
                 self._held[reward.organization_id] -= 1
+                del self._by_user[(reward.organization_id, reward.user_id)][reward.transaction_id]
 
     def rewards(self, organization_id: str, user_id: str | None = None) -> list[Reward]:
         """Return the organization's rewards (the user's, when named), newest first."""
         with self._lock:
-            found = [
-                reward
-                for (org, _), reward in self._rewards.items()
-                if org == organization_id and user_id in (None, reward.user_id)
-            ]
+            if user_id is not None:
+                found = list(self._by_user.get((organization_id, user_id), {}).values())
+            else:
+                found = [r for (org, _), r in self._rewards.items() if org == organization_id]
         return sorted(found, key=lambda reward: (reward.timestamp, reward.id), reverse=True)
+
+    def redemptions(self, organization_id: str, user_id: str) -> Counter[str]:
+        """Return how many rewards the user holds on each offer."""
+        with self._lock:
+            held = self._by_user.get((organization_id, user_id), {}).values()
+            return Counter(reward.offer.id for reward in held)
 
     def pay_due(self, now: datetime) -> list[Reward]:
         """Mark paid every settled reward whose commission is due by `now`; return them."""
@@ -134,6 +144,7 @@ class Ledger:
         """Forget every reward and event."""
         with self._lock:
             self._rewards.clear()
+            self._by_user.clear()
             self._held.clear()
             self._events.clear()
             self._senders.clear()

@@ -113,7 +113,7 @@ class Lifecycle:
         match it names does not hold."""
         attributes = item["attributes"]
         user_id = attributes["userId"]
-        state_of = self._state_of(organization_id, user_id)
+        state_of = self.state_of(organization_id, user_id)
         if item["type"] != MATCHED:
             return best_match(self._catalog.offers, attributes, when, state_of)
         offer_id = attributes.get("matchedOfferId")
@@ -125,13 +125,12 @@ class Lifecycle:
         reason = refusal(offer, user_id, attributes["amount"], when, state_of(offer))
         return reason or earning(offer, attributes["amount"], state_of(offer))
 
-    def _state_of(self, organization_id: str, user_id: str) -> Callable[[Offer], OfferState]:
-        redemptions: dict[str, int] = {}
-        for reward in self._ledger.rewards(organization_id, user_id):
-            redemptions[reward.offer.id] = redemptions.get(reward.offer.id, 0) + 1
+    def state_of(self, organization_id: str, user_id: str) -> Callable[[Offer], OfferState]:
+        """What the user has done with each offer: activations, boosts, rewards held."""
+        redemptions = self._ledger.redemptions(organization_id, user_id)
 
         def state_of(offer: Offer) -> OfferState:
-            return self._users.offer_state(user_id, offer.id, redemptions.get(offer.id, 0))
+            return self._users.offer_state(user_id, offer.id, redemptions[offer.id])
 
         return state_of
 
