@@ -135,6 +135,11 @@ def record_answers(directory: Path) -> None:
     """Record the simulator's answer to each endpoint's Kard request as `<kard name>.json`."""
     simulator = Simulator()
     simulator.enroll(USER)
+    # Rewards come from purchases: enough for a full page, as the other endpoints have.
+    for offer in simulator.catalog.offers_for(USER) * 3:
+        if len(simulator.rewards(USER)) >= PAGE_SIZE:
+            break
+        simulator.purchase(USER, offer.id)
     client = create_simulator_app(simulator).test_client()
     token = client.post("/v2/auth/token", json=CREDENTIALS)
     assert token.status_code == 200, token.data
