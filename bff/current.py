@@ -3,28 +3,36 @@ time from (`time.time`, unless a test gave it another)."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask, current_app
 
 from bff.settings import Settings
 
 Clock = Callable[[], float]  # seconds since the epoch, as `time.time` gives them
+EXTENSION = "kard_bff"  # the one entry kard-bff keeps in `app.extensions`
 
 
 def init_app(app: Flask, settings: Settings, clock: Clock) -> None:
     """Keep `settings` and `clock` with the app, for its views and parts."""
-    app.extensions["settings"] = settings
-    app.extensions["clock"] = clock
+    parts(app)["settings"] = settings
+    parts(app)["clock"] = clock
+
+
+def parts(app: Flask | None = None) -> dict[str, Any]:
+    """kard-bff's parts, kept with the app (the current app's by default): one entry of
+    `app.extensions`, so that no extension of a host app can collide with them."""
+    return (app or current_app).extensions.setdefault(EXTENSION, {})
 
 
 def settings(app: Flask | None = None) -> Settings:
     """The app's settings (the current app's by default)."""
-    return (app or current_app).extensions["settings"]
+    return parts(app)["settings"]
 
 
 def clock(app: Flask | None = None) -> Clock:
     """The app's clock (the current app's by default), for the parts that keep time."""
-    return (app or current_app).extensions["clock"]
+    return parts(app)["clock"]
 
 
 def now() -> float:

@@ -19,7 +19,7 @@ from typing import Any
 
 import jwt
 from cachetools import TTLCache
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from jwt.exceptions import InvalidSubjectError
 
 from bff import current
@@ -243,12 +243,12 @@ def _create_dev_key(path: Path) -> None:
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Give the app its session verifier, on the app's clock."""
-    app.extensions["session_verifier"] = build_verifier(settings, clock=current.clock(app))
+    current.parts(app)["session_verifier"] = build_verifier(settings, clock=current.clock(app))
 
 
 def session_verifier() -> SessionVerifier:
     """The current app's session verifier."""
-    return current_app.extensions["session_verifier"]
+    return current.parts()["session_verifier"]
 
 
 def session_user() -> str:

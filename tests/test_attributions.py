@@ -18,6 +18,7 @@ from bff.attributions.outbox.sqlite import SqliteOutbox
 from bff.attributions.outbox.store import Bounds
 from bff.cli import main
 from bff.errors import MAX_REPORTED_ERRORS, UpstreamError
+from bff.kard.extension import kard
 from tests.json_documents import wrong_types_everywhere
 from tests.scrapes import grew, value
 
@@ -251,7 +252,7 @@ def test_a_retry_after_date_puts_the_chunk_off_until_then(app, simulator, tmp_pa
     simulator.faults.inject(503, retry_after=date, path=ATTRIBUTIONS)
     outbox = SqliteOutbox(tmp_path / "dated.sqlite3", Bounds(100, 100))
     outbox.put(USER, [_event(1)], now=now, error="503")
-    sending = Delivery(app.extensions["kard"], outbox, clock=lambda: now, **NEVER_DEAD)
+    sending = Delivery(kard(app), outbox, clock=lambda: now, **NEVER_DEAD)
     assert sending.deliver_due() == 1
     assert simulator.calls_to(ATTRIBUTIONS)[-1].status == 503
     assert outbox.next_due() >= until  # not a jittered second or two: the hour Kard asked for
@@ -268,7 +269,7 @@ def test_a_stopping_worker_hands_back_the_chunk_it_could_not_settle(app, simulat
     simulator.faults.inject(503, path=ATTRIBUTIONS)
     outbox = OutboxThatCannotNoteRetries(tmp_path / "outbox.sqlite3", Bounds(100, 100))
     chunk_id = outbox.put(USER, [_event(1)], now=time.time(), error="503")
-    sending = Delivery(app.extensions["kard"], outbox, **NEVER_DEAD)
+    sending = Delivery(kard(app), outbox, **NEVER_DEAD)
     sending.ensure_worker()
     deadline = time.monotonic() + 10
     while not simulator.calls_to(ATTRIBUTIONS):  # leased and sent; noting the 503 will fail
@@ -450,7 +451,7 @@ def test_a_chunk_past_its_bound_dies_at_its_failure_and_is_tried_no_more(
     chunk_id = outbox.put(USER, [_event(1)], now=clock(), error="503")
     outcomes = Outcomes()
     sending = Delivery(
-        app.extensions["kard"], outbox, lease_seconds=60, clock=clock, observer=outcomes, **bounds
+        kard(app), outbox, lease_seconds=60, clock=clock, observer=outcomes, **bounds
     )
     assert sending.deliver_due() == 1  # failed once: due again within a few seconds
     assert outbox.status(now=clock())["deadLetters"] == 0
@@ -474,13 +475,13 @@ def test_a_chunk_the_breaker_kept_from_kard_is_not_an_attempt_and_does_not_die(
     outbox = SqliteOutbox(tmp_path / "outbox.sqlite3", Bounds(100, 100))
     outbox.put(USER, [_event(1)], now=time.time(), error="503")
     sending = Delivery(
-        app.extensions["kard"], outbox, lease_seconds=60, max_attempts=1, max_age=259_200
+        kard(app), outbox, lease_seconds=60, max_attempts=1, max_age=259_200
     )
-    breaker = app.extensions["kard"].protection.breaker
+    breaker = kard(app).protection.breaker
     while breaker.admits():  # Kard fails until the breaker opens
         simulator.faults.inject(503, times=1, path=ATTRIBUTIONS)
         with pytest.raises(UpstreamError):
-            app.extensions["kard"].create_attributions(USER, [_event(2)])
+            kard(app).create_attributions(USER, [_event(2)])
     assert sending.deliver_due(everything=True) == 0  # nothing leased while it is open
     status = outbox.status(now=time.time())
     assert (status["depth"], status["attempts"], status["deadLetters"]) == (1, 0, 0)
@@ -494,7 +495,7 @@ def test_the_observer_hears_what_became_of_each_queued_chunk(app, simulator, tmp
     simulator.faults.inject(400, body=refusal, times=1, path=ATTRIBUTIONS)
     simulator.faults.inject(500, times=1, path=ATTRIBUTIONS)
     outcomes = Outcomes()
-    sending = Delivery(app.extensions["kard"], outbox, observer=outcomes, **NEVER_DEAD)
+    sending = Delivery(kard(app), outbox, observer=outcomes, **NEVER_DEAD)
     assert sending.deliver_due(everything=True) == 4
     assert Counter(outcomes) == {"rejected": 1, "retried": 1, "delivered": 2}
 

@@ -16,21 +16,21 @@ MIN_LEASE_SECONDS = 5.0
 
 def init_app(app: Flask) -> None:
     """Prepare the app's delivery; its outbox opens when first needed."""
-    app.extensions["delivery_lock"] = threading.Lock()
+    current.parts(app)["delivery_lock"] = threading.Lock()
 
 
 def delivery(app: Flask | None = None) -> Delivery:
     """The app's attribution delivery; its outbox is opened on first use."""
     app = app or current_app
-    with app.extensions["delivery_lock"]:
-        if "delivery" not in app.extensions:
+    with current.parts(app)["delivery_lock"]:
+        if "delivery" not in current.parts(app):
             settings = current.settings(app)
             bounds = Bounds(settings.outbox_max_user_events, settings.outbox_max_events)
             outbox = open_outbox(settings.state_dir, settings.redis_url, bounds)
             # A lease outlives any send (a POST is tried at most three times, each within
             # KARD_TIMEOUT); a dead process's chunks come back when its leases run out.
             lease_seconds = max(MIN_LEASE_SECONDS, 3 * settings.kard_timeout)
-            app.extensions["delivery"] = Delivery(
+            current.parts(app)["delivery"] = Delivery(
                 kard_extension.kard(app),
                 outbox,
                 lease_seconds=lease_seconds,
@@ -39,7 +39,7 @@ def delivery(app: Flask | None = None) -> Delivery:
                 clock=current.clock(app),
                 observer=metrics(app),
             )
-        return app.extensions["delivery"]
+        return current.parts(app)["delivery"]
 
 
 def send_events(user_id: str, events: IndexedEvents) -> Outcome:

@@ -5,7 +5,7 @@ through a WSGI transport: the same HTTP requests and answers, without a socket o
 """
 
 import httpx
-from flask import Flask, current_app
+from flask import Flask
 
 from bff import current
 from bff.fleet import extension as fleet
@@ -27,10 +27,10 @@ def init_app(app: Flask, settings: Settings) -> None:
         api_url, transport = EMBEDDED_KARD_URL, httpx.WSGITransport(app=app)
     shared = fleet.fleet_cache(app)
     observer = metrics(app) if settings.metrics else None
-    app.extensions["kard"] = client = kard_client(
+    current.parts(app)["kard"] = client = kard_client(
         settings, api_url, transport, shared, observer, http_tracing(app)
     )
-    app.extensions["webview_tokens"] = WebViewTokens(
+    current.parts(app)["webview_tokens"] = WebViewTokens(
         client.webview_token, clock=current.clock(app), fleet=shared, scope=client.identity
     )
 
@@ -69,9 +69,9 @@ def kard_client(
 
 def kard(app: Flask | None = None) -> KardClient:
     """The app's Kard client (the current app's by default)."""
-    return (app or current_app).extensions["kard"]
+    return current.parts(app)["kard"]
 
 
 def webview_tokens() -> WebViewTokens:
     """The current app's per-user WebView tokens."""
-    return current_app.extensions["webview_tokens"]
+    return current.parts()["webview_tokens"]

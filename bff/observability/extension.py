@@ -6,8 +6,9 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
+from bff.current import parts
 from bff.observability.metrics import UNMATCHED_ROUTE, Metrics
 from bff.settings import Settings
 
@@ -23,26 +24,26 @@ def init_app(app: Flask, settings: Settings, tracer_provider: "TracerProvider | 
     """Keep the app's metrics, on when they can be read (`Settings.metrics`), and count every
     request from the first of its `before_request` functions to its answer; trace its requests
     and its HTTP clients' with `tracer_provider`."""
-    app.extensions["metrics"] = Metrics(settings.metrics)
+    parts(app)["metrics"] = Metrics(settings.metrics)
     if settings.metrics:
         app.before_request_funcs.setdefault(None, []).insert(0, _started)
         app.after_request(_answered)
-    app.extensions["http_tracing"] = None
+    parts(app)["http_tracing"] = None
     if tracer_provider is not None:
         from bff.observability import tracing
 
         tracing.init_app(app, tracer_provider)
-        app.extensions["http_tracing"] = tracing.HttpTracing(tracer_provider)
+        parts(app)["http_tracing"] = tracing.HttpTracing(tracer_provider)
 
 
 def metrics(app: Flask | None = None) -> Metrics:
     """The app's metrics (the current app's by default)."""
-    return (app or current_app).extensions["metrics"]
+    return parts(app)["metrics"]
 
 
 def http_tracing(app: Flask | None = None) -> "HttpTracing | None":
     """What traces the app's HTTP clients; None when tracing is off."""
-    return (app or current_app).extensions["http_tracing"]
+    return parts(app)["http_tracing"]
 
 
 def _started() -> None:

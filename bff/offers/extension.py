@@ -1,16 +1,17 @@
 """The offers part of the app: the signer of the call-to-action URLs its answers hand out."""
 
-from flask import Flask, current_app
+from flask import Flask
 
+from bff.current import parts
 from bff.fleet import extension as fleet
 from bff.offers.cta import CtaUrls
 
 
 def init_app(app: Flask) -> None:
     """Give the app its CTA URL signer, with the app's keys."""
-    app.extensions["cta_urls"] = CtaUrls(fleet.keys(app))
+    parts(app)["cta_urls"] = CtaUrls(fleet.keys(app))
 
 
 def cta_urls() -> CtaUrls:
     """The current app's call-to-action URL signer."""
-    return current_app.extensions["cta_urls"]
+    return parts()["cta_urls"]

@@ -8,7 +8,7 @@ errors included; past the limit the answer is 429 with `Retry-After`, before any
 upstream.
 """
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
 from bff import current
 from bff.errors import RateLimited
@@ -22,7 +22,7 @@ from bff.settings import Settings
 def init_app(app: Flask, settings: Settings) -> None:
     """Build the app's limiters (none for a limit turned off) and add the headers to answers."""
     shared, clock = fleet.shared_redis(app), current.clock(app)
-    app.extensions["rate_limiters"] = {
+    current.parts(app)["rate_limiters"] = {
         scope: RateLimiter(limit, namespace=scope, shared=shared, clock=clock)
         for scope, limit in (("user", settings.rate_limit), ("address", settings.client_rate_limit))
         if limit is not None
@@ -48,7 +48,7 @@ def limit_address() -> None:
 
 
 def _check(scope: str, identity: str) -> None:
-    limiter = current_app.extensions["rate_limiters"].get(scope)
+    limiter = current.parts()["rate_limiters"].get(scope)
     if limiter is None:
         return
     g.rate_limit = verdict = limiter.hit(identity)

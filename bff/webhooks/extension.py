@@ -14,19 +14,19 @@ from bff.webhooks.inbox import open_inbox
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Import `BFF_WEBHOOK_HOOK` now, so a typo stops the start rather than a webhook."""
-    app.extensions["webhook_hook"] = _webhook_hook(settings)
-    app.extensions["dispatcher_lock"] = threading.Lock()
+    current.parts(app)["webhook_hook"] = _webhook_hook(settings)
+    current.parts(app)["dispatcher_lock"] = threading.Lock()
 
 
 def dispatcher(app: Flask | None = None) -> Dispatcher:
     """The app's webhook dispatcher; its inbox is opened on first use."""
     app = app or current_app
-    with app.extensions["dispatcher_lock"]:
-        if "dispatcher" not in app.extensions:
+    with current.parts(app)["dispatcher_lock"]:
+        if "dispatcher" not in current.parts(app):
             settings = current.settings(app)
-            app.extensions["dispatcher"] = Dispatcher(
+            current.parts(app)["dispatcher"] = Dispatcher(
                 open_inbox(settings.state_dir, settings.redis_url),
-                hook=app.extensions["webhook_hook"],
+                hook=current.parts(app)["webhook_hook"],
                 forward_url=settings.webhook_forward_url,
                 signing_key=settings.kard_webhook_keys[0] if settings.kard_webhook_keys else "",
                 max_attempts=settings.webhook_max_attempts,
@@ -35,7 +35,7 @@ def dispatcher(app: Flask | None = None) -> Dispatcher:
                 observer=metrics(app),
                 tracing=http_tracing(app),
             )
-        return app.extensions["dispatcher"]
+        return current.parts(app)["dispatcher"]
 
 
 def _webhook_hook(settings: Settings) -> Hook | None:
