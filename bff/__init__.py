@@ -79,6 +79,19 @@ def start_workers(app: "Flask") -> None:
         at_process_exit(part.stop_worker)  # a thread each: the two stop side by side
 
 
+def stop_workers(app: "Flask") -> None:
+    """Stop the attribution delivery and webhook dispatch threads of `app`, those that were
+    made (a test's apps, or a host app that stops without exiting)."""
+    from bff import current
+    from bff.attributions import extension as attributions
+    from bff.webhooks import extension as webhooks
+
+    made = current.parts(app)
+    for name, part in (("delivery", attributions.delivery), ("dispatcher", webhooks.dispatcher)):
+        if name in made:
+            part(app).stop_worker()
+
+
 def register_blueprints(app: "Flask", settings: Settings) -> None:
     """Mount the endpoints; the dev session and the stand-in WebView's API exist only in sandbox."""
     from bff import pages

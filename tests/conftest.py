@@ -15,12 +15,10 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bff import create_app
-from bff.attributions.extension import delivery
+from bff import create_app, stop_workers
 from bff.kard import KardClient
 from bff.sandbox import Simulator, create_simulator_app
 from bff.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
-from bff.webhooks.extension import dispatcher
 from tests import openapi_conformance
 from tests.servers import RedisServer, serve
 
@@ -110,10 +108,7 @@ def make_app(state_dir):
 
     yield make
     for app in apps:  # no thread of this test acts during the next
-        if "dispatcher" in app.extensions:
-            dispatcher(app).stop_worker()
-        if "delivery" in app.extensions:
-            delivery(app).stop_worker()
+        stop_workers(app)
 
 
 @pytest.fixture

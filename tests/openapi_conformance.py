@@ -44,7 +44,7 @@ from werkzeug.routing import parse_converter_args
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Request
 
-from bff.current import settings
+from bff.current import EXTENSION, settings
 from bff.openapi import build_document
 from bff.settings import Settings
 
@@ -111,7 +111,7 @@ _BY_APP: WeakKeyDictionary[Flask, Description] = WeakKeyDictionary()
 def description(app: Flask) -> Description:
     """The description of `app`'s own document, as `/openapi.json` serves it."""
     if app not in _BY_APP:
-        document = app.extensions.get("openapi") or build_document(settings(app))
+        document = _kept(app).get("openapi") or build_document(settings(app))
         key = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
         if key not in DOCUMENTS:
             DOCUMENTS[key] = Description.of(document)
@@ -119,10 +119,15 @@ def description(app: Flask) -> Description:
     return _BY_APP[app]
 
 
+def _kept(app: Flask) -> dict:
+    """What kard-bff keeps with `app`; nothing for an app that is no BFF."""
+    return app.extensions.get(EXTENSION, {})
+
+
 def check(app: Flask, response: TestResponse, exempt: frozenset[str] = frozenset()) -> None:
     """Fail with an AssertionError if `response`, an answer of `app`, is not what `app`'s
     document says (see the module's docstring for what passes by unchecked)."""
-    if not isinstance(app.extensions.get("settings"), Settings):
+    if not isinstance(_kept(app).get("settings"), Settings):
         return  # not a BFF: a test's own Flask app, or the standalone simulator
     request = response.request
     unchecked = _unchecked(app, request, exempt)

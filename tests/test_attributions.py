@@ -474,9 +474,7 @@ def test_a_chunk_the_breaker_kept_from_kard_is_not_an_attempt_and_does_not_die(
 ):
     outbox = SqliteOutbox(tmp_path / "outbox.sqlite3", Bounds(100, 100))
     outbox.put(USER, [_event(1)], now=time.time(), error="503")
-    sending = Delivery(
-        kard(app), outbox, lease_seconds=60, max_attempts=1, max_age=259_200
-    )
+    sending = Delivery(kard(app), outbox, lease_seconds=60, max_attempts=1, max_age=259_200)
     breaker = kard(app).protection.breaker
     while breaker.admits():  # Kard fails until the breaker opens
         simulator.faults.inject(503, times=1, path=ATTRIBUTIONS)

@@ -14,12 +14,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from bff import create_app
-from bff.attributions.extension import delivery
+from bff import create_app, stop_workers
 from bff.observability import logs
 from bff.observability.tracing import from_environment
 from bff.settings import ConfigError
-from bff.webhooks.extension import dispatcher
 from bff.webhooks.signature import sign
 from tests.servers import serve
 from tests.test_webhooks import payload
@@ -50,9 +48,7 @@ def traced_app(kard_url, state_dir, spans):
 
     yield make
     for app in apps:
-        for part, stop in (("delivery", delivery), ("dispatcher", dispatcher)):
-            if part in app.extensions:
-                stop(app).stop_worker()
+        stop_workers(app)
 
 
 @pytest.fixture
