@@ -15,15 +15,16 @@ import json
 from importlib.resources import files
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, send_from_directory
+from flask import Response, send_from_directory
 
 from bff.current import settings
 from bff.errors import NotFound
+from bff.jsonio import JsonBlueprint
 from bff.themes import codec
 from bff.webview import absolute_webview_url
 
-bp = Blueprint("pages", __name__)
-sandbox_bp = Blueprint("sandbox_pages", __name__)  # the stand-in WebView
+bp = JsonBlueprint("pages", __name__)
+sandbox_bp = JsonBlueprint("sandbox_pages", __name__)  # the stand-in WebView
 
 # A folder on disk in a checkout (an editable install) and in an installed wheel alike.
 STATIC_DIR = files("bff.static")

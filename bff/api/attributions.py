@@ -1,15 +1,14 @@
 """Attribution batches from apps: every accepted event reaches Kard, now or later."""
 
-from flask import Blueprint
-
 from bff.api.bodies import json_object
 from bff.attributions.checks import check_batch
 from bff.attributions.extension import send_events
 from bff.current import utc_now
 from bff.errors import Unprocessable
+from bff.jsonio import JsonBlueprint
 from bff.session import session_user
 
-bp = Blueprint("attributions", __name__, url_prefix="/api/v1")
+bp = JsonBlueprint("attributions", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/attributions")

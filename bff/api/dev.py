@@ -1,15 +1,14 @@
 """Sandbox-only helpers for trying the API without an issuer backend."""
 
-from flask import Blueprint
-
 from bff.api.bodies import json_object
 from bff.current import now, settings
 from bff.errors import NotFound, Unprocessable
+from bff.jsonio import JsonBlueprint
 from bff.kard.extension import kard
 from bff.ratelimit.extension import limit_address
 from bff.session import DEV_SESSION_SECONDS, MAX_USER_ID_LENGTH, session_verifier
 
-bp = Blueprint("dev", __name__, url_prefix="/dev")
+bp = JsonBlueprint("dev", __name__, url_prefix="/dev")
 bp.before_request(limit_address)
 
 

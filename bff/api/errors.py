@@ -14,10 +14,11 @@ One handler per error family, registered by `init_app`::
 import logging
 
 import redis
-from flask import Flask, Response, jsonify
+from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from bff.errors import DEFAULT_RETRY_AFTER, BffError, Unavailable, Unprocessable, error_object
+from bff.jsonio import json_response
 from bff.kard.notifications import InvalidNotification
 from bff.themes.codec import ThemeError
 
@@ -46,8 +47,7 @@ def init_app(app: Flask) -> None:
 
 
 def _answer(error: BffError) -> Response:
-    response = jsonify({"errors": error.errors})
-    response.status_code = error.status
+    response = json_response({"errors": error.errors}, error.status)
     response.headers.update(error.headers)
     return response
 
@@ -76,7 +76,7 @@ def _answer_invalid_notification(error: InvalidNotification) -> Response:
 def _answer_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     detail = _HTTP_DETAILS.get(status, error.description or error.name)
-    response = jsonify({"errors": [error_object(status, error.name, detail)]})
+    response = json_response({"errors": [error_object(status, error.name, detail)]})
     response.status_code = status
     headers = dict(error.get_headers())
     for name in ("Allow", "Retry-After"):

@@ -3,14 +3,13 @@
 import os
 from pathlib import Path
 
-from flask import Blueprint
-
 from bff.current import settings
 from bff.errors import Unavailable, UpstreamError
 from bff.fleet.extension import shared_redis
+from bff.jsonio import JsonBlueprint
 from bff.kard.extension import kard
 
-bp = Blueprint("health", __name__)
+bp = JsonBlueprint("health", __name__)
 
 
 @bp.get("/healthz")

@@ -3,17 +3,18 @@ token), and not there at all without one."""
 
 import hmac
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 
 from bff.attributions.extension import delivery
 from bff.current import clock, settings
 from bff.errors import NotFound, Unauthorized
+from bff.jsonio import JsonBlueprint
 from bff.observability.metrics import exposition
 from bff.observability.stores import StoreGauges
 from bff.ratelimit.extension import limit_address
 from bff.webhooks.extension import dispatcher
 
-bp = Blueprint("metrics", __name__)
+bp = JsonBlueprint("metrics", __name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

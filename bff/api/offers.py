@@ -4,7 +4,7 @@ Each view reads like the data flow: session user -> validated input -> Kard -> r
 Nothing here is cached: offers and their components are per user and change with every action.
 """
 
-from flask import Blueprint, request
+from flask import request
 
 from bff.api.bodies import json_object
 from bff.api.upstream import checked_query, rewritten
@@ -12,6 +12,7 @@ from bff.attributions.checks import view_event
 from bff.attributions.extension import send_events
 from bff.current import settings, utc_now
 from bff.errors import NotFound, Unprocessable, UpstreamRejected
+from bff.jsonio import JsonBlueprint
 from bff.kard.extension import kard
 from bff.offers.cta import is_resource_id
 from bff.offers.extension import cta_urls
@@ -19,7 +20,7 @@ from bff.offers.queries import LOCATIONS, OFFER_ACTION, OFFERS
 from bff.routing import ROUTABLE_METHODS, method_not_allowed, methods_routed_elsewhere
 from bff.session import session_user
 
-bp = Blueprint("offers", __name__, url_prefix="/api/v1")
+bp = JsonBlueprint("offers", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/offers")

@@ -1,11 +1,10 @@
 """`GET /openapi.json`: the API described, for people (`/docs`) and for client generators."""
 
-from flask import Blueprint
-
 from bff.current import parts, settings
+from bff.jsonio import JsonBlueprint
 from bff.openapi import build_document
 
-bp = Blueprint("openapi", __name__)
+bp = JsonBlueprint("openapi", __name__)
 
 
 @bp.get("/openapi.json")

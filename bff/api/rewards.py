@@ -1,16 +1,15 @@
 """A user's rewards history and reports of missing or wrong cashback."""
 
-from flask import Blueprint
-
 from bff.api.bodies import json_object
 from bff.api.upstream import checked_query, rewritten
 from bff.audits import check_audits
 from bff.errors import Unprocessable
+from bff.jsonio import JsonBlueprint
 from bff.kard.extension import kard
 from bff.offers.queries import EARNED_REWARDS
 from bff.session import session_user
 
-bp = Blueprint("rewards", __name__, url_prefix="/api/v1")
+bp = JsonBlueprint("rewards", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/rewards")

@@ -1,11 +1,10 @@
 """Who the BFF acts for: lets app developers check their session token end to end."""
 
-from flask import Blueprint
-
 from bff.current import settings
+from bff.jsonio import JsonBlueprint
 from bff.session import session_user
 
-bp = Blueprint("sessions", __name__, url_prefix="/api/v1")
+bp = JsonBlueprint("sessions", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/session")

@@ -1,14 +1,13 @@
 """Themes for the WebView: encode, decode, and the named themes. No session needed."""
 
-from flask import Blueprint
-
 from bff.api.bodies import json_object
 from bff.errors import NotFound, Unprocessable
+from bff.jsonio import JsonBlueprint
 from bff.ratelimit.extension import limit_address
 from bff.themes import codec
 from bff.themes.extension import named_themes
 
-bp = Blueprint("themes", __name__, url_prefix="/api/v1/themes")
+bp = JsonBlueprint("themes", __name__, url_prefix="/api/v1/themes")
 bp.before_request(limit_address)
 
 DECODE_KEYS = ("theme", "url")

@@ -1,19 +1,20 @@
 """Kard's notification webhook: verified, stored once per notification ID, answered at once,
 and counted by type and outcome (`kard_bff_webhooks_total`)."""
 
-from flask import Blueprint, request
+from flask import request
 from opentelemetry import propagate
 
 from bff.api.bodies import json_value, request_body
 from bff.current import settings
 from bff.errors import BadRequest, BadSignature, TooLarge, Unauthorized, Unavailable, Unprocessable
+from bff.jsonio import JsonBlueprint
 from bff.kard.notifications import Notification, parse_notification
 from bff.observability.extension import metrics
 from bff.ratelimit.extension import limit_address
 from bff.webhooks.extension import dispatcher
 from bff.webhooks.signature import verify
 
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+bp = JsonBlueprint("webhooks", __name__, url_prefix="/webhooks")
 bp.before_request(limit_address)
 
 SIGNATURE_HEADER = "notify-signature"

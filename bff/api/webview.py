@@ -1,10 +1,9 @@
 """Opening Kard's hosted WebView: a token for the session user, and the URL with a theme."""
 
-from flask import Blueprint
-
 from bff.api.bodies import json_object
 from bff.current import now, settings
 from bff.errors import Unprocessable
+from bff.jsonio import JsonBlueprint
 from bff.kard.extension import webview_tokens
 from bff.session import session_user
 from bff.themes import codec
@@ -12,7 +11,7 @@ from bff.themes.extension import named_themes
 from bff.timestamps import utc_timestamp
 from bff.webview import absolute_webview_url, session_url
 
-bp = Blueprint("webview", __name__, url_prefix="/api/v1/webview")
+bp = JsonBlueprint("webview", __name__, url_prefix="/api/v1/webview")
 
 SESSION_KEYS = ("theme", "themeName")
 

@@ -2,13 +2,14 @@
 and the BFF asks the Kard it is configured with (its embedded simulator, or the one at
 KARD_API_URL), as Kard's hosted WebView asks Kard. Registered in sandbox only."""
 
-from flask import Blueprint, request
+from flask import request
 
 from bff.errors import NotFound, Unauthorized
+from bff.jsonio import JsonBlueprint
 from bff.kard.extension import kard
 from bff.offers.cta import is_resource_id
 
-bp = Blueprint("webview_standin", __name__, url_prefix="/sandbox/webview/api")
+bp = JsonBlueprint("webview_standin", __name__, url_prefix="/sandbox/webview/api")
 
 # The location query parameters the stand-in may pass on to the simulator.
 LOCATION_FILTERS = ("filter[latitude]", "filter[longitude]", "filter[radius]")
