@@ -10,6 +10,8 @@
     RETURNED / REVERSED (settled)  -> dropped                     clawback
     a pre-matched offer that does
       not hold                     -> nothing                     failedTransaction
+    flagged as fraudulent          -> dropped, and never again    failedTransaction, or
+                                                                  clawback once settled
 
 A purchase that matches no offer earns nothing and sends nothing.
 """
