@@ -76,8 +76,7 @@ def _answer_invalid_notification(error: InvalidNotification) -> Response:
 def _answer_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     detail = _HTTP_DETAILS.get(status, error.description or error.name)
-    response = json_response({"errors": [error_object(status, error.name, detail)]})
-    response.status_code = status
+    response = json_response({"errors": [error_object(status, error.name, detail)]}, status)
     headers = dict(error.get_headers())
     for name in ("Allow", "Retry-After"):
         if name in headers:

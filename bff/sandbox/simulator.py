@@ -23,7 +23,7 @@ from bff.sandbox.faults import FaultInjector
 from bff.sandbox.lifecycle import notifications
 from bff.sandbox.lifecycle.audits import AuditStore
 from bff.sandbox.lifecycle.files import ReconciliationFile, reconciliation_files
-from bff.sandbox.lifecycle.incoming import TRANSACTION, item_problems
+from bff.sandbox.lifecycle.incoming import TRANSACTION, fraud_problems, item_problems
 from bff.sandbox.lifecycle.ledger import Ledger, Reward
 from bff.sandbox.lifecycle.process import Lifecycle, Notification
 from bff.sandbox.state import UserStore
@@ -255,12 +255,17 @@ class Simulator:
         )
 
     def flag_fraud(
-        self, organization_id: str, items: list[dict[str, Any]], fallback: Target | None = None
+        self, organization_id: str, items: list[Any], fallback: Target | None = None
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Flag Fraudulent Transactions: each transaction the user sent is never rewarded (a
-        pending reward fails, a settled one is clawed back); return (flagged, errors)."""
+        """Flag Fraudulent Transactions: check each marker; each transaction the user sent is
+        never rewarded (a pending reward fails, a settled one is clawed back); return (flagged,
+        errors)."""
         flagged, errors = [], []
-        for item in items:
+        for index, item in enumerate(items):
+            problems = fraud_problems(item)
+            if problems:
+                errors += item_errors(index, item, problems)
+                continue
             transaction_id, user_id = item["id"], item["attributes"]["userId"]
             if self.ledger.sender(organization_id, transaction_id) != user_id:
                 detail = f"Transaction {transaction_id} of user {user_id} was not received"

@@ -24,7 +24,7 @@ def rewards_document(
     paid_only = args.boolean("filter[paidInFullOnly]")
     since = _range_start(args.choice("filter[range]", (*_RANGE_MONTHS, "YTD")) or "12M", now)
     rewards = [reward for reward in rewards if reward.settled_at is not None]
-    selected = [r for r in rewards if r.timestamp >= since and (not paid_only or r.paid_at)]
+    selected = [r for r in rewards if r.purchased_at >= since and (not paid_only or r.paid_at)]
     page = paginate(selected, lambda reward: reward.id, args)
     document: dict[str, Any] = {
         "data": [_resource(reward, user_id) for reward in page.items],
@@ -34,6 +34,21 @@ def rewards_document(
     if include:
         document["included"] = _included(page.items, include)
     return document
+
+
+def purchase_document(transaction: dict[str, Any], reward: Reward | None) -> dict[str, Any]:
+    """The answer to a test purchase: the transaction reported, and the reward it earned (null
+    when it earned none)."""
+    earned = None
+    if reward is not None:
+        earned = {
+            "id": reward.id,
+            "offerId": reward.offer.id,
+            "userCents": reward.user_cents,
+            "settledAt": iso(reward.settled_at) if reward.settled_at else None,
+            "paidAt": iso(reward.paid_at) if reward.paid_at else None,
+        }
+    return {"data": transaction, "meta": {"reward": earned}}
 
 
 def _range_start(name: str, anchor: datetime) -> datetime:
@@ -51,7 +66,7 @@ def _resource(reward: Reward, user_id: str) -> dict[str, Any]:
         "status": "SETTLED",
         "transactionId": reward.transaction_id,
         "transactionAmountInCents": reward.amount_cents,
-        "transactionTimestamp": iso(reward.timestamp),
+        "transactionTimestamp": iso(reward.purchased_at),
         "paidToIssuer": "PAID_IN_FULL" if reward.paid_at else "UNPAID",
         "commissionEarned": {
             "issuer": {"type": "cents", "value": reward.issuer_cents},

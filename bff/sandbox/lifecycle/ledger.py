@@ -39,11 +39,6 @@ class Reward:
     paid_at: datetime | None = None  # the commission was paid: the reward is settled
 
     @property
-    def timestamp(self) -> datetime:
-        """When the rewarded transaction happened, as Get Earned Rewards shows it."""
-        return self.purchased_at
-
-    @property
     def due_at(self) -> datetime | None:
         """When the commission is paid, once the transaction has settled."""
         return self.settled_at + timedelta(days=COMMISSION_DAYS) if self.settled_at else None
@@ -120,7 +115,7 @@ class Ledger:
                 found = list(self._by_user.get((organization_id, user_id), {}).values())
             else:
                 found = [r for (org, _), r in self._rewards.items() if org == organization_id]
-        return sorted(found, key=lambda reward: (reward.timestamp, reward.id), reverse=True)
+        return sorted(found, key=lambda reward: (reward.purchased_at, reward.id), reverse=True)
 
     def redemptions(self, organization_id: str, user_id: str) -> Counter[str]:
         """Return how many rewards the user holds on each offer."""

@@ -77,10 +77,10 @@ def best_match(
     names = merchant_names(attributes)
     amount = attributes["amount"]
     user_id = attributes["userId"]
-    earnings = [
-        earning(offer, amount, state_of(offer))
-        for offer in offers
-        if offer.name.casefold() in names
-        and refusal(offer, user_id, amount, when, state_of(offer)) is None
-    ]
+    earnings = []
+    for offer in offers:
+        if offer.name.casefold() in names:
+            state = state_of(offer)
+            if refusal(offer, user_id, amount, when, state) is None:
+                earnings.append(earning(offer, amount, state))
     return max(earnings, key=lambda found: found.user_cents, default=None)

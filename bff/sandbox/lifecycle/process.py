@@ -124,8 +124,9 @@ class Lifecycle:
         offer = self._catalog.offers_by_id.get(offer_id)
         if offer is None:
             return f"Offer {offer_id} does not exist"
-        reason = refusal(offer, user_id, attributes["amount"], when, state_of(offer))
-        return reason or earning(offer, attributes["amount"], state_of(offer))
+        state = state_of(offer)
+        reason = refusal(offer, user_id, attributes["amount"], when, state)
+        return reason or earning(offer, attributes["amount"], state)
 
     def state_of(self, organization_id: str, user_id: str) -> Callable[[Offer], OfferState]:
         """What the user has done with each offer: activations, boosts, rewards held."""

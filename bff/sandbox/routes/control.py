@@ -8,9 +8,9 @@ from flask import Blueprint, Response, request
 
 from bff.sandbox.blueprint import CONTROL_PREFIX, host_webhook, json_response, simulator
 from bff.sandbox.documents.resources import iso
+from bff.sandbox.documents.rewards import purchase_document
 from bff.sandbox.errors import KardError
 from bff.sandbox.lifecycle.audits import DEFAULT_RESOLUTION, RESOLUTION_CODES
-from bff.sandbox.lifecycle.ledger import Reward
 from bff.sandbox.validation import non_empty_string, strict_int
 
 bp = Blueprint("control", __name__)
@@ -97,14 +97,20 @@ def list_historical_transactions() -> Response:
     return json_response({"data": simulator().historical_transactions(user_id)})
 
 
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise KardError(400, "Body must be a JSON object", pointer="")
+    return body
+
+
 @bp.post(f"{CONTROL_PREFIX}users")
 def enroll_user() -> Response:
     """Enroll `userId` (in `organizationId`, the simulator's own by default), as Create Users
     would; one already enrolled stays as it is."""
-    body = request.get_json(silent=True)
-    user_id = body.get("userId") if isinstance(body, dict) else None
-    organization_id = body.get("organizationId") if isinstance(body, dict) else None
-    if not isinstance(user_id, str) or not user_id.strip():
+    body = _body()
+    user_id, organization_id = body.get("userId"), body.get("organizationId")
+    if not non_empty_string(user_id):
         raise KardError(400, "userId must be a non-empty string", pointer="/userId")
     if organization_id is not None and not isinstance(organization_id, str):
         raise KardError(400, "organizationId must be a string", pointer="/organizationId")
@@ -113,13 +119,6 @@ def enroll_user() -> Response:
     return json_response(
         {"data": sim.directory.get(organization_id or sim.organization_id, user_id)}, 201
     )
-
-
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise KardError(400, "Body must be a JSON object", pointer="")
-    return body
 
 
 def _clock() -> Response:
@@ -159,18 +158,7 @@ def make_purchase() -> Response:
     transaction, reward = simulator().purchase(
         body["userId"], body["offerId"], amount, fallback=host_webhook()
     )
-    meta = {"reward": _reward(reward) if reward else None}
-    return json_response({"data": transaction, "meta": meta}, 201)
-
-
-def _reward(reward: Reward) -> dict[str, Any]:
-    return {
-        "id": reward.id,
-        "offerId": reward.offer.id,
-        "userCents": reward.user_cents,
-        "settledAt": iso(reward.settled_at) if reward.settled_at else None,
-        "paidAt": iso(reward.paid_at) if reward.paid_at else None,
-    }
+    return json_response(purchase_document(transaction, reward), 201)
 
 
 @bp.post(f"{CONTROL_PREFIX}audits/<audit_id>/resolve")

@@ -7,8 +7,8 @@ import uuid
 from flask import Blueprint, Response, request
 
 from bff.sandbox.blueprint import authenticated, host_webhook, json_response, simulator
-from bff.sandbox.errors import item_errors, multi_status
-from bff.sandbox.lifecycle.incoming import MAX_TRANSACTIONS, fraud_problems
+from bff.sandbox.errors import multi_status
+from bff.sandbox.lifecycle.incoming import MAX_TRANSACTIONS
 from bff.sandbox.validation import data_array
 
 bp = Blueprint("incoming", __name__)
@@ -35,15 +35,7 @@ def create_transactions(organization_id: str) -> Response:
 def flag_fraudulent_transactions(organization_id: str) -> Response:
     """Flag Fraudulent Transactions: 200 when each is flagged, 207 when some are, else 400."""
     items = data_array(request.get_json(silent=True), maximum=MAX_TRANSACTIONS)
-    errors = []
-    valid = []
-    for index, item in enumerate(items):
-        problems = fraud_problems(item)
-        errors += item_errors(index, item, problems)
-        if not problems:
-            valid.append(item)
-    flagged, refused = simulator().flag_fraud(organization_id, valid, host_webhook())
-    errors += refused
+    flagged, errors = simulator().flag_fraud(organization_id, items, host_webhook())
     data = [{"type": i["type"], "id": i["id"], "attributes": i["attributes"]} for i in flagged]
     document, status = multi_status(data, errors, accepted=bool(flagged), status=200)
     return json_response(document, status)

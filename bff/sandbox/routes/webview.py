@@ -25,7 +25,7 @@ from bff.sandbox.blueprint import (
 from bff.sandbox.documents.locations import locations_document
 from bff.sandbox.documents.offers import offer_action_document, offers_document
 from bff.sandbox.documents.resources import iso
-from bff.sandbox.documents.rewards import rewards_document
+from bff.sandbox.documents.rewards import purchase_document, rewards_document
 from bff.sandbox.errors import unauthorized
 from bff.sandbox.params import QueryArgs
 
@@ -95,8 +95,7 @@ def webview_purchase(offer_id: str) -> Response:
     transaction, reward = simulator().purchase(
         claims["sub"], offer_id, organization_id=claims["issuer_id"], fallback=host_webhook()
     )
-    earned = {"offerId": reward.offer.id, "userCents": reward.user_cents} if reward else None
-    return json_response({"data": transaction, "meta": {"reward": earned}}, 201)
+    return json_response(purchase_document(transaction, reward), 201)
 
 
 @bp.get(f"{PREFIX}/rewards")

@@ -107,7 +107,6 @@ class Notifier:
                     target=self._send_queued, name="kard-simulator-webhooks", daemon=True
                 )
                 self._sender.start()
-        with self._lock:
             generation = self._generation
         self._queue.put((generation, event, targets, payload))
 
