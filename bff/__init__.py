@@ -8,7 +8,7 @@ from bff.background import at_process_exit
 from bff.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from flask import Flask
+    from flask import Blueprint, Flask
     from opentelemetry.sdk.trace import TracerProvider
 
     from bff.current import Clock
@@ -30,7 +30,7 @@ def create_app(
     # pure module (bff.kard, bff.themes.codec, bff.errors, ...) loads no Flask.
     from flask import Flask
 
-    from bff import cors, current, middleware, session
+    from bff import cors, current, middleware, mount, session
     from bff.api import errors
     from bff.attributions import extension as attributions
     from bff.fleet import extension as fleet
@@ -48,22 +48,28 @@ def create_app(
     app.response_class = WholeBodyResponse
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    middleware.init_service(app)
+    errors.init_app(app)  # what happens before any route is matched
+    # kard-bff's routes, hooks and error answers: one blueprint.
+    scope = mount.create_blueprint()
     current.init_app(app, settings, clock)
-    observability.init_app(app, settings, tracer_provider)
-    middleware.init_app(app)
-    cors.init_app(app, settings.cors_origins)
+    # The service counts and traces every request it answers, its own routes' and the rest.
+    observability.init_app(app, app, settings, tracer_provider)
+    middleware.init_app(app)  # every answer of the service has its request ID, routed or not
+    cors.init_app(scope, settings.cors_origins)
     session.init_app(app, settings)
     if settings.sandbox:
         _mount_simulator(app, settings)
     fleet.init_app(app, settings)
-    ratelimit.init_app(app, settings)
+    ratelimit.init_app(app, scope, settings)
     kard.init_app(app, settings)
     offers.init_app(app)
     themes.init_app(app, settings)
     attributions.init_app(app)
     webhooks.init_app(app, settings)
-    register_blueprints(app, settings)
-    errors.init_app(app)
+    errors.init_app(scope)
+    register_blueprints(scope, settings)
+    app.register_blueprint(scope)
     return app
 
 
@@ -92,7 +98,7 @@ def stop_workers(app: "Flask") -> None:
             part(app).stop_worker()
 
 
-def register_blueprints(app: "Flask", settings: Settings) -> None:
+def register_blueprints(app: "Flask | Blueprint", settings: Settings) -> None:
     """Mount the endpoints; the dev session and the stand-in WebView's API exist only in sandbox."""
     from bff import pages
     from bff.api import (

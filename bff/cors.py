@@ -1,6 +1,6 @@
 """CORS for `/api/v1`: only the web origins in `BFF_CORS_ORIGINS` may call it from a browser."""
 
-from flask import Flask, Response, request
+from flask import Blueprint, Flask, Response, request
 
 API_PREFIX = "/api/v1/"
 ALLOWED_METHODS = "GET, POST, OPTIONS"
@@ -10,13 +10,13 @@ PREFLIGHT_MAX_AGE = "600"
 EXPOSED_HEADERS = "X-Request-ID, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset"
 
 
-def init_app(app: Flask, origins: tuple[str, ...]) -> None:
-    """Answer preflights and mark responses readable by the allowed origins."""
+def init_app(scope: Flask | Blueprint, origins: tuple[str, ...]) -> None:
+    """Answer preflights and mark the scope's responses readable by the allowed origins."""
     allowed = frozenset(origins)
     if not allowed:
         return  # no browser may call the API: nothing to add to any response
 
-    @app.after_request
+    @scope.after_request
     def add_cors_headers(response: Response) -> Response:
         if not request.path.startswith(API_PREFIX):
             return response

@@ -5,7 +5,7 @@ import logging
 import random
 import re
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Blueprint, Flask, Response, g, has_request_context, request
 from flask.sessions import NullSession, SessionInterface
 from werkzeug.routing import RequestRedirect
 
@@ -30,12 +30,17 @@ class NoCookieSessions(SessionInterface):
         """Never called: Flask saves no null session."""
 
 
-def init_app(app: Flask) -> None:
-    """Tag each request with an ID, set the baseline response headers, and keep no session."""
+def init_app(scope: Flask | Blueprint) -> None:
+    """Tag each of the scope's requests with an ID, and set the baseline response headers."""
+    scope.before_request(_assign_request_id)
+    scope.after_request(_finish_response)
+
+
+def init_service(app: Flask) -> None:
+    """What the standalone service sets for the whole app it owns: no session, and no
+    Werkzeug redirect page (routing happens before any blueprint's hook could refuse it)."""
     app.session_interface = NoCookieSessions()
-    app.before_request(_assign_request_id)
     app.before_request(_refuse_redirects)
-    app.after_request(_finish_response)
 
 
 def request_id() -> str:

@@ -39,12 +39,13 @@ from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAP
 from openapi_core.deserializing.media_types.util import plain_loads
 from openapi_core.validation.response.exceptions import DataValidationError
 from openapi_schema_validator import OAS31Validator
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import parse_converter_args
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Request
 
 from bff.current import EXTENSION, settings
+from bff.mount import UNROUTED
 from bff.openapi import build_document
 from bff.settings import Settings
 
@@ -139,6 +140,8 @@ def check(app: Flask, response: TestResponse, exempt: frozenset[str] = frozenset
         rule, values = app.create_url_adapter(request).match(
             method=request.method, return_rule=True
         )
+        if rule.endpoint == UNROUTED:  # kard-bff's answer to a path no route of it serves
+            raise NotFound()
     except HTTPException:  # NotFound, MethodNotAllowed, or a redirect the BFF refuses
         TALLY["error shape"] += 1
         operation = "no operation: the error shape"

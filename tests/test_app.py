@@ -14,6 +14,7 @@ from werkzeug.routing import Map
 
 from bff.kard import KardClient
 from bff.kard.extension import kard
+from bff.mount import UNROUTED
 from bff.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from tests.sandbox.helpers import CREDENTIALS
 from tests.servers import ServerProcess, serve
@@ -251,9 +252,9 @@ def test_kard_bff_sandbox_serves_the_simulator_alone():
 # Routing: every served path answers a wrong method with 405 and its Allow; nothing else is served.
 
 WRONG_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-# The CTA fallback serves only the forms Kard's answers carry (tests/test_offers_api.py); the
-# simulator answers as Kard does (bff/sandbox).
-FALLBACKS = ("offers.follow_cta", "kard_simulator.")
+# kard-bff's answer to the paths it does not serve; the CTA fallback, which serves only the forms
+# Kard's answers carry (tests/test_offers_api.py); the simulator, which answers as Kard does.
+FALLBACKS = (UNROUTED, "kard_bff.offers.follow_cta", "kard_simulator.")
 
 
 def _sample_path(rule: str) -> str:

@@ -14,7 +14,7 @@ One handler per error family, registered by `init_app`::
 import logging
 
 import redis
-from flask import Flask, Response
+from flask import Blueprint, Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from bff.errors import DEFAULT_RETRY_AFTER, BffError, Unavailable, Unprocessable, error_object
@@ -36,14 +36,14 @@ _HTTP_DETAILS = {
 }
 
 
-def init_app(app: Flask) -> None:
-    """Answer every error, ours or Werkzeug's or unexpected, in the one JSON shape."""
-    app.register_error_handler(BffError, _answer)
-    app.register_error_handler(ThemeError, _answer_theme_error)
-    app.register_error_handler(InvalidNotification, _answer_invalid_notification)
-    app.register_error_handler(HTTPException, _answer_http_exception)
-    app.register_error_handler(redis.RedisError, _answer_redis_error)
-    app.register_error_handler(Exception, _answer_unexpected)
+def init_app(scope: Flask | Blueprint) -> None:
+    """Answer every error of the scope, ours or Werkzeug's or unexpected, in the one JSON shape."""
+    scope.register_error_handler(BffError, _answer)
+    scope.register_error_handler(ThemeError, _answer_theme_error)
+    scope.register_error_handler(InvalidNotification, _answer_invalid_notification)
+    scope.register_error_handler(HTTPException, _answer_http_exception)
+    scope.register_error_handler(redis.RedisError, _answer_redis_error)
+    scope.register_error_handler(Exception, _answer_unexpected)
 
 
 def _answer(error: BffError) -> Response:

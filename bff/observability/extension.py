@@ -6,9 +6,10 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from flask import Flask, Response, g, request
+from flask import Blueprint, Flask, Response, g, request
 
 from bff.current import parts
+from bff.mount import UNROUTED
 from bff.observability.metrics import UNMATCHED_ROUTE, Metrics
 from bff.settings import Settings
 
@@ -20,19 +21,24 @@ if TYPE_CHECKING:
 _CONVERTER = re.compile(r"<(?:[^<>:]+:)?([^<>:]+)>")  # `<any(activate, boost):action>`
 
 
-def init_app(app: Flask, settings: Settings, tracer_provider: "TracerProvider | None") -> None:
+def init_app(
+    app: Flask,
+    scope: Flask | Blueprint,
+    settings: Settings,
+    tracer_provider: "TracerProvider | None",
+) -> None:
     """Keep the app's metrics, on when they can be read (`Settings.metrics`), and count every
     request from the first of its `before_request` functions to its answer; trace its requests
     and its HTTP clients' with `tracer_provider`."""
     parts(app)["metrics"] = Metrics(settings.metrics)
     if settings.metrics:
-        app.before_request_funcs.setdefault(None, []).insert(0, _started)
-        app.after_request(_answered)
+        scope.before_request_funcs.setdefault(None, []).insert(0, _started)
+        scope.after_request(_answered)
     parts(app)["http_tracing"] = None
     if tracer_provider is not None:
         from bff.observability import tracing
 
-        tracing.init_app(app, tracer_provider)
+        tracing.init_app(app, scope, tracer_provider)
         parts(app)["http_tracing"] = tracing.HttpTracing(tracer_provider)
 
 
@@ -54,7 +60,8 @@ def _answered(response: Response) -> Response:
     started = g.get("started")
     if started is not None:  # None: the answer came before the request's functions ran
         rule = request.url_rule
-        route = route_label(rule.rule) if rule is not None else UNMATCHED_ROUTE
+        routed = rule is not None and rule.endpoint != UNROUTED
+        route = route_label(rule.rule) if routed else UNMATCHED_ROUTE
         seconds = time.perf_counter() - started
         metrics().http_request(request.method, route, response.status_code, seconds)
     return response

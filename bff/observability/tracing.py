@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from flask import Flask, request
+from flask import Blueprint, Flask, request
 from opentelemetry import trace
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor, SyncOpenTelemetryTransport
@@ -83,12 +83,12 @@ class HttpTracing:
         )
 
 
-def init_app(app: Flask, provider: TracerProvider) -> None:
+def init_app(app: Flask, scope: Flask | Blueprint, provider: TracerProvider) -> None:
     """Trace the app's requests, and name their trace in the access log."""
     FlaskInstrumentor.instrument_app(
         app, tracer_provider=provider, response_hook=_server_span, excluded_urls=UNTRACED_PATHS
     )
-    app.after_request(_note_trace)
+    scope.after_request(_note_trace)
 
 
 def _server_span(span: trace.Span, status: str, headers: list) -> None:

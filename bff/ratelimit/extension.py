@@ -8,7 +8,7 @@ errors included; past the limit the answer is 429 with `Retry-After`, before any
 upstream.
 """
 
-from flask import Flask, Response, g, request
+from flask import Blueprint, Flask, Response, g, request
 
 from bff import current
 from bff.errors import RateLimited
@@ -19,7 +19,7 @@ from bff.ratelimit.addresses import client_address
 from bff.settings import Settings
 
 
-def init_app(app: Flask, settings: Settings) -> None:
+def init_app(app: Flask, scope: Flask | Blueprint, settings: Settings) -> None:
     """Build the app's limiters (none for a limit turned off) and add the headers to answers."""
     shared, clock = fleet.shared_redis(app), current.clock(app)
     current.parts(app)["rate_limiters"] = {
@@ -27,7 +27,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         for scope, limit in (("user", settings.rate_limit), ("address", settings.client_rate_limit))
         if limit is not None
     }
-    app.after_request(_add_headers)
+    scope.after_request(_add_headers)
 
 
 def limit_user(name: str) -> None:
