@@ -10,15 +10,17 @@ PREFLIGHT_MAX_AGE = "600"
 EXPOSED_HEADERS = "X-Request-ID, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset"
 
 
-def init_app(scope: Flask | Blueprint, origins: tuple[str, ...]) -> None:
-    """Answer preflights and mark the scope's responses readable by the allowed origins."""
+def init_app(scope: Flask | Blueprint, origins: tuple[str, ...], url_prefix: str = "") -> None:
+    """Answer preflights and mark the scope's responses under `url_prefix`/api/v1 readable by
+    the allowed origins."""
     allowed = frozenset(origins)
     if not allowed:
         return  # no browser may call the API: nothing to add to any response
+    api_prefix = url_prefix + API_PREFIX
 
     @scope.after_request
     def add_cors_headers(response: Response) -> Response:
-        if not request.path.startswith(API_PREFIX):
+        if not request.path.startswith(api_prefix):
             return response
         response.vary.add("Origin")
         origin = request.headers.get("Origin")

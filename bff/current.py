@@ -1,5 +1,5 @@
-"""What the app serving this request was built with: its settings, and the clock it reads the
-time from (`time.time`, unless a test gave it another)."""
+"""What the app serving this request was built with: its settings, the clock it reads the time
+from (`time.time`, unless a test gave it another), and the prefix kard-bff is mounted under."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -13,10 +13,11 @@ Clock = Callable[[], float]  # seconds since the epoch, as `time.time` gives the
 EXTENSION = "kard_bff"  # the one entry kard-bff keeps in `app.extensions`
 
 
-def init_app(app: Flask, settings: Settings, clock: Clock) -> None:
-    """Keep `settings` and `clock` with the app, for its views and parts."""
+def init_app(app: Flask, settings: Settings, clock: Clock, url_prefix: str = "") -> None:
+    """Keep `settings`, `clock` and `url_prefix` with the app, for its views and parts."""
     parts(app)["settings"] = settings
     parts(app)["clock"] = clock
+    parts(app)["url_prefix"] = url_prefix
 
 
 def parts(app: Flask | None = None) -> dict[str, Any]:
@@ -33,6 +34,11 @@ def settings(app: Flask | None = None) -> Settings:
 def clock(app: Flask | None = None) -> Clock:
     """The app's clock (the current app's by default), for the parts that keep time."""
     return parts(app)["clock"]
+
+
+def url_prefix(app: Flask | None = None) -> str:
+    """Where kard-bff's routes are mounted in the app: "" at its root, else like "/rewards"."""
+    return parts(app)["url_prefix"]
 
 
 def now() -> float:

@@ -122,6 +122,18 @@ class BadSignature(Unauthorized):
     headers: ClassVar[dict[str, str]] = {}
 
 
+class SignInRequired(Unauthorized):
+    """No user signed in to the host app that embeds kard-bff: 401 without a Bearer challenge,
+    the host's login being its own."""
+
+    headers: ClassVar[dict[str, str]] = {}
+
+
+class Forbidden(BffError):
+    status = 403
+    title = "Forbidden"
+
+
 class NotFound(BffError):
     status = 404
     title = "Not found"

@@ -12,12 +12,13 @@ in at build time, under the same policy as the other pages.
 """
 
 import json
+import re
 from importlib.resources import files
 from urllib.parse import urlsplit
 
 from flask import Response, send_from_directory
 
-from bff.current import settings
+from bff.current import settings, url_prefix
 from bff.errors import NotFound
 from bff.jsonio import JsonBlueprint
 from bff.themes import codec
@@ -25,6 +26,7 @@ from bff.webview import absolute_webview_url
 
 bp = JsonBlueprint("pages", __name__)
 sandbox_bp = JsonBlueprint("sandbox_pages", __name__)  # the stand-in WebView
+assets_bp = JsonBlueprint("page_assets", __name__)  # the scripts and styles of both
 
 # A folder on disk in a checkout (an editable install) and in an installed wheel alike.
 STATIC_DIR = files("bff.static")
@@ -38,6 +40,7 @@ _BASE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
 )
+_ROOT_PATH = re.compile(r'(href|src)="/(?!/)')  # a link or asset of the page, from the root
 # Should a browser ever render an asset as a document, it may load nothing and be framed by no one.
 _ASSET_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
@@ -77,14 +80,14 @@ def show_sandbox_webview():
     return _page("sandbox-webview.html", frame_src="'none'", frame_ancestors=ancestors)
 
 
-@bp.get("/static/theme-limits.js")
+@assets_bp.get("/static/theme-limits.js")
 def send_theme_limits():
     """Serve the theme limits the studio's fields share with the BFF, as a JavaScript module."""
     script = f"export const MAX_LABEL_LENGTH = {json.dumps(codec.MAX_LABEL_LENGTH)};\n"
     return _with_headers(Response(script, mimetype="text/javascript"), _ASSET_POLICY)
 
 
-@bp.get("/static/<path:filename>")
+@assets_bp.get("/static/<path:filename>")
 def send_asset(filename: str):
     """Serve a script or stylesheet of the pages (the stand-in's only in sandbox)."""
     sandbox_only = filename.startswith(SANDBOX_ASSETS)
@@ -95,7 +98,12 @@ def send_asset(filename: str):
 
 def _page(name: str, *, frame_src: str, frame_ancestors: str) -> Response:
     policy = f"{_BASE_POLICY}; frame-src {frame_src}; frame-ancestors {frame_ancestors}"
-    return _with_headers(send_from_directory(STATIC_DIR, name), policy)
+    prefix = url_prefix()
+    if not prefix:
+        return _with_headers(send_from_directory(STATIC_DIR, name), policy)
+    # Mounted under a prefix: the page's links and assets are under it too.
+    html = _ROOT_PATH.sub(rf'\1="{prefix}/', STATIC_DIR.joinpath(name).read_text())
+    return _with_headers(Response(html, mimetype="text/html"), policy)
 
 
 def _with_headers(response: Response, policy: str) -> Response:

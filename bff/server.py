@@ -22,6 +22,7 @@ from granian.server import Server
 
 from bff import current, start_workers
 from bff.access_log import AccessLog, write_in_background
+from bff.api.bodies import MAX_BODY_BYTES
 from bff.observability.metrics import MULTIPROCESS_DIRECTORY
 from bff.rsgi import RsgiBridge
 
@@ -104,7 +105,7 @@ def worker_app(threads: int = 8, body_timeout: float = DEFAULT_BODY_TIMEOUT_SECO
 def _body_limit(app: Flask) -> Callable[[str], int]:
     """How many bytes of body a request to a path may send: the app's limit, and in sandbox up
     to 5 GB for the simulator's S3 uploads (the simulator is imported only in sandbox)."""
-    limit: int = app.config["MAX_CONTENT_LENGTH"]
+    limit = MAX_BODY_BYTES
     if not current.settings(app).sandbox:
         return lambda path: limit
     from bff.sandbox import MAX_OBJECT_BYTES, upload_path_prefix

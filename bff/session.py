@@ -1,8 +1,11 @@
 """App-user authentication: verify the issuer's session token and give the Kard user ID.
 
 The user ID comes only from the verified token's `BFF_USER_CLAIM`, never from the request's
-path, query or body. Algorithms are allow-listed per mode, so a token signed with an algorithm
-the mode does not use (`none`, or HS256 in `jwks` mode) is refused before any key is looked up.
+path, query or body; or, in a host app embedding kard-bff, from the host's `user_loader` (its
+own login, a cookie session: `bff.cross_site` then refuses requests from other sites).
+
+Algorithms are allow-listed per mode, so a token signed with an algorithm the mode does not
+use (`none`, or HS256 in `jwks` mode) is refused before any key is looked up.
 A refused token's 401 says which check failed (RFC 6750's `error_description`), never the token.
 """
 
@@ -22,13 +25,13 @@ from cachetools import TTLCache
 from flask import Flask, g, request
 from jwt.exceptions import InvalidSubjectError
 
-from bff import current
+from bff import cross_site, current
 from bff.access_log import USER_ENVIRON
-from bff.errors import Unauthorized
+from bff.errors import SignInRequired, Unauthorized
 from bff.fleet.extension import keys
 from bff.jwks import JwksKeys, UnknownKeyError
 from bff.ratelimit.extension import limit_user
-from bff.settings import Settings
+from bff.settings import HOST_AUTH_MODE, Settings
 
 ASYMMETRIC_ALGORITHMS = (
     "RS256",
@@ -178,8 +181,7 @@ class SessionVerifier:
         user_id = claims.get(self._user_claim)
         if not isinstance(user_id, str) or not user_id.strip():
             raise _invalid(f"The session token has no usable {self._user_claim!r} claim.")
-        # "." and ".." would be dropped from Kard paths as dot segments, naming no user.
-        if len(user_id) > MAX_USER_ID_LENGTH or not user_id.isprintable() or user_id in (".", ".."):
+        if not _is_user_id(user_id):
             raise _invalid(f"The session token's {self._user_claim!r} claim is not a user ID.")
         return user_id
 
@@ -241,9 +243,16 @@ def _create_dev_key(path: Path) -> None:
         os.unlink(temporary)
 
 
-def init_app(app: Flask, settings: Settings) -> None:
-    """Give the app its session verifier, on the app's clock."""
-    current.parts(app)["session_verifier"] = build_verifier(settings, clock=current.clock(app))
+UserLoader = Callable[[], str | None]  # the host's signed-in user's Kard ID, None if none
+
+
+def init_app(app: Flask, settings: Settings, user_loader: UserLoader | None = None) -> None:
+    """Give the app its session verifier, on the app's clock; or, with `user_loader`, take the
+    user from the host app's own login."""
+    if user_loader is not None:
+        current.parts(app)["user_loader"] = user_loader
+    elif settings.auth_mode != HOST_AUTH_MODE:
+        current.parts(app)["session_verifier"] = build_verifier(settings, clock=current.clock(app))
 
 
 def session_verifier() -> SessionVerifier:
@@ -255,12 +264,39 @@ def session_user() -> str:
     """The Kard user ID of the app session making this request; 401 without a valid token,
     429 past the user's rate limit."""
     if "session_user" not in g:
-        user_id = session_verifier().verify(_bearer_token())
+        loader = current.parts().get("user_loader")
+        if loader is None:
+            user_id = session_verifier().verify(_bearer_token())
+        else:
+            user_id = _host_user(loader)
         name = keys().name(user_id)  # the user's opaque name, in logs and Redis keys
         request.environ[USER_ENVIRON] = name[:USER_NAME_LENGTH]  # never the ID itself
         limit_user(name)  # 429 past BFF_RATE_LIMIT, before anything goes upstream
         g.session_user = user_id
     return g.session_user
+
+
+def _host_user(loader: UserLoader) -> str:
+    """The host app's signed-in user, for a request that may not come from another site."""
+    cross_site.refuse_cross_site()
+    user_id = loader()
+    if user_id is None:
+        raise SignInRequired("Sign in to the app first: no user is signed in.")
+    if not _is_user_id(user_id):
+        raise SignInRequired("The signed-in user has no usable Kard user ID.")
+    return user_id
+
+
+def _is_user_id(value: object) -> bool:
+    """Whether `value` can name a Kard user: printable text of at most MAX_USER_ID_LENGTH
+    characters, not "." or ".." (dropped from Kard paths as dot segments, naming no user)."""
+    return (
+        isinstance(value, str)
+        and bool(value.strip())
+        and len(value) <= MAX_USER_ID_LENGTH
+        and value.isprintable()
+        and value not in (".", "..")
+    )
 
 
 def _bearer_token() -> str:

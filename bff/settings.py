@@ -18,6 +18,9 @@ from bff.kard.vocabulary import COMPONENTS
 ENVIRONMENTS = ("sandbox", "test", "production")
 LOG_FORMATS = ("json", "text")
 AUTH_MODES = ("jwks", "hs256", "dev")
+# Not a value of BFF_AUTH_MODE: a host app embedding kard-bff names the user (`KardBFF`'s
+# `user_loader`), from its own login.
+HOST_AUTH_MODE = "host"
 KARD_API_URLS = {
     "test": "https://test-rewards-api.getkard.com",
     "production": "https://rewards-api.getkard.com",
@@ -72,7 +75,7 @@ class Settings:
     webhook_hook: str | None  # "package.module:function"
     webhook_max_attempts: int  # tries before a notification is a dead letter
     webhook_max_age: float  # seconds from its receipt after which a failure makes it one
-    auth_mode: str
+    auth_mode: str  # one of AUTH_MODES, or HOST_AUTH_MODE
     jwks_url: str | None
     jwt_issuer: str | None
     jwt_audience: str | None
@@ -106,8 +109,11 @@ class Settings:
         return self.sandbox or self.metrics_token is not None
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the settings from `environ` (the process environment by default)."""
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, host_sessions: bool = False
+) -> Settings:
+    """Read and validate the settings from `environ` (the process environment by default);
+    with `host_sessions`, a host app's login names the user and BFF_AUTH_MODE is not read."""
     env = _Reader(os.environ if environ is None else environ)
     # A bad value reads as None, and nothing is required on its account: no bogus problems.
     kard_env = env.choice("KARD_ENV", ENVIRONMENTS, default="sandbox")
@@ -115,7 +121,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     deployed = kard_env in ("test", "production")
     unless_sandbox = _when(deployed, f"KARD_ENV={kard_env}")
 
-    auth_mode = env.choice(
+    auth_mode = HOST_AUTH_MODE if host_sessions else env.choice(
         "BFF_AUTH_MODE", AUTH_MODES, default="dev" if sandbox else None, required=deployed
     )
     if auth_mode == "dev" and deployed:

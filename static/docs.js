@@ -13,7 +13,7 @@ followColorScheme();
 darkScheme.addEventListener("change", followColorScheme);
 
 SwaggerUIBundle({
-  url: "/openapi.json",
+  url: new URL("../openapi.json", import.meta.url).pathname, // under the BFF's prefix
   dom_id: "#swagger-ui",
   deepLinking: true,
   docExpansion: "list", // every operation shows, folded

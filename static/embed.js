@@ -1,7 +1,7 @@
 // The web embed example: a dev session, a WebView session from the BFF, the WebView in an iframe,
 // and the location bridge exactly as Kard's WebView guide describes it.
 
-import { requestJson } from "./http.js";
+import { bffPath, requestJson } from "./http.js";
 import { cloneTemplate } from "./template.js";
 
 const RENEW_BEFORE_MS = 60_000;
@@ -41,9 +41,9 @@ function clearProblem() {
 }
 
 async function openSession(userId, themeName) {
-  const { token } = await requestJson("/dev/session", { method: "POST", body: { userId } });
+  const { token } = await requestJson(bffPath("/dev/session"), { method: "POST", body: { userId } });
   const body = themeName ? { themeName } : undefined;
-  const answer = await requestJson("/api/v1/webview/session", { method: "POST", body, token });
+  const answer = await requestJson(bffPath("/api/v1/webview/session"), { method: "POST", body, token });
   const url = new URL(answer.url, window.location.href);
   return { url: url.href, origin: url.origin, expiresAt: answer.expiresAt, userId, themeName };
 }
@@ -149,7 +149,7 @@ window.addEventListener("message", (event) => {
 
 async function loadThemes() {
   try {
-    const { themes } = await requestJson("/api/v1/themes");
+    const { themes } = await requestJson(bffPath("/api/v1/themes"));
     const select = $("theme");
     for (const theme of themes) {
       const name = theme.name;

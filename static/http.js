@@ -10,6 +10,14 @@ export class RequestError extends Error {
   }
 }
 
+/**
+ * The path of a BFF endpoint ("/api/v1/themes") wherever the BFF is mounted: its scripts are
+ * served from `<prefix>/static/`, so the prefix is the one this module was loaded under.
+ */
+export function bffPath(path) {
+  return new URL(`..${path}`, import.meta.url).pathname;
+}
+
 /** What to say when the BFF does not answer at all. */
 export function unreachableMessage() {
   return `The BFF at ${window.location.origin} cannot be reached. Is \`make run\` running?`;

@@ -3,13 +3,13 @@
 // for the device location (Kard's Location Message Passing Contract) to list nearby offers.
 // Sandbox only, each offer also has "Make a test purchase", and "My rewards" lists what they earn.
 
-import { requestJson } from "./http.js";
+import { bffPath, requestJson } from "./http.js";
 import { cloneTemplate } from "./template.js";
 import { formatMiles, milesBetween } from "./webview/geo.js";
 import { applyTheme, decodeTheme, labelsOf, showMapOf } from "./webview/theme.js";
 
 // The BFF answers for the Kard it is configured with: its embedded simulator or KARD_API_URL's.
-const API = "/sandbox/webview/api";
+const API = bffPath("/sandbox/webview/api");
 const NEARBY_SHOWN = 12;
 const $ = (id) => document.getElementById(id);
 

@@ -1,11 +1,11 @@
 // The theme studio: edit a WebView theme, preview it, validate and encode it through the BFF.
 
-import { detailsText, requestJson } from "./http.js";
+import { bffPath, detailsText, requestJson } from "./http.js";
 import { buildForm, clearErrors, clearFieldError, fillTheme, readTheme, setFieldError, showErrors } from "./studio/form.js";
 import { buildPreviews, contrastChecks, renderPreview, shownModes } from "./studio/preview.js";
 import { AA } from "./theme-schema.js";
 
-const API = "/api/v1/themes";
+const API = bffPath("/api/v1/themes");
 const DEBOUNCE_MS = 200;
 const OUTPUTS = ["encoded-value", "webview-url", "theme-json"];
 const SANDBOX_ONLY = "Only in the sandbox: this BFF has no POST /dev/session (KARD_ENV is not sandbox).";
@@ -216,12 +216,12 @@ async function openInSandbox() {
 async function sandboxWebViewUrl(userId, theme) {
   let session;
   try {
-    session = await requestJson("/dev/session", { method: "POST", body: { userId } });
+    session = await requestJson(bffPath("/dev/session"), { method: "POST", body: { userId } });
   } catch (error) {
     throw error.status === 404 ? new Error(SANDBOX_ONLY) : error;
   }
   const body = { theme };
-  const { url } = await requestJson("/api/v1/webview/session", { method: "POST", body, token: session.token });
+  const { url } = await requestJson(bffPath("/api/v1/webview/session"), { method: "POST", body, token: session.token });
   return new URL(url, window.location.href).href;
 }
 

@@ -9,9 +9,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from bff.errors import BadRequest, Unprocessable
 
+# Attribution batches of 1,000 events fit well inside this; anything larger is refused with 413.
+MAX_BODY_BYTES = 1_000_000
+
 
 def request_body() -> bytes:
-    """The raw request body; 413 when it is over the app's MAX_CONTENT_LENGTH."""
+    """The raw request body; 413 when it is over the request's limit (MAX_BODY_BYTES)."""
     body = request.get_data(cache=True)
     limit = request.max_content_length
     # Werkzeug refuses a Content-Length over the limit, but stops reading a chunked body at the

@@ -16,7 +16,7 @@ from bff.observability.extension import http_tracing, metrics
 from bff.settings import Settings
 from bff.webview import WebViewTokens
 
-EMBEDDED_KARD_URL = "http://kard.embedded/sandbox/kard"
+EMBEDDED_KARD_ORIGIN = "http://kard.embedded"  # what the WSGI transport's requests name
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -24,7 +24,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     transport = None
     api_url = settings.kard_api_url
     if api_url is None:
-        api_url, transport = EMBEDDED_KARD_URL, httpx.WSGITransport(app=app)
+        api_url = f"{EMBEDDED_KARD_ORIGIN}{current.url_prefix(app)}/sandbox/kard"
+        transport = httpx.WSGITransport(app=app)
     shared = fleet.fleet_cache(app)
     observer = metrics(app) if settings.metrics else None
     current.parts(app)["kard"] = client = kard_client(

@@ -26,10 +26,12 @@ def init_app(
     scope: Flask | Blueprint,
     settings: Settings,
     tracer_provider: "TracerProvider | None",
+    url_prefix: str = "",
 ) -> None:
     """Keep the app's metrics, on when they can be read (`Settings.metrics`), and count every
-    request from the first of its `before_request` functions to its answer; trace its requests
-    and its HTTP clients' with `tracer_provider`."""
+    request of `scope` from the first of its `before_request` functions to its answer; trace
+    its requests (those under `url_prefix` when it has one) and its HTTP clients' with
+    `tracer_provider`."""
     parts(app)["metrics"] = Metrics(settings.metrics)
     if settings.metrics:
         scope.before_request_funcs.setdefault(None, []).insert(0, _started)
@@ -38,7 +40,7 @@ def init_app(
     if tracer_provider is not None:
         from bff.observability import tracing
 
-        tracing.init_app(app, scope, tracer_provider)
+        tracing.init_app(app, scope, tracer_provider, url_prefix)
         parts(app)["http_tracing"] = tracing.HttpTracing(tracer_provider)
 
 

@@ -15,6 +15,7 @@ query values are redacted as the access log's are.
 """
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,10 +84,16 @@ class HttpTracing:
         )
 
 
-def init_app(app: Flask, scope: Flask | Blueprint, provider: TracerProvider) -> None:
-    """Trace the app's requests, and name their trace in the access log."""
+def init_app(
+    app: Flask, scope: Flask | Blueprint, provider: TracerProvider, url_prefix: str = ""
+) -> None:
+    """Trace the app's requests (only those under `url_prefix`, when kard-bff has one in a host
+    app: the host's own are the host's to trace), and name their trace in the access log."""
+    excluded = UNTRACED_PATHS
+    if url_prefix:  # a URL whose path is not under the prefix; the instrumentation splits on ","
+        excluded += rf",^[^:/]+://[^/]+(?!{re.escape(url_prefix)}(?:[/?]|$))"
     FlaskInstrumentor.instrument_app(
-        app, tracer_provider=provider, response_hook=_server_span, excluded_urls=UNTRACED_PATHS
+        app, tracer_provider=provider, response_hook=_server_span, excluded_urls=excluded
     )
     scope.after_request(_note_trace)
 

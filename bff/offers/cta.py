@@ -43,16 +43,18 @@ def is_built_in(method: str, rest: str) -> bool:
 class CtaUrls:
     """Sign the CTA URLs handed to apps; tell which method a signed URL was handed out for."""
 
-    def __init__(self, keys: Keys):
+    def __init__(self, keys: Keys, *, url_prefix: str = ""):
         self._keys = keys
+        self._url_prefix = url_prefix  # where kard-bff is mounted in the app: "", "/rewards"
 
     def emit(self, method: str, url: str) -> str:
-        """The URL to hand the app for the CTA `method url` (a BFF URL, /api/v1/...)."""
+        """The URL to hand the app for the CTA `method url` (a BFF URL, /api/v1/...), under
+        the app's prefix; a signature covers what follows /api/v1/, wherever it is mounted."""
         rest, _, query = url.removeprefix(BFF_API_PREFIX).partition("?")
         if is_built_in(method, rest):
-            return url
+            return self._url_prefix + url
         signature = self._keys.sign(_message(method, unquote(rest), _pairs(query)))
-        return f"{url}{'&' if query else '?'}{SIGNATURE_PARAM}={signature}"
+        return f"{self._url_prefix}{url}{'&' if query else '?'}{SIGNATURE_PARAM}={signature}"
 
     def signed_methods(self, rest: str, query: str) -> tuple[list[str], str]:
         """The methods `rest?query` (path decoded, query as sent) was signed for, if any, and

@@ -10,9 +10,10 @@ from bff.sandbox.simulator import Simulator
 URL_PREFIX = "/sandbox/kard"
 
 
-def init_app(app: Flask, simulator: Simulator | None = None) -> Simulator:
-    """Serve the simulator under /sandbox/kard of `app`; return the simulator."""
-    return _mount(app, simulator, URL_PREFIX)
+def init_app(app: Flask, simulator: Simulator | None = None, *, under: str = "") -> Simulator:
+    """Serve the simulator under /sandbox/kard of `app` (`under` a prefix: /rewards/sandbox/kard);
+    return the simulator."""
+    return _mount(app, simulator, under + URL_PREFIX)
 
 
 def create_simulator_app(simulator: Simulator | None = None) -> Flask:

@@ -26,7 +26,6 @@ from bff.sandbox.uploads.webhooks import Target
 NAME = "kard_simulator"  # the blueprint's, and the simulator's key in app.extensions
 _PREFIX_EXTENSION = "kard_simulator.url_prefix"
 CONTROL_PREFIX = "/_sandbox/"
-HOST_WEBHOOK_PATH = "webhooks/kard"  # the host app's own webhook endpoint, relative to its root
 
 # A catalog query's answer for one viewing user: Get Offers or Get Locations By User.
 CatalogDocument = Callable[[Catalog, Viewer, QueryArgs], dict[str, Any]]
@@ -74,12 +73,11 @@ def root_url() -> str:
 def host_webhook() -> Target | None:
     """The host app's own webhook endpoint, reached in process, where notifications go when no
     subscription names a URL: only when the simulator is mounted in a host app that takes them
-    (`Simulator.notify_host`)."""
-    if not mount_prefix() or not simulator().notify_host:
+    (`Simulator.host_webhook`)."""
+    path = simulator().host_webhook
+    if not mount_prefix() or path is None:
         return None
-    return Target.in_process(
-        request.url_root + HOST_WEBHOOK_PATH, current_app._get_current_object()
-    )
+    return Target.in_process(request.url_root + path, current_app._get_current_object())
 
 
 def query_args() -> QueryArgs:

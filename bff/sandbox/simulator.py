@@ -86,9 +86,10 @@ class Simulator:
         # The lifecycle's clock runs ahead of `clock` by what `advance_clock` added; tokens and
         # URLs keep expiring by `clock`, so a step of 30 days signs nobody out.
         self._clock_offset = 0.0
-        # Where notifications go when no subscription names a URL: the host app's own webhook,
-        # when the simulator is mounted in one (`init_app`) that takes them.
-        self.notify_host = True
+        # Where notifications go when no subscription names a URL: the host app's own webhook
+        # (its path from the host's root), when the simulator is mounted in one (`init_app`)
+        # that takes them; None: nowhere.
+        self.host_webhook: str | None = "webhooks/kard"
         self._calls = CallLog()
         # Uploaded files, results and accepted historical records live on disk, not in memory.
         self.workdir = Path(tempfile.mkdtemp(prefix="kard-simulator-"))
