@@ -46,9 +46,10 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, current_app, request
 
-from bff import current, start_workers
+from bff import current
 from bff.api.bodies import MAX_BODY_BYTES
 from bff.settings import HOST_AUTH_MODE, Settings, load_settings
+from bff.workers import start_workers
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider

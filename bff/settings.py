@@ -121,8 +121,12 @@ def load_settings(
     deployed = kard_env in ("test", "production")
     unless_sandbox = _when(deployed, f"KARD_ENV={kard_env}")
 
-    auth_mode = HOST_AUTH_MODE if host_sessions else env.choice(
-        "BFF_AUTH_MODE", AUTH_MODES, default="dev" if sandbox else None, required=deployed
+    auth_mode = (
+        HOST_AUTH_MODE
+        if host_sessions
+        else env.choice(
+            "BFF_AUTH_MODE", AUTH_MODES, default="dev" if sandbox else None, required=deployed
+        )
     )
     if auth_mode == "dev" and deployed:
         auth_mode = env.problem(
