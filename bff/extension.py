@@ -111,12 +111,15 @@ def _mount(
             f" pages call {url_prefix}/api/v1/webview/session. Mount it with pages=False."
         )
     settings = _settings(app, config, url_prefix, host_sessions=user_loader is not None)
+    if settings.auth_mode == HOST_AUTH_MODE and user_loader is None:
+        raise ValueError("Settings for a host's sessions (auth_mode 'host') need a user_loader.")
     scope = mount.create_blueprint()
     hooked = app if observe_whole_app else scope
     current.init_app(app, settings, clock, url_prefix)
     observability.init_app(app, hooked, settings, tracer_provider, url_prefix)
     middleware.init_app(hooked)
-    scope.before_request(_limit_body)
+    if app.config.get("MAX_CONTENT_LENGTH") != MAX_BODY_BYTES:  # the app's limit is not ours
+        scope.before_request(_limit_body)
     if background:
         scope.before_request(_start_background)
     cors.init_app(scope, settings.cors_origins, url_prefix)

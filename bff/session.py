@@ -31,7 +31,7 @@ from bff.errors import SignInRequired, Unauthorized
 from bff.fleet.extension import keys
 from bff.jwks import JwksKeys, UnknownKeyError
 from bff.ratelimit.extension import limit_user
-from bff.settings import HOST_AUTH_MODE, Settings
+from bff.settings import Settings
 
 ASYMMETRIC_ALGORITHMS = (
     "RS256",
@@ -251,7 +251,7 @@ def init_app(app: Flask, settings: Settings, user_loader: UserLoader | None = No
     user from the host app's own login."""
     if user_loader is not None:
         current.parts(app)["user_loader"] = user_loader
-    elif settings.auth_mode != HOST_AUTH_MODE:
+    else:
         current.parts(app)["session_verifier"] = build_verifier(settings, clock=current.clock(app))
 
 
