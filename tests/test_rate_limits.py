@@ -155,9 +155,12 @@ def test_settings_read_as_expected():
     assert load_settings({}).rate_limit == "300/minute"
 
 
-def test_with_redis_two_processes_share_the_count(make_app, kard_url, clean_redis, as_user):
+def test_with_redis_two_processes_share_the_count(make_app, kard_url, clean_redis, as_user, clock):
+    clock.now = 1_800_000_000.0  # a minute boundary: the window cannot end during the test
     apps = [
-        make_app(KARD_API_URL=kard_url, REDIS_URL=clean_redis, BFF_RATE_LIMIT="10/minute")
+        make_app(
+            KARD_API_URL=kard_url, REDIS_URL=clean_redis, BFF_RATE_LIMIT="10/minute", clock=clock
+        )
         for _ in range(2)
     ]
     clients = [app.test_client() for app in apps]
