@@ -1,7 +1,8 @@
 """What the app serving this request was built with: its settings, the clock it reads the time
-from (`time.time`, unless a test gave it another), and the prefix kard-bff is mounted under."""
+from (`time.time`, unless a test gave it another), and how kard-bff is mounted in it."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,11 +14,25 @@ Clock = Callable[[], float]  # seconds since the epoch, as `time.time` gives the
 EXTENSION = "kard_bff"  # the one entry kard-bff keeps in `app.extensions`
 
 
-def init_app(app: Flask, settings: Settings, clock: Clock, url_prefix: str = "") -> None:
-    """Keep `settings`, `clock` and `url_prefix` with the app, for its views and parts."""
+@dataclass(frozen=True)
+class Mount:
+    """How kard-bff is mounted in its app: under which prefix, and what it serves there beside
+    its API (what the standalone service serves, by default)."""
+
+    url_prefix: str = ""  # "" at the app's root, else like "/rewards"
+    pages: bool = True  # the theme studio, the embed example, /docs and their assets
+    webhook: bool = True  # Kard's webhook
+    session_cookie: str | None = None  # the host's session cookie, when the host names users
+
+
+STANDALONE = Mount()  # the standalone service's: at the root of its own app, with everything
+
+
+def init_app(app: Flask, settings: Settings, clock: Clock, mount: Mount) -> None:
+    """Keep `settings`, `clock` and `mount` with the app, for its views and parts."""
     parts(app)["settings"] = settings
     parts(app)["clock"] = clock
-    parts(app)["url_prefix"] = url_prefix
+    parts(app)["mount"] = mount
 
 
 def parts(app: Flask | None = None) -> dict[str, Any]:
@@ -36,9 +51,14 @@ def clock(app: Flask | None = None) -> Clock:
     return parts(app)["clock"]
 
 
+def mount(app: Flask | None = None) -> Mount:
+    """How kard-bff is mounted in the app (the current app's by default)."""
+    return parts(app)["mount"]
+
+
 def url_prefix(app: Flask | None = None) -> str:
     """Where kard-bff's routes are mounted in the app: "" at its root, else like "/rewards"."""
-    return parts(app)["url_prefix"]
+    return mount(app).url_prefix
 
 
 def now() -> float:

@@ -76,6 +76,19 @@ class KardBFF:
         """Mount kard-bff in `app`, with this extension's options updated by `options`."""
         _mount(app, **{**self._options, **options})
 
+    @staticmethod
+    def enroll_user(user_id: str) -> bool:
+        """Enroll a user of the current app in Kard's rewards (Kard's Create Users): True when
+        Kard enrolled them now, False when they already were. Kard serves offers and rewards to
+        enrolled users only: call it when a user signs up for rewards, or signs in. Kard's
+        refusals and failures raise `bff.errors.BffError`s."""
+        from bff.kard.extension import kard
+        from bff.session import is_user_id
+
+        if not is_user_id(user_id):
+            raise ValueError(f"{user_id!r} cannot name a Kard user.")
+        return kard(current_app).enroll_user(user_id)
+
 
 def _mount(
     app: Flask,
@@ -113,9 +126,12 @@ def _mount(
     settings = _settings(app, config, url_prefix, host_sessions=user_loader is not None)
     if settings.auth_mode == HOST_AUTH_MODE and user_loader is None:
         raise ValueError("Settings for a host's sessions (auth_mode 'host') need a user_loader.")
-    scope = mount.create_blueprint()
+    scope = mount.create_blueprint(unrouted_root=bool(url_prefix) and not pages)
     hooked = app if observe_whole_app else scope
-    current.init_app(app, settings, clock, url_prefix)
+    cookie = app.config.get("SESSION_COOKIE_NAME", "session") if user_loader else None
+    current.init_app(
+        app, settings, clock, current.Mount(url_prefix, pages, webhook, session_cookie=cookie)
+    )
     observability.init_app(app, hooked, settings, tracer_provider, url_prefix)
     middleware.init_app(hooked)
     if app.config.get("MAX_CONTENT_LENGTH") != MAX_BODY_BYTES:  # the app's limit is not ours

@@ -11,17 +11,20 @@ NAME = "kard_bff"
 UNROUTED = f"{NAME}.unrouted"  # the endpoint of a path under the prefix that no route serves
 
 
-def create_blueprint() -> Blueprint:
-    """A fresh `kard_bff` blueprint for one app (hooks cannot be added once it is registered)."""
+def create_blueprint(*, unrouted_root: bool = False) -> Blueprint:
+    """A fresh `kard_bff` blueprint for one app (hooks cannot be added once it is registered).
+    With `unrouted_root`, the prefix itself (`/rewards`, `/rewards/`) is one of its unserved
+    paths too: where it is mounted under a prefix without its index page."""
     bp = Blueprint(NAME, __name__)
     # OPTIONS too, and no automatic answer to it: a path nothing serves is a 404 for every method.
-    bp.add_url_rule(
-        "/<path:unknown>",
-        "unrouted",
-        _unrouted,
-        methods=[*ROUTABLE_METHODS, "OPTIONS"],
-        provide_automatic_options=False,
-    )
+    unrouted = {
+        "view_func": _unrouted,
+        "methods": [*ROUTABLE_METHODS, "OPTIONS"],
+        "provide_automatic_options": False,
+    }
+    bp.add_url_rule("/<path:unknown>", "unrouted", **unrouted)
+    if unrouted_root:  # `/rewards/`, and `/rewards` too (no redirect)
+        bp.add_url_rule("/", "unrouted", defaults={"unknown": ""}, strict_slashes=False, **unrouted)
     return bp
 
 

@@ -181,7 +181,7 @@ class SessionVerifier:
         user_id = claims.get(self._user_claim)
         if not isinstance(user_id, str) or not user_id.strip():
             raise _invalid(f"The session token has no usable {self._user_claim!r} claim.")
-        if not _is_user_id(user_id):
+        if not is_user_id(user_id):
             raise _invalid(f"The session token's {self._user_claim!r} claim is not a user ID.")
         return user_id
 
@@ -282,12 +282,12 @@ def _host_user(loader: UserLoader) -> str:
     user_id = loader()
     if user_id is None:
         raise SignInRequired("Sign in to the app first: no user is signed in.")
-    if not _is_user_id(user_id):
+    if not is_user_id(user_id):
         raise SignInRequired("The signed-in user has no usable Kard user ID.")
     return user_id
 
 
-def _is_user_id(value: object) -> bool:
+def is_user_id(value: object) -> bool:
     """Whether `value` can name a Kard user: printable text of at most MAX_USER_ID_LENGTH
     characters, not "." or ".." (dropped from Kard paths as dot segments, naming no user)."""
     return (

@@ -15,6 +15,8 @@ AssertionError naming the request, the status and every mismatch:
   still be in the one error shape, `#/components/schemas/Errors`.
 - Only answers are checked: tests send bad requests on purpose, and the request serves only to
   find the operation.
+- kard-bff mounted under a prefix (`/rewards`) in a host app: its document's server is that
+  prefix, its paths are those under it, and the host's own answers, outside it, are not checked.
 - Not checked: Kard's simulator (under `/sandbox/kard`: Kard's API, not ours), answers to HEAD and
   OPTIONS (Flask's own for every route, not in the document), and the paths a test names with
   `@pytest.mark.openapi_exempt("/path", ...)`: routes it added to an app itself.
@@ -44,7 +46,7 @@ from werkzeug.routing import parse_converter_args
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Request
 
-from bff.current import EXTENSION, settings
+from bff.current import EXTENSION, mount, settings, url_prefix
 from bff.mount import UNROUTED
 from bff.openapi import build_document
 from bff.settings import Settings
@@ -112,7 +114,7 @@ _BY_APP: WeakKeyDictionary[Flask, Description] = WeakKeyDictionary()
 def description(app: Flask) -> Description:
     """The description of `app`'s own document, as `/openapi.json` serves it."""
     if app not in _BY_APP:
-        document = _kept(app).get("openapi") or build_document(settings(app))
+        document = _kept(app).get("openapi") or build_document(settings(app), mount(app))
         key = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
         if key not in DOCUMENTS:
             DOCUMENTS[key] = Description.of(document)
@@ -135,7 +137,7 @@ def check(app: Flask, response: TestResponse, exempt: frozenset[str] = frozenset
     if unchecked:
         TALLY[unchecked] += 1
         return
-    described = description(app)
+    described, prefix = description(app), url_prefix(app)
     try:
         rule, values = app.create_url_adapter(request).match(
             method=request.method, return_rule=True
@@ -148,7 +150,9 @@ def check(app: Flask, response: TestResponse, exempt: frozenset[str] = frozenset
         problems = _error_shape_problems(described, response)
     else:
         TALLY["operation"] += 1
-        operation, problems = _operation_problems(described, request, response, rule.rule, values)
+        operation, problems = _operation_problems(
+            described, request, response, rule.rule.removeprefix(prefix), values, prefix
+        )
     if problems:
         listed = "".join(f"\n  - {problem}" for problem in problems)
         raise AssertionError(
@@ -200,14 +204,18 @@ class _BufferedResponse(WerkzeugOpenAPIResponse):
 
 
 def _unchecked(app: Flask, request: Request, exempt: frozenset[str]) -> str | None:
-    path = request.path
-    if settings(app).sandbox and (
-        path == SIMULATOR_PREFIX or path.startswith(f"{SIMULATOR_PREFIX}/")
-    ):
+    path, prefix = request.path, url_prefix(app)
+    if prefix and not _under(path, prefix):
+        return "host"
+    if settings(app).sandbox and _under(path, f"{prefix}{SIMULATOR_PREFIX}"):
         return "simulator"
     if path in exempt:
         return "exempt"
     return request.method if request.method in UNCHECKED_METHODS else None
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(f"{prefix}/")
 
 
 def _operation_problems(
@@ -216,13 +224,15 @@ def _operation_problems(
     response: TestResponse,
     rule: str,
     values: Mapping[str, Any],
+    prefix: str,
 ) -> tuple[str, list[str]]:
+    """`rule` is the Flask rule without the prefix, as the document's paths are."""
     (routed,) = rule_paths(rule, values)
     path = described.paths.get(routed)
     if path is None:
         return f"Flask rule {rule}", [f"the document has no path for the Flask rule {rule}"]
     errors = described.openapi.iter_apicall_response_errors(
-        _RoutedRequest(request, path), _BufferedResponse(response)
+        _RoutedRequest(request, prefix + path), _BufferedResponse(response)
     )
     return f"{request.method} {path}", [line for error in errors for line in _explained(error)]
 

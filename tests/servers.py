@@ -119,6 +119,18 @@ class ServerProcess:
         if self.log is not None:
             self.output = self.log_text()
 
+    def interrupt(self, timeout: float = 30.0) -> int:
+        """Stop the server as Ctrl-C does (SIGINT to its process group), wait for it to end,
+        keep its output; its exit status."""
+        assert self._process is not None
+        self._signal(signal.SIGINT)
+        try:
+            self.output, _ = self._process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+        return self._process.returncode
+
     def log_text(self) -> str:
         """What the server wrote to its `log` so far (every start's, one after the other)."""
         assert self.log is not None

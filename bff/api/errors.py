@@ -5,7 +5,10 @@ One handler per error family, registered by `init_app`::
     BffError             its status, error objects and headers (the tree of bff.errors)
     ThemeError           422, one "Invalid theme" error per problem (bff.themes.codec)
     InvalidNotification  422, one error per bad field of a notification (bff.kard.notifications)
-    HTTPException        Werkzeug's own (404, 405, 413, 415, ...), its Allow and Retry-After kept
+    HTTPException        Werkzeug's own (404, 405, 413, 415, ...), its Allow and Retry-After kept;
+                         registered for each status code too, since Flask looks for a handler of
+                         the code in the app (a host's `errorhandler(404)`) before one of the
+                         class in the blueprint
     RedisError           503 with Retry-After: a store that must keep something (the outbox, the
                          inbox) could not, so nothing was accepted (bff.fleet.connection)
     Exception            500, logged; the app learns nothing of it
@@ -15,7 +18,7 @@ import logging
 
 import redis
 from flask import Blueprint, Flask, Response
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from bff.errors import DEFAULT_RETRY_AFTER, BffError, Unavailable, Unprocessable, error_object
 from bff.jsonio import json_response
@@ -42,6 +45,8 @@ def init_app(scope: Flask | Blueprint) -> None:
     scope.register_error_handler(ThemeError, _answer_theme_error)
     scope.register_error_handler(InvalidNotification, _answer_invalid_notification)
     scope.register_error_handler(HTTPException, _answer_http_exception)
+    for code in default_exceptions:
+        scope.register_error_handler(code, _answer_http_exception)
     scope.register_error_handler(redis.RedisError, _answer_redis_error)
     scope.register_error_handler(Exception, _answer_unexpected)
 

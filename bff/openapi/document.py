@@ -1,6 +1,9 @@
 """Build the OpenAPI 3.1 document of one deployment: its operations, with the query rules of
-`bff.offers.queries`, the schemas of `bff.openapi.schemas`, and what its settings change (the
-sandbox's own operations exist only in sandbox; `/metrics` needs its token only when one is set).
+`bff.offers.queries`, the schemas of `bff.openapi.schemas`, and what its settings and its mount
+change (the sandbox's own operations exist only in sandbox; `/metrics` needs its token only when
+one is set; pages and the webhook only where they are mounted; under a prefix, the document's
+server is that prefix; with the host app's sessions, the session is its cookie, and the operations
+that change something need `X-Kard-BFF` and answer 403 to a cross-site request).
 
 Each operation lists every status it can answer. The error answers share one response each
 (`components.responses`), all in the one error shape, with `X-Request-ID`, and `Retry-After`
@@ -12,11 +15,13 @@ from importlib.resources import files
 from typing import Any
 
 from bff.attributions.checks import MAX_BATCH_EVENTS
+from bff.cross_site import READ_ONLY_METHODS, REQUIRED_HEADER
+from bff.current import STANDALONE, Mount
 from bff.kard.vocabulary import MAX_ATTRIBUTION_EVENTS
 from bff.offers.queries import EARNED_REWARDS, LOCATIONS, OFFER_ACTION, OFFERS, Param
-from bff.openapi.schemas import SCHEMAS, ref
+from bff.openapi.schemas import SCHEMAS, links, ref
 from bff.routing import ROUTABLE_METHODS
-from bff.settings import Settings
+from bff.settings import HOST_AUTH_MODE, Settings
 
 OPENAPI_VERSION = "3.1.1"
 EXAMPLES = "examples.json"  # operationId -> {status: answer}, by bff.openapi.examples
@@ -27,6 +32,8 @@ Spec = dict[str, Any]
 
 SESSION = [{"sessionToken": []}]
 PUBLIC: list[Spec] = []
+WEBHOOK = "/webhooks/kard"
+DEV_SESSION = "/dev/session"
 # Every operation that asks Kard: its 400, 404 and 409 pass through, its failures are 502-504.
 UPSTREAM = (400, 404, 409, 502, 503, 504)
 # The location filters the sandbox's stand-in WebView passes on (bff.api.webview_standin).
@@ -67,6 +74,11 @@ _RATE_LIMIT = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 _ERRORS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     400: ("BadRequest", "A bad query parameter (source.parameter) or body; or Kard's 400.", ()),
     401: ("Unauthorized", "No session token, or one that does not verify.", ("WWW-Authenticate",)),
+    403: (
+        "Forbidden",
+        "A request that may come from another site (the host app's sessions): nothing was done.",
+        (),
+    ),
     404: ("NotFound", "No such resource (or Kard's 404, its details kept).", ()),
     405: ("MethodNotAllowed", "This URL takes other methods.", ("Allow",)),
     409: ("Conflict", "Kard's 409, its details kept.", ()),
@@ -84,25 +96,35 @@ _ERRORS: dict[int, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
-def build_document(settings: Settings) -> Spec:
-    """The OpenAPI 3.1 document of every endpoint this deployment serves."""
-    operations = [*_api(settings), *_service(settings), *_pages()]
+def build_document(settings: Settings, mount: Mount = STANDALONE) -> Spec:
+    """The OpenAPI 3.1 document of every endpoint this deployment serves where it is mounted."""
+    host_sessions = settings.auth_mode == HOST_AUTH_MODE
+    operations = [*_api(settings), *_service(settings)]
+    if mount.pages or settings.sandbox:  # the sandbox's stand-in WebView takes the assets
+        operations += _pages() if mount.pages else _assets()
     if settings.sandbox:
         operations += _sandbox()
+    unserved = set() if mount.webhook else {WEBHOOK}
+    if host_sessions:  # the host's login names the user: no dev session tokens
+        unserved.add(DEV_SESSION)
+    operations = [operation for operation in operations if operation[0] not in unserved]
     recorded = recorded_examples()
     paths: Spec = {}
     for path, method, spec in operations:
+        if host_sessions:
+            spec = _with_host_session(method, spec)
         paths.setdefault(path, {})[method] = _with_examples(spec, recorded)
-    return {
-        "openapi": OPENAPI_VERSION,
-        "info": _info(settings),
+    document: Spec = {"openapi": OPENAPI_VERSION, "info": _info(settings)}
+    if mount.url_prefix:
+        document["servers"] = [{"url": mount.url_prefix, "description": "Where it is mounted."}]
+    return document | {
         "tags": _TAGS,
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": SCHEMAS | {"Links": links(mount.url_prefix)},
             "responses": _error_responses(),
             "headers": _HEADERS,
-            "securitySchemes": _security_schemes(settings),
+            "securitySchemes": _security_schemes(settings, mount),
         },
     }
 
@@ -111,6 +133,26 @@ def recorded_examples() -> dict[str, dict[str, Any]]:
     """operationId -> {status: example}: the sandbox's answers, as bff.openapi.examples
     recorded them."""
     return json.loads(files("bff.openapi").joinpath(EXAMPLES).read_text(encoding="utf-8"))
+
+
+def _with_host_session(method: str, spec: Spec) -> Spec:
+    """`spec` as it is when the host app's session names the user: a 401 is no Bearer challenge,
+    and an operation that changes something needs the custom header (else 403)."""
+    if spec["security"] is not SESSION:
+        return spec
+    responses = {**spec["responses"], "401": {"$ref": "#/components/responses/SignInRequired"}}
+    if method.upper() in READ_ONLY_METHODS:
+        return {**spec, "responses": responses}
+    responses["403"] = {"$ref": "#/components/responses/Forbidden"}
+    header = {
+        "name": REQUIRED_HEADER,
+        "in": "header",
+        "required": True,
+        "description": "Any value (`1`): shows the request comes from the host app's own pages.",
+        "schema": {"type": "string", "minLength": 1},
+    }
+    parameters = [*spec.get("parameters", ()), header]
+    return {**spec, "parameters": parameters, "responses": dict(sorted(responses.items()))}
 
 
 def _with_examples(spec: Spec, recorded: dict[str, dict[str, Any]]) -> Spec:
@@ -138,7 +180,7 @@ def _info(settings: Settings) -> Spec:
             " address: past the limit, 429 with `Retry-After`. Kard's 400, 404 and 409 pass"
             " through with Kard's details; its 401/403 are 502, its 429/503 are 503 with"
             " `Retry-After`, its other 5xx 502, no answer in time 504.\n\n"
-            f"This deployment: KARD_ENV={settings.kard_env}, BFF_AUTH_MODE={settings.auth_mode}."
+            f"This deployment: KARD_ENV={settings.kard_env}, {_users(settings)}."
         ),
     }
 
@@ -160,20 +202,15 @@ _TAGS = [
 ]
 
 
-def _security_schemes(settings: Settings) -> Spec:
-    how = {
-        "dev": "a dev-mode token from `POST /dev/session`",
-        "hs256": "an HS256 JWT signed with BFF_JWT_SECRET",
-        "jwks": "a JWT of the issuer, verified against BFF_JWKS_URL",
-    }[settings.auth_mode]
+def _users(settings: Settings) -> str:
+    if settings.auth_mode == HOST_AUTH_MODE:
+        return "users signed in to the app it is mounted in"
+    return f"BFF_AUTH_MODE={settings.auth_mode}"
+
+
+def _security_schemes(settings: Settings, mount: Mount) -> Spec:
     return {
-        "sessionToken": {
-            "type": "http",
-            "scheme": "bearer",
-            "bearerFormat": "JWT",
-            "description": f"The issuer's session token for the app user: here {how}. Its"
-            f" `{settings.user_claim}` claim is the Kard user ID the BFF acts for.",
-        },
+        "sessionToken": _session_scheme(settings, mount),
         "metricsToken": {
             "type": "http",
             "scheme": "bearer",
@@ -187,13 +224,45 @@ def _security_schemes(settings: Settings) -> Spec:
     }
 
 
+def _session_scheme(settings: Settings, mount: Mount) -> Spec:
+    if settings.auth_mode == HOST_AUTH_MODE:
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": mount.session_cookie or "session",
+            "description": "The session of the app kard-bff is mounted in: the user signed in"
+            " to it is the Kard user the BFF acts for. An operation that changes something"
+            f" also needs `{REQUIRED_HEADER}`, and is refused (403) from another site.",
+        }
+    how = {
+        "dev": "a dev-mode token from `POST /dev/session`",
+        "hs256": "an HS256 JWT signed with BFF_JWT_SECRET",
+        "jwks": "a JWT of the issuer, verified against BFF_JWKS_URL",
+    }[settings.auth_mode]
+    return {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": f"The issuer's session token for the app user: here {how}. Its"
+        f" `{settings.user_claim}` claim is the Kard user ID the BFF acts for.",
+    }
+
+
 def _error_responses() -> Spec:
     bad_signature = {
         "description": "notify-signature is missing or does not match the body.",
         "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
         "content": {JSON: {"schema": ref("Errors")}},
     }
-    return {"BadSignature": bad_signature} | {
+    sign_in_required = {
+        "description": "No user is signed in to the app kard-bff is mounted in.",
+        "headers": {
+            name: {"$ref": f"#/components/headers/{name}"}
+            for name in ("X-Request-ID", *_RATE_LIMIT)
+        },
+        "content": {JSON: {"schema": ref("Errors")}},
+    }
+    return {"BadSignature": bad_signature, "SignInRequired": sign_in_required} | {
         name: {
             "description": description,
             "headers": {
@@ -697,7 +766,7 @@ def _service(settings: Settings) -> list[tuple[str, str, Spec]]:
             ),
         ),
         (
-            "/webhooks/kard",
+            WEBHOOK,
             "post",
             _operation(
                 "receiveKardNotification",
@@ -749,6 +818,16 @@ def _page(path: str, operation_id: str, summary: str) -> tuple[str, str, Spec]:
 
 
 def _pages() -> list[tuple[str, str, Spec]]:
+    return [
+        _page("/", "showIndex", "The index: what this service is"),
+        _page("/theme-studio", "showThemeStudio", "The theme studio, for designers"),
+        _page("/embed", "showEmbed", "The web embed example"),
+        _page("/docs", "showApiReference", "This description, for people"),
+        *_assets(),
+    ]
+
+
+def _assets() -> list[tuple[str, str, Spec]]:
     def script(description: str) -> Spec:
         return _answer(description, {"type": "string"}, media_type="text/javascript", limited=False)
 
@@ -760,10 +839,6 @@ def _pages() -> list[tuple[str, str, Spec]]:
         },
     }
     return [
-        _page("/", "showIndex", "The index: what this service is"),
-        _page("/theme-studio", "showThemeStudio", "The theme studio, for designers"),
-        _page("/embed", "showEmbed", "The web embed example"),
-        _page("/docs", "showApiReference", "This description, for people"),
         (
             "/static/{asset}",
             "get",
@@ -797,7 +872,7 @@ def _sandbox() -> list[tuple[str, str, Spec]]:
     standin_errors = (401, *UPSTREAM)
     return [
         (
-            "/dev/session",
+            DEV_SESSION,
             "post",
             _operation(
                 "createDevSession",

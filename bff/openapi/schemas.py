@@ -8,6 +8,7 @@ fields apps use, the links and call-to-action URLs it rewrites. Every object sta
 (`additionalProperties` is JSON Schema's default, true): Kard's new fields come through.
 """
 
+import re
 from typing import Any
 
 from bff import audits
@@ -21,7 +22,6 @@ from bff.themes import catalog, codec
 
 Schema = dict[str, Any]
 
-BFF_PATH = r"^/api/v1/"
 BASE64URL = r"^[A-Za-z0-9_-]+$"
 
 
@@ -296,8 +296,9 @@ def _resource(attributes: Schema | None = None) -> Schema:
     )
 
 
-def _links() -> Schema:
-    link = {"type": ["string", "null"], "pattern": BFF_PATH}
+def links(url_prefix: str = "") -> Schema:
+    """The `links` of a list: paths of the BFF, under its prefix when it is mounted under one."""
+    link = {"type": ["string", "null"], "pattern": f"^{re.escape(url_prefix)}/api/v1/"}
     return _object(
         {"self": link, "next": link, "prev": link},
         description="Pages of the same BFF endpoint, with the same query.",
@@ -416,7 +417,7 @@ SCHEMAS: dict[str, Schema] = {
     "Audits": _audits(),
     "Resource": _resource(),
     "Offer": _resource(_offer_attributes()),
-    "Links": _links(),
+    "Links": links(),
     "Components": _components(),
     "OfferList": _list_document("Offer"),
     "LocationList": _list_document("Resource"),
