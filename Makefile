@@ -6,10 +6,15 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint fuzz bench clean swagger-ui
+.PHONY: run example test lint fuzz bench clean swagger-ui
 
 run: $(VENV)/.installed swagger-ui
 	$(BIN)/kard-bff serve --host 127.0.0.1 --port $(PORT)
+
+# The example host app (examples/host_app): an issuer's own Flask app and login, kard-bff mounted
+# at /rewards, offline (README "Embedding in your Flask app"). PORT names its WebView URLs' port.
+example: $(VENV)/.installed-example
+	PORT=$(PORT) $(BIN)/flask --app examples.host_app.app run --host 127.0.0.1 --port $(PORT)
 
 # Debian packages the tests use for real: node (the WebView guide's own encoder), redis-server,
 # chromium for the browser tests (Playwright drives Debian's build: nothing is downloaded),
@@ -47,6 +52,10 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) -e .
 	touch $@
+
+$(VENV)/.installed-example: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[example]'
+	touch $(VENV)/.installed $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(PIP) -e '.[dev]'

@@ -9,11 +9,14 @@ OPTIONS) must show it comes from the host's own pages, before anything goes upst
   only after a CORS preflight, which kard-bff answers for no origin unless `BFF_CORS_ORIGINS`
   lists it;
 - its `Sec-Fetch-Site`, when the browser sends one (all current browsers do), is `same-origin`
-  or `none` (typed by the user): `cross-site` and `same-site` (a sibling subdomain) are refused.
+  or `none` (typed by the user): `cross-site` and `same-site` (a sibling subdomain) are refused,
+  but from an origin `BFF_CORS_ORIGINS` lists (a browser names the page's origin in `Origin`,
+  which no page can change), since CORS lets exactly those send the header.
 """
 
 from flask import request
 
+from bff.current import settings
 from bff.errors import Forbidden
 
 REQUIRED_HEADER = "X-Kard-BFF"
@@ -26,7 +29,11 @@ def refuse_cross_site() -> None:
     if request.method in READ_ONLY_METHODS:
         return
     site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site not in OWN_SITES:
+    if (
+        site is not None
+        and site not in OWN_SITES
+        and request.headers.get("Origin") not in settings().cors_origins
+    ):
         raise Forbidden(
             f"A {site} request cannot act for the signed-in user: call kard-bff from the"
             " host app's own pages."

@@ -138,7 +138,7 @@ def _mount(
         scope.before_request(_limit_body)
     if background:
         scope.before_request(_start_background)
-    cors.init_app(scope, settings.cors_origins, url_prefix)
+    cors.init_app(scope, settings.cors_origins, url_prefix, credentials=user_loader is not None)
     session.init_app(app, settings, user_loader)
     if settings.sandbox:
         _mount_simulator(app, settings, url_prefix, webhook)

@@ -108,22 +108,19 @@ class ServerProcess:
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the server (SIGTERM to its process group, SIGKILL past `timeout`: nothing of it
         outlives the test) and keep its output."""
-        assert self._process is not None
-        self._signal(signal.SIGTERM)
-        try:
-            self.output, _ = self._process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise
+        self._end(signal.SIGTERM, timeout)
         self._signal(signal.SIGKILL)  # a worker its server left behind, if any
         if self.log is not None:
             self.output = self.log_text()
 
     def interrupt(self, timeout: float = 30.0) -> int:
-        """Stop the server as Ctrl-C does (SIGINT to its process group), wait for it to end,
-        keep its output; its exit status."""
+        """Stop the server as Ctrl-C does (SIGINT to its process group, SIGKILL past
+        `timeout`), and keep its output; its exit status."""
+        return self._end(signal.SIGINT, timeout)
+
+    def _end(self, signum: int, timeout: float) -> int:
         assert self._process is not None
-        self._signal(signal.SIGINT)
+        self._signal(signum)
         try:
             self.output, _ = self._process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -4,7 +4,6 @@ its own login (flask-login), its own JSON error shape and its own page, kard-bff
 Its Kard is the simulator over real HTTP; the host's sessions are real Flask session cookies."""
 
 import logging
-import os
 import re
 
 import httpx
@@ -14,7 +13,9 @@ from flask import Flask
 from bff.current import parts
 from bff.workers import stop_workers
 from examples.host_app.app import create_app
-from tests.servers import ServerProcess
+from tests.readme_examples import Shell, parse_blocks
+from tests.servers import ROOT, ServerProcess
+from tests.test_readme import clean_environment
 
 ADA, GRACE = "1001", "1002"  # the example's users' IDs, their Kard user IDs too
 API = "/rewards/api/v1"
@@ -205,14 +206,26 @@ def test_reading_needs_no_header(host):
 
 
 def test_cors_stays_off_unless_configured(make_host):
-    origin = {"Origin": "https://elsewhere.example"}
+    origin = {"Origin": "https://app.example-bank.com"}
     preflight = {**origin, "Access-Control-Request-Method": "POST"}
     plain = make_host().test_client()
     answer = plain.options(f"{API}/webview/session", headers=preflight)
     assert "Access-Control-Allow-Origin" not in answer.headers
-    configured = make_host(BFF_CORS_ORIGINS="https://elsewhere.example").test_client()
-    answer = configured.options(f"{API}/webview/session", headers=preflight)
-    assert answer.headers["Access-Control-Allow-Origin"] == "https://elsewhere.example"
+    configured = make_host(BFF_CORS_ORIGINS="https://app.example-bank.com")
+    answer = configured.test_client().options(f"{API}/webview/session", headers=preflight)
+    assert answer.headers["Access-Control-Allow-Origin"] == "https://app.example-bank.com"
+    assert answer.headers["Access-Control-Allow-Credentials"] == "true"  # the session cookie
+    assert MUTATING in answer.headers["Access-Control-Allow-Headers"]
+
+
+def test_a_listed_origin_may_post_across_sites_and_no_other(make_host):
+    ada = signed_in(make_host(BFF_CORS_ORIGINS="https://app.example-bank.com"))
+    across = {MUTATING: "1", "Sec-Fetch-Site": "same-site"}
+    listed = {**across, "Origin": "https://app.example-bank.com"}
+    assert ada.post(f"{API}/webview/session", headers=listed).status_code == 200
+    unlisted = {**across, "Origin": "https://evil.example-bank.com"}
+    assert ada.post(f"{API}/webview/session", headers=unlisted).status_code == 403
+    assert ada.post(f"{API}/webview/session", headers=across).status_code == 403
 
 
 HOST_REQUESTS = [
@@ -332,12 +345,19 @@ def test_enroll_user_refuses_what_names_no_kard_user(host):
         kard_bff.enroll_user("..")
 
 
+def example_server(state_dir, **env: str) -> ServerProcess:
+    """`make example`'s command, started: the host app under `flask run`, offline."""
+    server = ServerProcess(
+        ["--app", "examples.host_app.app", "run"], env={}, module="flask", health_path="/"
+    )
+    # PORT: its WebView URLs name its port, as `make example` has them.
+    ours = {"BFF_STATE_DIR": str(state_dir), "PORT": str(server.port), **env}
+    server.start(env={**clean_environment(), **ours})
+    return server
+
+
 def test_make_example_serves_it_and_stops_at_ctrl_c(tmp_path, kard_url):
-    """`make example`'s command: the host app under `flask run`, its workers stopping with it."""
-    args = ["--app", "examples.host_app.app", "run"]
-    server = ServerProcess(args, env={}, module="flask", health_path="/")
-    env = {**os.environ, "BFF_STATE_DIR": str(tmp_path), "KARD_API_URL": kard_url}
-    server.start(env={**env, "PORT": str(server.port)})  # its WebView URLs name its port
+    server = example_server(tmp_path, KARD_API_URL=kard_url)
     try:
         with httpx.Client(base_url=server.url) as browser:
             browser.post("/login", data={"username": "ada", "password": "rewards"})
@@ -346,5 +366,26 @@ def test_make_example_serves_it_and_stops_at_ctrl_c(tmp_path, kard_url):
             assert session.json()["url"].startswith(f"{server.url}/rewards/sandbox/webview?")
     finally:
         status = server.interrupt(timeout=15)
-    assert status == 0, server.output
+    assert status == 0, server.output  # its workers stopped with it
     assert "Traceback" not in server.output
+
+
+README_BLOCKS = [
+    block
+    for block in parse_blocks((ROOT / "README.md").read_text())
+    if block.id.startswith("embedding-in-your-flask-app")
+    and "tests/test_host_app.py runs it)" in (block.not_run or "")
+]
+
+
+def test_the_readmes_embedding_examples_run_against_make_example(tmp_path):
+    assert README_BLOCKS, "README.md's 'Embedding in your Flask app' has no block to run"
+    server = example_server(tmp_path / "state")  # its Kard: the simulator it mounts
+    try:
+        shell = Shell(
+            env=clean_environment(), cwd=tmp_path, state=tmp_path / "vars", port=server.port
+        )
+        for block in README_BLOCKS:
+            shell.check(block)
+    finally:
+        server.stop()
