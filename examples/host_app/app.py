@@ -2,10 +2,11 @@
 
     make example    # http://127.0.0.1:8000/, sign in as ada or grace, password "rewards"
 
-Everything here but the `KardBFF` lines is the issuer's app as it was before rewards: its users
-and their login (flask-login), its JSON answers and error shape, its page, its hooks. kard-bff
-takes the signed-in user from `current_user` (`user_loader`), so the app's pages call
-/rewards/api/v1/... with the session cookie they already have: no second login, no token.
+Everything here but the `kard_bff` lines (mounting it, enrolling users at sign-in) is the
+issuer's app as it was before rewards: its users and their login (flask-login), its JSON answers
+and error shape, its page, its hooks. kard-bff takes the signed-in user from `current_user`
+(`user_loader`), so the app's pages call /rewards/api/v1/... with the session cookie they already
+have: no second login, no token.
 
 Offline by default (KARD_ENV=sandbox: Kard's simulator, mounted with kard-bff); the environment
 can point it at Kard's test environment instead (the README's "Pointing it at Kard's test
