@@ -243,7 +243,7 @@ def _create_dev_key(path: Path) -> None:
         os.unlink(temporary)
 
 
-UserLoader = Callable[[], str | None]  # the host's signed-in user's Kard ID, None if none
+UserLoader = Callable[[], str | int | None]  # the signed-in user's Kard ID (an int: its text)
 
 
 def init_app(app: Flask, settings: Settings, user_loader: UserLoader | None = None) -> None:
@@ -282,6 +282,8 @@ def _host_user(loader: UserLoader) -> str:
     user_id = loader()
     if user_id is None:
         raise SignInRequired("Sign in to the app first: no user is signed in.")
+    if isinstance(user_id, int) and not isinstance(user_id, bool):  # a database's integer key
+        user_id = str(user_id)
     if not is_user_id(user_id):
         raise SignInRequired("The signed-in user has no usable Kard user ID.")
     return user_id

@@ -131,3 +131,11 @@ def test_the_body_limit_under_the_prefix_is_its_own(make_host):
     )
     assert too_large.status_code == 413
     assert too_large.get_json()["errors"][0]["status"] == "413"
+
+
+def test_a_loaders_integer_id_is_its_decimal_text(make_host, simulator):
+    client = make_host(url_prefix="/rewards", user_loader=lambda: 4217).test_client()
+    session = client.get("/rewards/api/v1/session")
+    assert session.get_json()["userId"] == "4217"
+    client.get("/rewards/api/v1/rewards")
+    assert simulator.calls_to(r"/users/4217/")

@@ -17,7 +17,7 @@ from bff.errors import MAX_REPORTED_ERRORS
 from bff.kard import vocabulary
 from bff.kard.notifications import TYPES as NOTIFICATION_TYPES
 from bff.session import MAX_USER_ID_LENGTH
-from bff.settings import AUTH_MODES
+from bff.settings import AUTH_MODES, HOST_AUTH_MODE
 from bff.themes import catalog, codec
 
 Schema = dict[str, Any]
@@ -465,7 +465,13 @@ SCHEMAS: dict[str, Schema] = {
         required=("url", "token", "expiresAt", "theme"),
     ),
     "Session": _object(
-        {"userId": _string(), "authMode": _string(enum=list(AUTH_MODES))},
+        {
+            "userId": _string(),
+            "authMode": _string(
+                enum=[*AUTH_MODES, HOST_AUTH_MODE],
+                description=f"`{HOST_AUTH_MODE}`: the user signed in to the app it is mounted in.",
+            ),
+        },
         required=("userId", "authMode"),
     ),
     "DevSessionRequest": _object(
