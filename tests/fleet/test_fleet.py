@@ -44,17 +44,22 @@ def test_the_fleet_asks_kard_for_one_token_and_one_refresh(kard):
     kard.restart_all()  # no process holds a token
     kard.reset()
 
-    def first_request(n):
-        return lambda: httpx.get(
-            f"{kard.url}/api/v1/offers", headers=kard.headers(f"first-{n}"), timeout=60
-        )
+    def first_requests(numbers):
+        # Each user is enrolled before the burst, so that only the requests race. A thread that
+        # also called the simulator could be starved for more than the servers' header timeout
+        # under load, and its connection closed before it sent a request (slow-client defence).
+        users = [kard.headers(f"first-{n}") for n in numbers]
+        url = f"{kard.url}/api/v1/offers"
+        return [
+            lambda headers=headers: httpx.get(url, headers=headers, timeout=60) for headers in users
+        ]
 
-    answers = at_once([first_request(n) for n in range(200)])
+    answers = at_once(first_requests(range(200)))
     assert Counter(a.status_code for a in answers) == {200: 200}
     assert len(kard.calls(TOKEN_CALLS)) == 1
 
     kard.control("POST", "expire-tokens")
-    answers = at_once([first_request(n) for n in range(200, 400)])
+    answers = at_once(first_requests(range(200, 400)))
     assert Counter(a.status_code for a in answers) == {200: 200}
     assert len(kard.calls(TOKEN_CALLS)) == 2  # one refresh for the whole fleet
 
