@@ -126,12 +126,11 @@ def _mount(
     settings = _settings(app, config, url_prefix, host_sessions=user_loader is not None)
     if settings.auth_mode == HOST_AUTH_MODE and user_loader is None:
         raise ValueError("Settings for a host's sessions (auth_mode 'host') need a user_loader.")
+    cookie = app.config.get("SESSION_COOKIE_NAME", "session") if user_loader else None
+    mounted = current.Mount(url_prefix, pages, webhook, session_cookie=cookie)
     scope = mount.create_blueprint(unrouted_root=bool(url_prefix) and not pages)
     hooked = app if observe_whole_app else scope
-    cookie = app.config.get("SESSION_COOKIE_NAME", "session") if user_loader else None
-    current.init_app(
-        app, settings, clock, current.Mount(url_prefix, pages, webhook, session_cookie=cookie)
-    )
+    current.init_app(app, settings, clock, mounted)
     observability.init_app(app, hooked, settings, tracer_provider, url_prefix)
     middleware.init_app(hooked)
     if app.config.get("MAX_CONTENT_LENGTH") != MAX_BODY_BYTES:  # the app's limit is not ours
@@ -141,7 +140,7 @@ def _mount(
     cors.init_app(scope, settings.cors_origins, url_prefix, credentials=user_loader is not None)
     session.init_app(app, settings, user_loader)
     if settings.sandbox:
-        _mount_simulator(app, settings, url_prefix, webhook)
+        _mount_simulator(app, settings, mounted)
     fleet.init_app(app, settings)
     ratelimit.init_app(app, scope, settings)
     kard.init_app(app, settings)
@@ -150,7 +149,7 @@ def _mount(
     attributions.init_app(app)
     webhooks.init_app(app, settings)
     errors.init_app(scope)
-    _register_blueprints(scope, settings, pages=pages, webhook=webhook)
+    _register_blueprints(scope, settings, mounted)
     app.register_blueprint(scope, url_prefix=url_prefix or None)
 
 
@@ -195,9 +194,7 @@ def _start_background() -> None:
                 start_workers(app)
 
 
-def _register_blueprints(
-    scope: Blueprint, settings: Settings, *, pages: bool, webhook: bool
-) -> None:
+def _register_blueprints(scope: Blueprint, settings: Settings, mounted: current.Mount) -> None:
     """Mount the endpoints; the dev session (for bearer tokens) and the stand-in WebView's API
     exist only in sandbox."""
     from bff import pages as page_routes
@@ -216,14 +213,14 @@ def _register_blueprints(
         webview_standin,
     )
 
-    if pages:
+    if mounted.pages:
         scope.register_blueprint(page_routes.bp)
-    if pages or settings.sandbox:
+    if mounted.pages or settings.sandbox:
         scope.register_blueprint(page_routes.assets_bp)
     api = (health, metrics, openapi, sessions, themes, webview, attributions, offers, rewards)
     for module in api:
         scope.register_blueprint(module.bp)
-    if webhook:
+    if mounted.webhook:
         scope.register_blueprint(webhooks.bp)
     if settings.sandbox:
         if settings.auth_mode != HOST_AUTH_MODE:
@@ -232,7 +229,7 @@ def _register_blueprints(
         scope.register_blueprint(webview_standin.bp)
 
 
-def _mount_simulator(app: Flask, settings: Settings, url_prefix: str, webhook: bool) -> None:
+def _mount_simulator(app: Flask, settings: Settings, mounted: current.Mount) -> None:
     """Mount Kard's simulator under {url_prefix}/sandbox/kard; imported only in sandbox mode."""
     from bff import sandbox
 
@@ -247,6 +244,6 @@ def _mount_simulator(app: Flask, settings: Settings, url_prefix: str, webhook: b
         webhook_key=keys[0] if keys else sandbox.DEFAULT_WEBHOOK_KEY,
     )
     # With no subscription, notifications reach the BFF's webhook; only when it can check them.
-    served = webhook and bool(keys)
-    simulator.host_webhook = f"{url_prefix}/webhooks/kard".lstrip("/") if served else None
-    sandbox.init_app(app, simulator, under=url_prefix)
+    served = mounted.webhook and bool(keys)
+    simulator.host_webhook = f"{mounted.url_prefix}/webhooks/kard".lstrip("/") if served else None
+    sandbox.init_app(app, simulator, under=mounted.url_prefix)

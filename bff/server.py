@@ -103,7 +103,7 @@ def worker_app(threads: int = 8, body_timeout: float = DEFAULT_BODY_TIMEOUT_SECO
 
 
 def _body_limit(app: Flask) -> Callable[[str], int]:
-    """How many bytes of body a request to a path may send: the app's limit, and in sandbox up
+    """How many bytes of body a request to a path may send: kard-bff's limit, and in sandbox up
     to 5 GB for the simulator's S3 uploads (the simulator is imported only in sandbox)."""
     limit = MAX_BODY_BYTES
     if not current.settings(app).sandbox:

@@ -3,8 +3,11 @@ it and every operation of it served; and the conformance check (tests/openapi_co
 that every test-client answer gets really fails a test on an answer off the document."""
 
 import pytest
+from flask import Flask
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
+from bff import KardBFF
+from bff.current import url_prefix
 from bff.mount import UNROUTED
 from tests.openapi_conformance import SIMULATOR_PREFIX, erased, rule_paths
 
@@ -12,16 +15,30 @@ IGNORED_METHODS = {"HEAD", "OPTIONS"}  # Flask's own for every route, not in the
 OPERATION_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
-@pytest.fixture(params=["sandbox", "outside the sandbox"])
-def configured_app(request, make_app):
-    """A BFF in the sandbox, and one outside it (the sandbox's own operations are only in one)."""
+# How a host app mounts kard-bff at /rewards: with its own sessions (no pages, no webhook), or with
+# bearer sessions, its pages and the webhook.
+MOUNTS = {
+    "mounted with a host's sessions": {"user_loader": lambda: "host-user"},
+    "mounted with its pages and webhook": {"pages": True, "webhook": True},
+}
+
+
+@pytest.fixture(params=["sandbox", "outside the sandbox", *MOUNTS])
+def configured_app(request, make_app, state_dir):
+    """A BFF in the sandbox, one outside it (the sandbox's own operations are only in one), and
+    kard-bff mounted in a host app (what it serves there depends on how)."""
     if request.param == "sandbox":
         return make_app()
+    if request.param in MOUNTS:
+        host = Flask("host")
+        host.config["BFF_STATE_DIR"] = str(state_dir)
+        KardBFF(host, url_prefix="/rewards", background=False, **MOUNTS[request.param])
+        return host
     return make_app(**request.getfixturevalue("outside_sandbox"))
 
 
 def _document(app) -> dict:
-    response = app.test_client().get("/openapi.json")
+    response = app.test_client().get(f"{url_prefix(app)}/openapi.json")
     assert response.status_code == 200
     return response.get_json()
 
@@ -43,13 +60,16 @@ def test_sandbox_operations_are_described_only_in_the_sandbox(make_app, outside_
 
 
 def test_every_route_is_described_and_every_operation_is_served(configured_app):
+    prefix = url_prefix(configured_app)  # the document's paths are under it
+    simulator = prefix + SIMULATOR_PREFIX
     served = {
         (path, method): rule.rule
         for rule in configured_app.url_map.iter_rules()
-        if rule.rule != SIMULATOR_PREFIX
-        and not rule.rule.startswith(f"{SIMULATOR_PREFIX}/")
+        if rule.rule.startswith(f"{prefix}/")
+        and rule.rule != simulator
+        and not rule.rule.startswith(f"{simulator}/")
         and rule.endpoint != UNROUTED  # kard-bff's answer to what it does not serve
-        for path in rule_paths(rule.rule)
+        for path in rule_paths(rule.rule.removeprefix(prefix))
         for method in rule.methods - IGNORED_METHODS
     }
     described = {
