@@ -5,6 +5,8 @@
 
 /* global SwaggerUIBundle */
 
+import { bffPath } from "./http.js";
+
 // Swagger UI's own dark theme is a class on <html>; follow the system's, like the other pages.
 const darkScheme = window.matchMedia("(prefers-color-scheme: dark)");
 const followColorScheme = () =>
@@ -13,7 +15,7 @@ followColorScheme();
 darkScheme.addEventListener("change", followColorScheme);
 
 SwaggerUIBundle({
-  url: new URL("../openapi.json", import.meta.url).pathname, // under the BFF's prefix
+  url: bffPath("/openapi.json"),
   dom_id: "#swagger-ui",
   deepLinking: true,
   docExpansion: "list", // every operation shows, folded
