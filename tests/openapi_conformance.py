@@ -205,16 +205,17 @@ class _BufferedResponse(WerkzeugOpenAPIResponse):
 
 def _unchecked(app: Flask, request: Request, exempt: frozenset[str]) -> str | None:
     path, prefix = request.path, url_prefix(app)
-    if prefix and not _under(path, prefix):
+    if prefix and not under(path, prefix):
         return "host"
-    if settings(app).sandbox and _under(path, f"{prefix}{SIMULATOR_PREFIX}"):
+    if settings(app).sandbox and under(path, f"{prefix}{SIMULATOR_PREFIX}"):
         return "simulator"
     if path in exempt:
         return "exempt"
     return request.method if request.method in UNCHECKED_METHODS else None
 
 
-def _under(path: str, prefix: str) -> bool:
+def under(path: str, prefix: str) -> bool:
+    """Whether `path` is `prefix` or below it ("" is the root: every path is below it)."""
     return path == prefix or path.startswith(f"{prefix}/")
 
 
