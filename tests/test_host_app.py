@@ -10,7 +10,7 @@ import httpx
 import pytest
 from flask import Flask
 
-from bff.current import parts
+from bff.current import EXTENSION, parts
 from bff.workers import stop_workers
 from examples.host_app.app import create_app
 from tests.openapi_conformance import under
@@ -47,17 +47,13 @@ def make_host(state_dir, kard_url):
 
     yield make
     for app in apps:
-        if rewards_mounted(app):
+        if EXTENSION in app.extensions:  # built with rewards
             stop_workers(app)
 
 
 @pytest.fixture
 def host(make_host):
     return make_host()
-
-
-def rewards_mounted(app: Flask) -> bool:
-    return "kard_bff" in app.extensions
 
 
 def signed_in(app: Flask, username: str = "ada"):
@@ -189,15 +185,10 @@ def test_a_cross_site_request_is_refused_before_anything_goes_upstream(
     assert answer.get_json()["errors"][0]["title"] == "Forbidden"
     assert simulator.calls == before
     # Nothing was accepted either: the next batch is the only one Kard gets.
-    allowed = ada.post(
-        f"{API}/attributions", json={"data": [EVENT]}, headers={MUTATING: "1", **_same_origin()}
-    )
+    own_page = {MUTATING: "1", "Sec-Fetch-Site": "same-origin"}
+    allowed = ada.post(f"{API}/attributions", json={"data": [EVENT]}, headers=own_page)
     assert allowed.get_json()["data"]["forwarded"] == 1
     assert len(simulator.attribution_events(ADA)) == 1
-
-
-def _same_origin() -> dict[str, str]:
-    return {"Sec-Fetch-Site": "same-origin"}
 
 
 def test_reading_needs_no_header(host):
